@@ -1,0 +1,172 @@
+#include "support/helpers.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <poll.h>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace patternd::testing {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  m_path = std::filesystem::temp_directory_path() /
+           ("patternd-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(m_path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(m_path, ec);
+}
+
+std::string source_path(const std::string& relative) {
+  return std::string(PATTERND_SOURCE_DIR) + "/" + relative;
+}
+
+void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+CommandResult run_patternd(const std::vector<std::string>& args, const std::string& stdin_text) {
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0)
+    throw std::runtime_error("pipe failed");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
+      close(fd);
+    std::vector<char*> argv;
+    std::string binary = PATTERND_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  // Feed stdin and drain both outputs together, so no pipe fills up.
+  CommandResult result;
+  std::size_t written = 0;
+  if (stdin_text.empty()) close(in_pipe[1]);
+  bool in_open = !stdin_text.empty(), out_open = true, err_open = true;
+  if (in_open) fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+  char buffer[65536];
+  while (out_open || err_open) {
+    pollfd fds[3];
+    int n = 0;
+    if (out_open) fds[n++] = {out_pipe[0], POLLIN, 0};
+    if (err_open) fds[n++] = {err_pipe[0], POLLIN, 0};
+    if (in_open) fds[n++] = {in_pipe[1], POLLOUT, 0};
+    poll(fds, static_cast<nfds_t>(n), -1);
+    for (int k = 0; k < n; ++k) {
+      if (fds[k].revents == 0) continue;
+      if (fds[k].fd == in_pipe[1]) {
+        const ssize_t w = write(in_pipe[1], stdin_text.data() + written, stdin_text.size() - written);
+        if (w > 0) written += static_cast<std::size_t>(w);
+        if (w < 0 || written == stdin_text.size()) {
+          close(in_pipe[1]);
+          in_open = false;
+        }
+        continue;
+      }
+      const ssize_t r = read(fds[k].fd, buffer, sizeof buffer);
+      if (r <= 0) {
+        close(fds[k].fd);
+        (fds[k].fd == out_pipe[0] ? out_open : err_open) = false;
+      } else {
+        (fds[k].fd == out_pipe[0] ? result.out : result.err).append(buffer, static_cast<std::size_t>(r));
+      }
+    }
+  }
+  if (in_open) close(in_pipe[1]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::string write_config(const TempDir& dir, const std::string& name, const std::string& rules,
+                         const std::string& extra) {
+  const std::string path = dir.file(name);
+  write_file(path, "storage:\n  path: " + dir.file("patternd.db") +
+                       "\nretention:\n  days: 0\ndetection:\n  rules: " +
+                       (rules.empty() ? source_path("config/patterns.yaml") : rules) + "\n" +
+                       extra);
+  return path;
+}
+
+std::vector<std::string> table_names(const std::string& db_path) {
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  SQLite::Statement q(db,
+                      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
+                      "'sqlite_%' ORDER BY name");
+  std::vector<std::string> names;
+  while (q.executeStep()) names.push_back(q.getColumn(0).getString());
+  return names;
+}
+
+std::string dump_table(const std::string& db_path, const std::string& table,
+                       const std::vector<std::string>& skip_columns) {
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  // Table names come from the schema of a test database, not from input.
+  SQLite::Statement q(db, "SELECT * FROM \"" + table + "\"");
+  std::vector<std::string> rows;
+  while (q.executeStep()) {
+    std::string row;
+    for (int c = 0; c < q.getColumnCount(); ++c) {
+      const std::string name = q.getColumnName(c);
+      if (std::find(skip_columns.begin(), skip_columns.end(), name) != skip_columns.end()) continue;
+      const SQLite::Column column = q.getColumn(c);
+      row += name + "=";
+      if (column.isNull()) {
+        row += "NULL";
+      } else if (column.isBlob()) {
+        static constexpr char k_hex[] = "0123456789abcdef";
+        const auto* bytes = static_cast<const unsigned char*>(column.getBlob());
+        for (int b = 0; b < column.getBytes(); ++b) {
+          row.push_back(k_hex[bytes[b] >> 4]);
+          row.push_back(k_hex[bytes[b] & 0xF]);
+        }
+      } else {
+        row += column.getString();
+      }
+      row += "|";
+    }
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end());
+  std::string out;
+  for (const auto& row : rows) out += row + "\n";
+  return out;
+}
+
+}  // namespace patternd::testing

@@ -1,0 +1,54 @@
+#pragma once
+// Test support: temporary directories, running the real patternd binary, and
+// canonical dumps of database tables for equality checks.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace patternd::testing {
+
+// A fresh directory, removed with everything in it at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return m_path; }
+  std::string file(const std::string& name) const { return (m_path / name).string(); }
+
+ private:
+  std::filesystem::path m_path;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // standard output
+  std::string err;  // standard error
+};
+
+// Runs `patternd ARGS...` (no shell), with optional standard input.
+CommandResult run_patternd(const std::vector<std::string>& args, const std::string& stdin_text = "");
+
+std::string source_path(const std::string& relative);  // a file of this repository
+void write_file(const std::string& path, const std::string& content);
+std::string read_file(const std::string& path);
+std::vector<std::string> read_lines(const std::string& path);
+
+// A config for tests: everything in `dir`, retention off (fixed event times
+// never expire), the shipped rules unless `rules` is given.
+std::string write_config(const TempDir& dir, const std::string& name = "patternd.yaml",
+                         const std::string& rules = "", const std::string& extra = "");
+
+// Every row of `table`, rendered canonically and sorted, leaving out the
+// named columns (row ids, receive times). Two databases with the same content
+// give the same dump.
+std::string dump_table(const std::string& db_path, const std::string& table,
+                       const std::vector<std::string>& skip_columns = {});
+
+// The names of all tables of the database (sqlite_ internal ones excluded).
+std::vector<std::string> table_names(const std::string& db_path);
+
+}  // namespace patternd::testing

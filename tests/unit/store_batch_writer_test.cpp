@@ -1,0 +1,281 @@
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "pipeline/processor.hpp"
+#include "store/batch_writer.hpp"
+#include "store/database.hpp"
+#include "support/helpers.hpp"
+
+namespace patternd::store {
+namespace {
+
+using core::TopicKind;
+
+class StoreBatchWriter : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_config.storage.path = m_dir.file("t.db");
+    m_config.retention.days = 0;
+    m_rules = std::make_unique<detect::Rules>(
+        detect::Rules::load(testing::source_path("config/patterns.yaml")).value());
+    m_db = std::move(Database::open(m_config.storage)).value();
+    m_writer = std::make_unique<BatchWriter>(*m_db, m_config.kafka);
+  }
+
+  pipeline::Batch batch(TopicKind kind, const std::vector<std::string>& payloads,
+                        std::int32_t partition = -1, std::int64_t first_offset = 1) {
+    pipeline::Batch b;
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+      auto& m = b.messages.emplace_back();
+      m.source = {kind, core::Partition{partition},
+                  core::Offset{first_offset + static_cast<std::int64_t>(i)}};
+      m.timestamp = 1'000;
+      m.payload = payloads[i];
+    }
+    pipeline::Processor(m_config, *m_rules).prepare(b, core::now_ms());
+    return b;
+  }
+
+  std::int64_t count(const std::string& sql) { return m_db->sql().execAndGet(sql).getInt64(); }
+
+  static std::string workflow(const std::string& id, const std::string& input, double cost,
+                              const std::string& status = "completed", int errors = 0,
+                              const std::string& at = "2026-11-20T10:00:00Z") {
+    return R"({"workflow_id": ")" + id + R"(", "nl_input": ")" + input +
+           R"(", "total_tokens": 1000, "actual_cost_total": )" + std::to_string(cost) +
+           R"(, "status": ")" + status + R"(", "error_count": )" + std::to_string(errors) +
+           R"(, "duration_seconds": 60, "completed_at": ")" + at + R"("})";
+  }
+
+  testing::TempDir m_dir;
+  config::Config m_config;
+  std::unique_ptr<detect::Rules> m_rules;
+  std::unique_ptr<Database> m_db;
+  std::unique_ptr<BatchWriter> m_writer;
+};
+
+TEST_F(StoreBatchWriter, AggregatesAreExactSumsOfNewOccurrencesOnly) {
+  const auto first = batch(TopicKind::workflows,
+                           {workflow("a", "Run backend tests with pytest", 0.10),
+                            workflow("b", "Run backend tests with pytest", 0.30, "failed", 2),
+                            workflow("a", "Run backend tests with pytest", 0.10)});
+  const auto outcome = m_writer->write(first);
+  EXPECT_EQ(outcome.topic(TopicKind::workflows).persisted, 2u);
+  EXPECT_EQ(outcome.topic(TopicKind::workflows).duplicates, 1u);
+  EXPECT_EQ(outcome.new_occurrences.operation_occurrences, 2u);
+
+  const auto again = m_writer->write(first);
+  EXPECT_EQ(again.topic(TopicKind::workflows).persisted, 0u);
+  EXPECT_EQ(again.topic(TopicKind::workflows).duplicates, 3u);
+
+  SQLite::Statement q(m_db->sql(),
+                      "SELECT occurrences, successes, total_cost_micros, total_errors, total_tokens "
+                      "FROM operation_patterns WHERE pattern_signature = 'test:pytest:backend'");
+  ASSERT_TRUE(q.executeStep());
+  EXPECT_EQ(q.getColumn(0).getInt64(), 2);
+  EXPECT_EQ(q.getColumn(1).getInt64(), 1);
+  EXPECT_EQ(q.getColumn(2).getInt64(), 400'000);
+  EXPECT_EQ(q.getColumn(3).getInt64(), 2);
+  EXPECT_EQ(q.getColumn(4).getInt64(), 2000);
+  EXPECT_EQ(count("SELECT count(*) FROM pattern_occurrences"), 2);
+}
+
+TEST_F(StoreBatchWriter, TheStatsViewDerivesConfidenceAndSavingsByHand) {
+  // 10 runs of one pattern, 8 successes, costs 0.10 .. 1.00 (avg 0.55),
+  // 3 of them today, 7 of them 40 days ago (outside the 30-day window).
+  std::vector<std::string> payloads;
+  const core::TimestampMs now = core::now_ms();
+  for (int i = 1; i <= 10; ++i) {
+    const core::TimestampMs at = i <= 3 ? now - 60'000 : now - 40LL * 86'400'000;
+    payloads.push_back(workflow("w" + std::to_string(i), "Lint the backend with ruff", 0.1 * i,
+                                i <= 8 ? "completed" : "failed", 0, core::format_rfc3339(at)));
+  }
+  m_writer->write(batch(TopicKind::workflows, payloads));
+
+  SQLite::Statement q(m_db->sql(),
+                      "SELECT occurrences, successes, avg_cost_usd, tool_cost_usd, "
+                      "savings_per_run_usd, runs_last_30_days, savings_last_30_days_usd, "
+                      "confidence, avg_tokens, avg_duration_seconds FROM operation_pattern_stats "
+                      "WHERE pattern_signature = 'lint:ruff:backend'");
+  ASSERT_TRUE(q.executeStep());
+  EXPECT_EQ(q.getColumn(0).getInt64(), 10);
+  EXPECT_EQ(q.getColumn(1).getInt64(), 8);
+  EXPECT_NEAR(q.getColumn(2).getDouble(), 0.55, 1e-12);      // 5.50 / 10
+  EXPECT_NEAR(q.getColumn(3).getDouble(), 0.0275, 1e-12);    // 5% of 0.55
+  EXPECT_NEAR(q.getColumn(4).getDouble(), 0.5225, 1e-12);    // 0.55 - 0.0275
+  EXPECT_EQ(q.getColumn(5).getInt64(), 3);
+  EXPECT_NEAR(q.getColumn(6).getDouble(), 1.5675, 1e-12);    // 3 x 0.5225
+  // Wilson lower bound, z = 1.96, p = 0.8, n = 10:
+  // (0.8 + 0.19208 - 1.96 * sqrt((0.16 + 0.09604) / 10)) / 1.38416 = 0.490157
+  EXPECT_NEAR(q.getColumn(7).getDouble(), 0.4901568467, 1e-9);
+  EXPECT_NEAR(q.getColumn(8).getDouble(), 1000.0, 1e-12);
+  EXPECT_NEAR(q.getColumn(9).getDouble(), 60.0, 1e-12);
+}
+
+TEST_F(StoreBatchWriter, WilsonBoundsAtTheEdges) {
+  // One success of one run: (1 + 1.9208 - 1.96 * 0.98) / 4.8416 = 1 / 4.8416.
+  m_writer->write(batch(TopicKind::workflows, {workflow("one", "Run mypy", 1.0)}));
+  // No success in four runs: the bound is 0.
+  m_writer->write(batch(TopicKind::workflows, {workflow("f1", "Run black", 1.0, "failed"),
+                                               workflow("f2", "Run black", 1.0, "cancelled"),
+                                               workflow("f3", "Run black", 1.0, "completed", 1),
+                                               workflow("f4", "Run black", 1.0, "failed")}));
+  EXPECT_NEAR(m_db->sql()
+                  .execAndGet("SELECT confidence FROM operation_pattern_stats WHERE "
+                              "pattern_signature = 'typecheck:mypy:any'")
+                  .getDouble(),
+              1.0 / 4.8416, 1e-12);
+  EXPECT_NEAR(m_db->sql()
+                  .execAndGet("SELECT confidence FROM operation_pattern_stats WHERE "
+                              "pattern_signature = 'format:black:any'")
+                  .getDouble(),
+              0.0, 1e-12);
+}
+
+TEST_F(StoreBatchWriter, FailuresCountDistinctAgentsAndSessionsAndKeepTheEarliestExample) {
+  auto error = [](const std::string& id, const std::string& agent, const std::string& session,
+                  const std::string& at, const std::string& text) {
+    return R"({"event_id": ")" + id + R"(", "agent_name": ")" + agent + R"(", "session_id": ")" +
+           session + R"(", "event_type": "error", "timestamp": ")" + at +
+           R"(", "matched_value": ")" + text + R"("})";
+  };
+  m_writer->write(batch(TopicKind::extractions,
+                        {error("e1", "codex", "s1", "2026-11-20T10:00:05Z", "KeyError: 'a' at line 3"),
+                         error("e2", "codex", "s2", "2026-11-20T10:00:01Z", "KeyError: 'b' at line 9")}));
+  m_writer->write(batch(TopicKind::extractions,
+                        {error("e3", "ci-fixer", "s1", "2026-11-20T10:00:03Z", "KeyError: 'c' at line 1"),
+                         error("e1", "codex", "s1", "2026-11-20T10:00:05Z", "KeyError: 'a' at line 3")}));
+  SQLite::Statement q(m_db->sql(),
+                      "SELECT signature, error_type, example, frequency, agent_count, "
+                      "session_count FROM failure_patterns");
+  ASSERT_TRUE(q.executeStep());
+  EXPECT_EQ(q.getColumn(0).getString(), "KeyError: <str> at line <n>");
+  EXPECT_EQ(q.getColumn(1).getString(), "KeyError");
+  EXPECT_EQ(q.getColumn(2).getString(), "KeyError: 'b' at line 9");
+  EXPECT_EQ(q.getColumn(3).getInt64(), 3);
+  EXPECT_EQ(q.getColumn(4).getInt64(), 2);
+  EXPECT_EQ(q.getColumn(5).getInt64(), 2);
+  EXPECT_FALSE(q.executeStep());
+
+  SQLite::Statement s(m_db->sql(),
+                      "SELECT agent_name, event_count, error_count FROM agent_sessions WHERE "
+                      "session_id = 's1'");
+  ASSERT_TRUE(s.executeStep());
+  EXPECT_EQ(s.getColumn(0).getString(), "ci-fixer");  // its earliest event's agent
+  EXPECT_EQ(s.getColumn(1).getInt64(), 2);
+  EXPECT_EQ(s.getColumn(2).getInt64(), 2);
+}
+
+TEST_F(StoreBatchWriter, CodeBlocksAreDeduplicatedByDigest) {
+  auto code = [](const std::string& id, const std::string& content) {
+    return R"({"event_id": ")" + id +
+           R"(", "agent_name": "a", "session_id": "s", "event_type": "code_block", "code_block": {"language": "python", "content": ")" +
+           content + R"("}})";
+  };
+  m_writer->write(batch(TopicKind::extractions, {code("1", "x = 1"), code("2", "x = 1"), code("3", "y = 2")}));
+  m_writer->write(batch(TopicKind::extractions, {code("4", "x = 1")}));
+  EXPECT_EQ(count("SELECT count(*) FROM code_blocks"), 2);
+  EXPECT_EQ(count("SELECT occurrences FROM code_blocks WHERE content = 'x = 1'"), 3);
+}
+
+TEST_F(StoreBatchWriter, ARecordTheDatabaseRejectsBecomesADeadLetterAndTheRestCommits) {
+  auto b = batch(TopicKind::workflows, {workflow("good-1", "Run pytest", 0.1),
+                                        workflow("broken", "Run pytest", 0.1),
+                                        workflow("good-2", "Run pytest", 0.1)});
+  // A value the decoder would never let through, to reach the CHECK constraint.
+  b.workflows[1].workflow.total_tokens = -5;
+  const auto outcome = m_writer->write(b);
+  EXPECT_EQ(outcome.topic(TopicKind::workflows).persisted, 2u);
+  EXPECT_EQ(outcome.topic(TopicKind::workflows).dead_lettered, 1u);
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 2);
+  EXPECT_EQ(count("SELECT occurrences FROM operation_patterns"), 2);
+  SQLite::Statement q(m_db->sql(), "SELECT reason_class, reason, offset FROM dead_letters");
+  ASSERT_TRUE(q.executeStep());
+  EXPECT_EQ(q.getColumn(0).getString(), "db_constraint");
+  EXPECT_NE(q.getColumn(1).getString().find("CHECK constraint failed"), std::string::npos);
+}
+
+TEST_F(StoreBatchWriter, OffsetsAreStoredWithTheRowsTheyCover) {
+  auto b = batch(TopicKind::workflows, {workflow("k1", "x", 0), "not json"}, 3, 41);
+  b.offsets.push_back({TopicKind::workflows, core::Partition{3}, core::Offset{43}});
+  m_writer->write(b);
+  EXPECT_EQ(count("SELECT next_offset FROM kafka_offsets WHERE topic = 'agent.workflows' AND "
+                  "partition = 3"),
+            43);
+  EXPECT_EQ(count("SELECT offset FROM dead_letters"), 42);
+}
+
+TEST_F(StoreBatchWriter, ALockedDatabaseIsATransientErrorThatWritesNothing) {
+  m_config.storage.busy_timeout_ms = 50;
+  auto db = std::move(Database::open(m_config.storage)).value();
+  BatchWriter writer(*db, m_config.kafka);
+  SQLite::Database other(m_config.storage.path, SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  const auto b = batch(TopicKind::workflows, {workflow("x", "Run pytest", 0.1)});
+  try {
+    writer.write(b);
+    FAIL() << "the write should have failed while another connection holds the lock";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::transient);
+    EXPECT_EQ(error_label(e.code()), "busy");
+  }
+  other.exec("ROLLBACK");
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 0);
+  // The same batch goes through once the lock is free.
+  EXPECT_EQ(writer.write(b).topic(TopicKind::workflows).persisted, 1u);
+  EXPECT_EQ(count("SELECT occurrences FROM operation_patterns"), 1);
+}
+
+TEST_F(StoreBatchWriter, EventsOlderThanRetentionAreExpiredNotStored) {
+  m_config.retention.days = 30;
+  const auto old_at = core::format_rfc3339(core::now_ms() - 31LL * 86'400'000);
+  const auto new_at = core::format_rfc3339(core::now_ms() - 1LL * 86'400'000);
+  const auto b = batch(TopicKind::workflows,
+                       {workflow("old", "Run pytest", 0.1, "completed", 0, old_at),
+                        workflow("new", "Run pytest", 0.1, "completed", 0, new_at)});
+  const auto outcome = m_writer->write(b);
+  EXPECT_EQ(outcome.topic(TopicKind::workflows).expired, 1u);
+  EXPECT_EQ(outcome.topic(TopicKind::workflows).persisted, 1u);
+  EXPECT_EQ(count("SELECT count(*) FROM dead_letters"), 0);
+}
+
+TEST(StoreDatabase, MigratesToTheLatestVersionWithWalAndAPrivateFile) {
+  testing::TempDir dir;
+  config::Storage storage;
+  storage.path = dir.file("sub/dir/p.db");
+  auto db = Database::open(storage);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  EXPECT_EQ((*db)->schema_version(), Database::latest_schema_version());
+  EXPECT_EQ((*db)->migration().from_version, 0);
+  EXPECT_EQ((*db)->sql().execAndGet("PRAGMA journal_mode").getString(), "wal");
+  EXPECT_EQ(std::filesystem::status(storage.path).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  for (const char* table : {"workflow_history", "operation_patterns", "pattern_occurrences",
+                            "extraction_events", "code_blocks", "agent_sessions",
+                            "failure_patterns", "dead_letters", "kafka_offsets",
+                            "operation_pattern_stats"})
+    EXPECT_EQ((*db)->sql().execAndGet(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") +
+                                      table + "'").getInt(), 1) << table;
+  db->reset();
+  auto again = Database::open(storage);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->migration().from_version, Database::latest_schema_version());
+}
+
+TEST(StoreDatabase, RefusesASchemaNewerThanItKnows) {
+  testing::TempDir dir;
+  config::Storage storage;
+  storage.path = dir.file("p.db");
+  {
+    SQLite::Database raw(storage.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec("PRAGMA user_version = 999");
+  }
+  auto db = Database::open(storage);
+  ASSERT_FALSE(db.ok());
+  EXPECT_NE(db.error().message.find("schema version 999 is newer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace patternd::store

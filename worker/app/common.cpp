@@ -1,0 +1,45 @@
+#include "app/common.hpp"
+
+#include <iostream>
+
+namespace patternd::app {
+
+config::Config load_config(const std::string& path) {
+  return core::value_or_throw(config::load(path));
+}
+
+detect::Rules load_rules(const config::Config& config) {
+  return core::value_or_throw(detect::Rules::load(config.detection.rules));
+}
+
+std::unique_ptr<store::Database> open_database(const config::Config& config) {
+  auto db = store::Database::open(config.storage);
+  if (!db) throw std::runtime_error(db.error().message);
+  return std::move(db).value();
+}
+
+bool reconcile_rules_version(store::Database& db, const detect::Rules& rules) {
+  const auto stored = db.meta(store::k_meta_rules_version);
+  if (!stored) {
+    db.set_meta(store::k_meta_rules_version, rules.version());
+    return true;
+  }
+  if (*stored == rules.version()) return true;
+  std::cerr << "warning: the detection rules (" << rules.version().substr(0, 12)
+            << ") differ from the rules the pattern tables follow (" << stored->substr(0, 12)
+            << "); new occurrences use the current rules. Run `patternd redetect` with the "
+               "workers stopped to rebuild the pattern tables.\n";
+  return false;
+}
+
+std::string with_commas(std::uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+}  // namespace patternd::app

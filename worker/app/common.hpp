@@ -1,0 +1,28 @@
+#pragma once
+// Start-up steps shared by subcommands: configuration, rules, database.
+// Failures here are configuration errors: they throw core::UsageError.
+
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "detect/rules.hpp"
+#include "store/database.hpp"
+
+namespace patternd::app {
+
+config::Config load_config(const std::string& path);
+detect::Rules load_rules(const config::Config& config);
+
+// Opens (and migrates) the database; a failure is a runtime error.
+std::unique_ptr<store::Database> open_database(const config::Config& config);
+
+// Records the rules version on a database that has none; warns on stderr when
+// the stored version differs (the pattern tables follow other rules until
+// `patternd redetect`). Returns true when they match.
+bool reconcile_rules_version(store::Database& db, const detect::Rules& rules);
+
+// "1234567" -> "1,234,567"
+std::string with_commas(std::uint64_t n);
+
+}  // namespace patternd::app

@@ -1,0 +1,45 @@
+// patternd: argv -> subcommand -> exit code.
+//   0 success, 1 runtime failure, 2 usage or configuration error.
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "core/result.hpp"
+
+int main(int argc, char** argv) {
+  using namespace patternd;
+  CLI::App cli{
+      "patternd: a Kafka ingestion worker that gives fleets of AI coding agents a durable "
+      "memory.\nIt learns recurring operations (worth automating) and recurring failures from "
+      "agent events, and stores them in SQLite exactly once.",
+      "patternd"};
+  cli.set_version_flag("--version", std::string("patternd ") + PATTERND_VERSION);
+  cli.require_subcommand(1);
+  cli.failure_message(CLI::FailureMessage::help);
+
+  app::Action run;
+  app::add_ingest(cli, run);
+  app::add_report(cli, run);
+  app::add_redetect(cli, run);
+  app::add_migrate(cli, run);
+  app::add_check_config(cli, run);
+  app::add_produce(cli, run);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    return run();
+  } catch (const core::UsageError& e) {
+    std::cerr << "patternd: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "patternd: " << e.what() << "\n";
+    return 1;
+  }
+}

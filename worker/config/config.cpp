@@ -1,0 +1,315 @@
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+extern char** environ;
+
+namespace patternd::config {
+namespace {
+
+using core::Error;
+
+// Sets a field from its textual value; false when the value is not acceptable.
+using Setter = std::function<bool(Config&, const std::string&)>;
+using Getter = std::function<std::string(const Config&)>;
+
+struct Key {
+  std::string path;
+  std::string expectation;  // what a valid value looks like, for error messages
+  Setter set;
+  Getter get;
+};
+
+template <typename Section>
+Key integer_key(std::string path, Section Config::*section, std::int64_t Section::*field,
+                std::int64_t min, std::int64_t max) {
+  return Key{
+      std::move(path), "an integer " + std::to_string(min) + ".." + std::to_string(max),
+      [=](Config& c, const std::string& text) {
+        std::int64_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+          return false;
+        (c.*section).*field = value;
+        return true;
+      },
+      [=](const Config& c) { return std::to_string((c.*section).*field); }};
+}
+
+template <typename Section>
+Key string_key(std::string path, Section Config::*section, std::string Section::*field,
+               std::function<bool(const std::string&)> valid, std::string expectation) {
+  return Key{std::move(path), std::move(expectation),
+             [=](Config& c, const std::string& text) {
+               if (!valid(text)) return false;
+               (c.*section).*field = text;
+               return true;
+             },
+             [=](const Config& c) { return (c.*section).*field; }};
+}
+
+bool non_empty(const std::string& s) { return !s.empty(); }
+
+bool valid_topic_chars(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+  });
+}
+bool valid_topic(const std::string& s) {
+  return !s.empty() && s.size() <= 249 && valid_topic_chars(s);
+}
+bool valid_host_port(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  int port = -1;
+  const char* begin = s.data() + colon + 1;
+  const char* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, port);
+  return ec == std::errc() && ptr == end && port >= 0 && port <= 65535;
+}
+std::function<bool(const std::string&)> one_of(std::vector<std::string> choices) {
+  return [choices = std::move(choices)](const std::string& s) {
+    return std::find(choices.begin(), choices.end(), s) != choices.end();
+  };
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> k_keys = {
+      string_key("kafka.brokers", &Config::kafka, &Kafka::brokers, non_empty,
+                 "a non-empty list of host:port"),
+      string_key("kafka.group_id", &Config::kafka, &Kafka::group_id, non_empty,
+                 "a non-empty consumer group id"),
+      string_key("kafka.topics.workflows", &Config::kafka, &Kafka::topic_workflows, valid_topic,
+                 "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)"),
+      string_key("kafka.topics.extractions", &Config::kafka, &Kafka::topic_extractions,
+                 valid_topic, "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)"),
+      string_key("kafka.dead_letter_topic_suffix", &Config::kafka,
+                 &Kafka::dead_letter_topic_suffix, valid_topic_chars,
+                 "empty, or a topic-name suffix (a-z A-Z 0-9 . _ -) such as .dlq"),
+      integer_key("batch.max_messages", &Config::batch, &Batch::max_messages, 1, 1'000'000),
+      integer_key("batch.max_wait_ms", &Config::batch, &Batch::max_wait_ms, 1, 60'000),
+      string_key("storage.path", &Config::storage, &Storage::path, non_empty,
+                 "a non-empty file path"),
+      integer_key("storage.busy_timeout_ms", &Config::storage, &Storage::busy_timeout_ms, 0,
+                  600'000),
+      integer_key("limits.max_message_bytes", &Config::limits, &Limits::max_message_bytes, 1024,
+                  64 * 1024 * 1024),
+      integer_key("retention.days", &Config::retention, &Retention::days, 0, 36'500),
+      string_key("metrics.listen", &Config::metrics, &Metrics::listen, valid_host_port,
+                 "host:port, such as 127.0.0.1:9464 (port 0 picks a free one)"),
+      string_key("detection.rules", &Config::detection, &Detection::rules, non_empty,
+                 "the path of a rules file"),
+      string_key("log.level", &Config::log, &Log::level, one_of({"debug", "info", "warn", "error"}),
+                 "one of debug, info, warn, error"),
+      string_key("log.format", &Config::log, &Log::format, one_of({"text", "json"}),
+                 "one of text, json"),
+  };
+  return k_keys;
+}
+
+constexpr std::string_view k_properties = "kafka.properties";
+
+const Key* find_key(const std::string& path) {
+  for (const auto& key : keys())
+    if (key.path == path) return &key;
+  return nullptr;
+}
+
+// Children of a section path ("kafka" -> brokers, group_id, topics, ...).
+std::vector<std::string> children_of(const std::string& prefix) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& path) {
+    if (!prefix.empty() && path.rfind(prefix + ".", 0) != 0) return;
+    std::string rest = prefix.empty() ? path : path.substr(prefix.size() + 1);
+    rest = rest.substr(0, rest.find('.'));
+    if (std::find(out.begin(), out.end(), rest) == out.end()) out.push_back(rest);
+  };
+  for (const auto& key : keys()) add(key.path);
+  add(std::string(k_properties));
+  return out;
+}
+
+bool is_section(const std::string& path) {
+  return path.empty() || (!children_of(path).empty() && !find_key(path) && path != k_properties);
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+class Loader {
+ public:
+  Loader(Config& config, std::string file) : m_config(config), m_file(std::move(file)) {}
+
+  std::optional<Error> walk(const YAML::Node& node, const std::string& prefix) {
+    if (node.IsNull()) return std::nullopt;
+    if (!node.IsMap())
+      return at(node, prefix.empty() ? "the file" : prefix,
+                "expected a mapping of keys (" + join(children_of(prefix)) + ")");
+    for (const auto& entry : node) {
+      const std::string name = entry.first.as<std::string>();
+      const std::string path = prefix.empty() ? name : prefix + "." + name;
+      const YAML::Node& value = entry.second;
+      if (path == k_properties) {
+        if (auto e = properties(value)) return e;
+      } else if (const Key* key = find_key(path)) {
+        if (!value.IsScalar())
+          return at(value, path, "expected " + key->expectation + ", got a " + kind(value));
+        if (!key->set(m_config, value.Scalar()))
+          return at(value, path,
+                    "expected " + key->expectation + ", got \"" + value.Scalar() + "\"");
+      } else if (is_section(path)) {
+        if (auto e = walk(value, path)) return e;
+      } else {
+        return at(entry.first, path,
+                  "unknown key (known keys" + std::string(prefix.empty() ? "" : " under " + prefix) +
+                      ": " + join(children_of(prefix)) + ")");
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<Error> properties(const YAML::Node& node) {
+    if (node.IsNull()) return std::nullopt;
+    if (!node.IsMap())
+      return at(node, std::string(k_properties),
+                "expected a mapping of librdkafka properties, such as security.protocol: SASL_SSL");
+    for (const auto& entry : node) {
+      const std::string name = entry.first.as<std::string>();
+      if (!entry.second.IsScalar())
+        return at(entry.second, std::string(k_properties) + "." + name,
+                  "expected a scalar librdkafka property value");
+      m_config.kafka.properties[name] = entry.second.Scalar();
+    }
+    return std::nullopt;
+  }
+
+  static std::string kind(const YAML::Node& node) {
+    return node.IsMap() ? "mapping" : node.IsSequence() ? "list" : "value";
+  }
+
+  Error at(const YAML::Node& node, const std::string& path, const std::string& message) const {
+    return Error{m_file + ":" + std::to_string(node.Mark().line + 1) + ": " + path + ": " +
+                 message};
+  }
+
+  Config& m_config;
+  std::string m_file;
+};
+
+std::string env_name(const std::string& path) {
+  std::string out = "PATTERND_";
+  for (const char ch : path)
+    out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  return out;
+}
+
+}  // namespace
+
+bool is_secret_property(const std::string& name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos ||
+         lower.find("token") != std::string::npos || lower.find("key.pem") != std::string::npos;
+}
+
+core::Status<> apply_environment(Config& config, char** environment) {
+  const std::string properties_prefix = env_name(std::string(k_properties)) + "_";
+  for (char** entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view item(*entry);
+    if (item.rfind("PATTERND_", 0) != 0) continue;
+    const auto eq = item.find('=');
+    const std::string name(item.substr(0, eq));
+    const std::string value(eq == std::string_view::npos ? "" : item.substr(eq + 1));
+    if (name.rfind(properties_prefix, 0) == 0) {
+      // librdkafka property names use dots only: SASL_PASSWORD -> sasl.password
+      std::string property = name.substr(properties_prefix.size());
+      for (char& ch : property)
+        ch = ch == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      config.kafka.properties[property] = value;
+      continue;
+    }
+    const Key* match = nullptr;
+    for (const auto& key : keys())
+      if (env_name(key.path) == name) match = &key;
+    if (match == nullptr) {
+      std::vector<std::string> known;
+      for (const auto& key : keys()) known.push_back(env_name(key.path));
+      return Error{"environment variable " + name + ": unknown (known: " + join(known) +
+                   ", and " + properties_prefix + "<PROPERTY>)"};
+    }
+    if (!match->set(config, value))
+      return Error{"environment variable " + name + " (" + match->path + "): expected " +
+                   match->expectation + ", got \"" + value + "\""};
+  }
+  return {};
+}
+
+core::Result<Config> load(const std::string& path) { return load(path, environ); }
+
+core::Result<Config> load(const std::string& path, char** environment) {
+  Config config;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Error{path + ": cannot read the config file (does it exist, is it readable?)"};
+  } catch (const YAML::ParserException& e) {
+    return Error{path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg};
+  }
+  if (auto e = Loader(config, path).walk(root, "")) return *e;
+  if (auto status = apply_environment(config, environment); !status) return status.error();
+  if (config.kafka.topic_workflows == config.kafka.topic_extractions)
+    return Error{path + ": kafka.topics: workflows and extractions must be different topics"};
+  return config;
+}
+
+std::string to_yaml(const Config& config) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  std::vector<std::string> open;  // the sections currently open
+  for (const auto& key : keys()) {
+    std::vector<std::string> parts;
+    std::stringstream ss(key.path);
+    for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+    const std::vector<std::string> sections(parts.begin(), parts.end() - 1);
+    std::size_t common = 0;
+    while (common < open.size() && common < sections.size() && open[common] == sections[common])
+      ++common;
+    while (open.size() > common) {
+      // kafka.properties is a free-form map, printed when kafka closes.
+      if (open.size() == 1 && open[0] == "kafka") {
+        out << YAML::Key << "properties" << YAML::Value << YAML::BeginMap;
+        for (const auto& [name, value] : config.kafka.properties)
+          out << YAML::Key << name << YAML::Value << (is_secret_property(name) ? "***" : value);
+        out << YAML::EndMap;
+      }
+      out << YAML::EndMap;
+      open.pop_back();
+    }
+    for (std::size_t i = common; i < sections.size(); ++i) {
+      out << YAML::Key << sections[i] << YAML::Value << YAML::BeginMap;
+      open.push_back(sections[i]);
+    }
+    out << YAML::Key << parts.back() << YAML::Value << key.get(config);
+  }
+  while (!open.empty()) {
+    out << YAML::EndMap;
+    open.pop_back();
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace patternd::config

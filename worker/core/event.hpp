@@ -1,0 +1,62 @@
+#pragma once
+// The decoded forms of the two input messages (SPEC section 6). Plain data:
+// the decoder fills them, detection reads them, the store writes them.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/sha256.hpp"
+#include "core/time.hpp"
+
+namespace patternd::core {
+
+enum class WorkflowStatus : std::uint8_t { completed, failed, cancelled };
+std::string_view to_string(WorkflowStatus status);
+
+struct Workflow {
+  std::string workflow_id;
+  std::string agent_name;
+  std::string nl_input;
+  std::string workflow_template;
+  WorkflowStatus status = WorkflowStatus::completed;
+  std::int64_t total_tokens = 0;
+  std::int64_t cost_micros = 0;  // actual_cost_total in integer micro-dollars
+  std::int64_t error_count = 0;
+  std::int64_t retry_count = 0;
+  std::int64_t duration_ms = 0;
+  TimestampMs completed_at = 0;
+
+  // A success is a completed workflow with no errors (SPEC section 7).
+  bool succeeded() const { return status == WorkflowStatus::completed && error_count == 0; }
+};
+
+struct CodeBlock {
+  Digest digest{};  // SHA-256 of (language, content)
+  std::string language;
+  std::string content;
+  std::optional<std::int64_t> line_start;
+  std::optional<std::int64_t> line_end;
+  std::optional<bool> parseable;
+};
+
+struct Extraction {
+  Digest identity{};      // from event_id, or from the identifying fields
+  std::string event_id;   // empty when the producer sent none
+  std::string agent_name;
+  std::string session_id;
+  TimestampMs timestamp = 0;
+  std::string event_type;
+  std::string pattern;
+  std::string matched_value;
+  std::string original_line;
+  std::optional<std::int64_t> line_number;
+  std::string risk_level;  // "", "low", "medium" or "high"
+  std::optional<bool> auto_confirmable;
+  std::string metadata_json;  // minified, empty when absent
+  std::optional<CodeBlock> code_block;
+
+  bool is_error() const { return event_type == "error"; }
+};
+
+}  // namespace patternd::core

@@ -1,0 +1,66 @@
+#pragma once
+// A batch: the unit that flows source -> decode -> detect -> store and whose
+// offsets are acknowledged back once it is durable. It owns the raw messages;
+// decoded records refer to them by index (for dead letters and positions).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/types.hpp"
+#include "decode/decoder.hpp"
+
+namespace patternd::pipeline {
+
+struct RawMessage {
+  core::SourcePosition source;
+  core::TimestampMs timestamp = 0;  // Kafka timestamp, or the time it was read
+  std::string payload;
+};
+
+struct WorkflowRecord {
+  std::uint32_t message = 0;            // index into Batch::messages
+  core::Workflow workflow;
+  std::vector<std::string> signatures;  // filled by detection
+};
+
+struct ExtractionRecord {
+  std::uint32_t message = 0;
+  core::Extraction event;
+  std::string failure_signature;  // filled by detection for error events
+  std::string failure_type;
+};
+
+struct Rejection {
+  std::uint32_t message = 0;
+  decode::RejectClass reject = decode::RejectClass::invalid_json;
+  std::string reason;
+};
+
+// The next offset to consume for one partition after this batch.
+struct OffsetMark {
+  core::TopicKind kind = core::TopicKind::workflows;
+  core::Partition partition;
+  core::Offset next;
+};
+
+struct Batch {
+  std::vector<RawMessage> messages;
+  std::vector<WorkflowRecord> workflows;
+  std::vector<ExtractionRecord> extractions;
+  std::vector<Rejection> rejections;
+  std::vector<OffsetMark> offsets;
+  std::uint64_t expired[2] = {0, 0};  // per TopicKind: older than the retention horizon
+
+  void clear() {
+    messages.clear();
+    workflows.clear();
+    extractions.clear();
+    rejections.clear();
+    offsets.clear();
+    expired[0] = expired[1] = 0;
+  }
+};
+
+}  // namespace patternd::pipeline

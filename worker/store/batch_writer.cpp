@@ -1,0 +1,286 @@
+#include "store/batch_writer.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <chrono>
+#include <unordered_map>
+
+#include "core/sha256.hpp"
+
+namespace patternd::store {
+namespace {
+
+using pipeline::Batch;
+using pipeline::Rejection;
+
+// Runs a record's insert; a constraint failure rejects that record only (the
+// statement rolled back, the transaction did not). Returns the change count,
+// or -1 for a rejected record.
+int exec_record(SQLite::Statement& statement, std::uint32_t message,
+                std::vector<Rejection>& rejected) {
+  try {
+    const int changes = statement.exec();
+    statement.reset();
+    return changes;
+  } catch (const SQLite::Exception& e) {
+    statement.tryReset();  // reset() would throw the same error again
+    if (classify_sqlite_error(e.getExtendedErrorCode()) != ErrorKind::record) throw;
+    rejected.push_back({message, decode::RejectClass::db_constraint,
+                        std::string("rejected by the database: ") + e.what()});
+    return -1;
+  }
+}
+
+void bind_optional(SQLite::Statement& s, int index, const std::optional<std::int64_t>& value) {
+  if (value) {
+    s.bind(index, *value);
+  } else {
+    s.bind(index);
+  }
+}
+
+void bind_optional(SQLite::Statement& s, int index, const std::optional<bool>& value) {
+  if (value) {
+    s.bind(index, *value ? 1 : 0);
+  } else {
+    s.bind(index);
+  }
+}
+
+void bind_text_or_null(SQLite::Statement& s, int index, const std::string& text) {
+  if (text.empty()) {
+    s.bind(index);
+  } else {
+    s.bindNoCopy(index, text);
+  }
+}
+
+void bind_digest(SQLite::Statement& s, int index, const core::Digest& digest) {
+  s.bindNoCopy(index, digest.data(), static_cast<int>(digest.size()));
+}
+
+// File-sourced messages have no offset; their key is the payload's digest.
+std::int64_t dead_letter_offset(const pipeline::RawMessage& message) {
+  if (message.source.partition != core::k_file_partition) return message.source.offset.value;
+  thread_local core::Sha256 sha;
+  const core::Digest digest = sha.add_bytes(message.payload).finish();
+  std::int64_t key = 0;
+  for (int i = 0; i < 8; ++i) key = (key << 8) | digest[static_cast<std::size_t>(i)];
+  return key & 0x7FFF'FFFF'FFFF'FFFF;
+}
+
+struct SessionDelta {
+  const std::string* agent = nullptr;
+  core::TimestampMs first = 0, last = 0;
+  core::Digest first_identity{};
+  std::int64_t events = 0, errors = 0;
+};
+
+struct CodeDelta {
+  const core::CodeBlock* block = nullptr;
+  std::int64_t occurrences = 0;
+  core::TimestampMs first = 0, last = 0;
+};
+
+}  // namespace
+
+BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
+    : m_db(db), m_kafka(kafka), m_statements(db.sql()) {}
+
+BatchOutcome BatchWriter::write(const Batch& batch) {
+  BatchOutcome outcome;
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    SQLite::Transaction txn(m_db.sql(), SQLite::TransactionBehavior::IMMEDIATE);
+    std::vector<Rejection> rejections(batch.rejections);
+    write_workflows(batch, outcome, rejections);
+    write_extractions(batch, outcome, rejections);
+    outcome.new_occurrences = m_accumulator.flush(m_statements);
+    write_dead_letters(batch, rejections, outcome);
+    write_offsets(batch);
+    txn.commit();
+  } catch (const SQLite::Exception& e) {
+    // The transaction rolled back; leave no half-built aggregate behind.
+    m_accumulator = PatternAccumulator();
+    const int code = e.getExtendedErrorCode();
+    ErrorKind kind = classify_sqlite_error(code);
+    // A constraint outside a record's own insert is a bug, not bad input.
+    if (kind == ErrorKind::record) kind = ErrorKind::fatal;
+    throw StoreError(kind, code, e.what());
+  }
+  outcome.transaction_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  outcome.topic(core::TopicKind::workflows).expired = batch.expired[0];
+  outcome.topic(core::TopicKind::extractions).expired = batch.expired[1];
+  return outcome;
+}
+
+void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,
+                                  std::vector<Rejection>& rejected) {
+  auto& topic = outcome.topic(core::TopicKind::workflows);
+  auto& q = m_statements.insert_workflow;
+  for (const auto& record : batch.workflows) {
+    const core::Workflow& w = record.workflow;
+    q.bindNoCopy(1, w.workflow_id);
+    q.bindNoCopy(2, w.agent_name);
+    q.bindNoCopy(3, w.nl_input);
+    q.bindNoCopy(4, w.workflow_template);
+    q.bind(5, std::string(core::to_string(w.status)));
+    q.bind(6, w.total_tokens);
+    q.bind(7, w.cost_micros);
+    q.bind(8, w.error_count);
+    q.bind(9, w.retry_count);
+    q.bind(10, w.duration_ms);
+    q.bind(11, w.completed_at);
+    const int changes = exec_record(q, record.message, rejected);
+    if (changes < 0) continue;
+    if (changes == 0) {
+      ++topic.duplicates;
+      continue;
+    }
+    ++topic.persisted;
+    m_accumulator.add_workflow(m_db.sql().getLastInsertRowid(), w, record.signatures);
+  }
+}
+
+void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
+                                    std::vector<Rejection>& rejected) {
+  auto& topic = outcome.topic(core::TopicKind::extractions);
+  auto& q = m_statements.insert_event;
+  std::vector<const pipeline::ExtractionRecord*> fresh;
+  fresh.reserve(batch.extractions.size());
+  for (const auto& record : batch.extractions) {
+    const core::Extraction& e = record.event;
+    bind_digest(q, 1, e.identity);
+    bind_text_or_null(q, 2, e.event_id);
+    q.bindNoCopy(3, e.agent_name);
+    q.bindNoCopy(4, e.session_id);
+    q.bind(5, e.timestamp);
+    q.bindNoCopy(6, e.event_type);
+    bind_text_or_null(q, 7, e.pattern);
+    bind_text_or_null(q, 8, e.matched_value);
+    bind_text_or_null(q, 9, e.original_line);
+    bind_optional(q, 10, e.line_number);
+    bind_text_or_null(q, 11, e.risk_level);
+    bind_optional(q, 12, e.auto_confirmable);
+    bind_text_or_null(q, 13, e.metadata_json);
+    if (e.code_block) {
+      bind_digest(q, 14, e.code_block->digest);
+      bind_optional(q, 15, e.code_block->line_start);
+      bind_optional(q, 16, e.code_block->line_end);
+      bind_optional(q, 17, e.code_block->parseable);
+    } else {
+      for (int i = 14; i <= 17; ++i) q.bind(i);
+    }
+    const int changes = exec_record(q, record.message, rejected);
+    if (changes < 0) continue;
+    if (changes == 0) {
+      ++topic.duplicates;
+      continue;
+    }
+    ++topic.persisted;
+    fresh.push_back(&record);
+  }
+
+  // Sessions and code blocks: one upsert each per batch.
+  std::unordered_map<std::string_view, SessionDelta> sessions;
+  std::map<core::Digest, CodeDelta> codes;
+  for (const auto* record : fresh) {
+    const core::Extraction& e = record->event;
+    auto [it, inserted] = sessions.try_emplace(e.session_id);
+    SessionDelta& s = it->second;
+    if (inserted || e.timestamp < s.first ||
+        (e.timestamp == s.first && e.identity < s.first_identity)) {
+      s.agent = &e.agent_name;
+      s.first = e.timestamp;
+      s.first_identity = e.identity;
+    }
+    s.last = inserted ? e.timestamp : std::max(s.last, e.timestamp);
+    s.events += 1;
+    s.errors += e.is_error() ? 1 : 0;
+    if (e.code_block) {
+      auto [c, new_code] = codes.try_emplace(e.code_block->digest);
+      if (new_code) {
+        c->second = {&*e.code_block, 0, e.timestamp, e.timestamp};
+      }
+      c->second.occurrences += 1;
+      c->second.first = std::min(c->second.first, e.timestamp);
+      c->second.last = std::max(c->second.last, e.timestamp);
+    }
+  }
+
+  std::unordered_map<std::string_view, std::int64_t> session_rows;
+  auto& us = m_statements.upsert_session;
+  for (const auto& [session_id, s] : sessions) {
+    us.bind(1, std::string(session_id));
+    us.bindNoCopy(2, *s.agent);
+    us.bind(3, s.first);
+    bind_digest(us, 4, s.first_identity);
+    us.bind(5, s.last);
+    us.bind(6, s.events);
+    us.bind(7, s.errors);
+    us.executeStep();
+    session_rows[session_id] = us.getColumn(0).getInt64();
+    us.reset();
+  }
+
+  auto& uc = m_statements.upsert_code_block;
+  for (const auto& [digest, c] : codes) {
+    bind_digest(uc, 1, digest);
+    uc.bindNoCopy(2, c.block->language);
+    uc.bindNoCopy(3, c.block->content);
+    uc.bind(4, c.occurrences);
+    uc.bind(5, c.first);
+    uc.bind(6, c.last);
+    uc.exec();
+    uc.reset();
+  }
+
+  for (const auto* record : fresh) {
+    const core::Extraction& e = record->event;
+    if (!e.is_error() || record->failure_signature.empty()) continue;
+    const std::string& example = e.matched_value.empty() ? e.original_line : e.matched_value;
+    m_accumulator.add_failure(record->failure_signature, record->failure_type, example,
+                              e.identity, e.timestamp, e.agent_name, session_rows[e.session_id]);
+  }
+}
+
+void BatchWriter::write_dead_letters(const Batch& batch, const std::vector<Rejection>& rejections,
+                                     BatchOutcome& outcome) {
+  const core::TimestampMs now = core::now_ms();
+  auto& q = m_statements.insert_dead_letter;
+  for (const Rejection& rejection : rejections) {
+    const pipeline::RawMessage& message = batch.messages[rejection.message];
+    const core::TopicKind kind = message.source.kind;
+    q.bindNoCopy(1, m_kafka.topic(kind));
+    q.bind(2, message.source.partition.value);
+    q.bind(3, dead_letter_offset(message));
+    q.bind(4, std::string(decode::to_string(rejection.reject)));
+    q.bindNoCopy(5, rejection.reason);
+    const std::size_t kept = std::min(message.payload.size(), k_max_dead_letter_payload);
+    q.bindNoCopy(6, message.payload.data(), static_cast<int>(kept));
+    q.bind(7, static_cast<std::int64_t>(message.payload.size()));
+    q.bind(8, message.timestamp);
+    q.bind(9, now);
+    q.exec();
+    q.reset();
+    // Counted whether or not it was already stored: the message was rejected.
+    ++outcome.topic(kind).dead_lettered;
+    ++outcome.dead_letter_classes[{kind, rejection.reject}];
+  }
+}
+
+void BatchWriter::write_offsets(const Batch& batch) {
+  const core::TimestampMs now = core::now_ms();
+  auto& q = m_statements.upsert_offset;
+  for (const auto& mark : batch.offsets) {
+    q.bindNoCopy(1, m_kafka.topic(mark.kind));
+    q.bind(2, mark.partition.value);
+    q.bind(3, mark.next.value);
+    q.bind(4, now);
+    q.exec();
+    q.reset();
+  }
+}
+
+}  // namespace patternd::store

@@ -1,0 +1,72 @@
+#pragma once
+// Writes one batch in one SQLite transaction: raw rows (inserted unless their
+// unique key is already present), the pattern aggregates grown only for rows that were
+// new, the dead letters and the next Kafka offsets. Either all of it lands
+// or none of it does.
+//
+// A record that breaks a database constraint the decoder did not catch is
+// isolated by SQLite's statement-level rollback: it becomes a dead letter
+// (reason class db_constraint) and the rest of the batch commits.
+//
+// Not thread-safe: one writer per connection, used by one thread.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "config/config.hpp"
+#include "pipeline/batch.hpp"
+#include "store/accumulator.hpp"
+#include "store/database.hpp"
+#include "store/errors.hpp"
+#include "store/statements.hpp"
+
+namespace patternd::store {
+
+struct TopicOutcome {
+  std::uint64_t persisted = 0;      // new rows
+  std::uint64_t duplicates = 0;     // already present, ignored
+  std::uint64_t dead_lettered = 0;  // rejected (decoder or database)
+  std::uint64_t expired = 0;        // older than the retention horizon, not ingested
+};
+
+struct BatchOutcome {
+  std::array<TopicOutcome, 2> topics{};  // indexed by TopicKind
+  std::map<std::pair<core::TopicKind, decode::RejectClass>, std::uint64_t> dead_letter_classes;
+  FlushCounts new_occurrences;
+  double transaction_seconds = 0;  // begin to commit
+
+  TopicOutcome& topic(core::TopicKind kind) { return topics[static_cast<std::size_t>(kind)]; }
+  const TopicOutcome& topic(core::TopicKind kind) const {
+    return topics[static_cast<std::size_t>(kind)];
+  }
+};
+
+inline constexpr std::size_t k_max_dead_letter_payload = 64 * 1024;
+
+class BatchWriter {
+ public:
+  BatchWriter(Database& db, const config::Kafka& kafka);
+
+  // Throws StoreError: transient (nothing was written; retry the same batch
+  // later) or fatal.
+  BatchOutcome write(const pipeline::Batch& batch);
+
+ private:
+  void write_workflows(const pipeline::Batch& batch, BatchOutcome& outcome,
+                       std::vector<pipeline::Rejection>& rejected);
+  void write_extractions(const pipeline::Batch& batch, BatchOutcome& outcome,
+                         std::vector<pipeline::Rejection>& rejected);
+  void write_dead_letters(const pipeline::Batch& batch,
+                          const std::vector<pipeline::Rejection>& rejections,
+                          BatchOutcome& outcome);
+  void write_offsets(const pipeline::Batch& batch);
+
+  Database& m_db;
+  const config::Kafka& m_kafka;
+  Statements m_statements;
+  PatternAccumulator m_accumulator;
+};
+
+}  // namespace patternd::store

@@ -1,0 +1,125 @@
+#include "store/database.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "store/migrations.hpp"
+
+namespace patternd::store {
+
+using core::Error;
+
+namespace {
+
+// Creates the file with owner-only permissions before SQLite opens it: the
+// database holds prompts and agent output. SQLite gives -wal and -shm the
+// same mode.
+std::optional<Error> create_private_file(const std::string& path) {
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return Error{path + ": cannot create directory " + parent.string() + ": " + ec.message()};
+  const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{path + ": cannot create the database file: " + std::strerror(errno)};
+  ::close(fd);
+  return std::nullopt;
+}
+
+}  // namespace
+
+Database::Database(const std::string& path, int flags, int busy_timeout_ms)
+    : m_path(path), m_db(path, flags, busy_timeout_ms) {}
+
+core::Result<std::unique_ptr<Database>> Database::open(const config::Storage& storage) {
+  if (auto e = create_private_file(storage.path)) return *e;
+  std::unique_ptr<Database> db;
+  try {
+    db.reset(new Database(storage.path, SQLite::OPEN_READWRITE,
+                          static_cast<int>(storage.busy_timeout_ms)));
+    db->m_db.exec("PRAGMA journal_mode = WAL");
+    // With WAL, NORMAL loses no committed transaction on a process crash,
+    // only (possibly) the last ones on power loss; it never corrupts.
+    db->m_db.exec("PRAGMA synchronous = NORMAL");
+    db->m_db.exec("PRAGMA cache_size = -65536");  // 64 MiB: fewer page re-reads and writes
+    db->m_db.exec("PRAGMA temp_store = MEMORY");
+    // Checkpoint less often than the 1000-page default: each page rewritten
+    // by several batches is copied to the database once instead of each time.
+    db->m_db.exec("PRAGMA wal_autocheckpoint = 8000");
+  } catch (const SQLite::Exception& e) {
+    return Error{storage.path + ": cannot open the database: " + e.what()};
+  }
+  if (auto status = db->migrate(); !status) return status.error();
+  return db;
+}
+
+core::Result<std::unique_ptr<Database>> Database::open_read_only(const config::Storage& storage) {
+  if (!std::filesystem::exists(storage.path))
+    return Error{storage.path + ": no database here yet (run `patternd migrate` or ingest first)"};
+  std::unique_ptr<Database> db;
+  try {
+    db.reset(new Database(storage.path, SQLite::OPEN_READONLY,
+                          static_cast<int>(storage.busy_timeout_ms)));
+  } catch (const SQLite::Exception& e) {
+    return Error{storage.path + ": cannot open the database: " + e.what()};
+  }
+  const int version = db->schema_version();
+  if (version != latest_schema_version())
+    return Error{storage.path + ": schema version " + std::to_string(version) + ", expected " +
+                 std::to_string(latest_schema_version()) + " (run `patternd migrate`)"};
+  return db;
+}
+
+int Database::schema_version() { return m_db.execAndGet("PRAGMA user_version").getInt(); }
+
+int Database::latest_schema_version() {
+  return k_migrations.empty() ? 0 : k_migrations.back().version;
+}
+
+core::Status<> Database::migrate() {
+  try {
+    m_migration.from_version = schema_version();
+    m_migration.to_version = m_migration.from_version;
+    if (m_migration.from_version > latest_schema_version())
+      return Error{m_path + ": schema version " + std::to_string(m_migration.from_version) +
+                   " is newer than this patternd knows (" +
+                   std::to_string(latest_schema_version()) + "): upgrade patternd"};
+    for (const Migration& migration : k_migrations) {
+      if (migration.version <= m_migration.to_version) continue;
+      // IMMEDIATE: two workers starting together must not both apply it.
+      SQLite::Transaction txn(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+      if (schema_version() >= migration.version) continue;  // the other one did
+      m_db.exec(migration.sql);
+      m_db.exec("PRAGMA user_version = " + std::to_string(migration.version));
+      txn.commit();
+      m_migration.to_version = migration.version;
+    }
+  } catch (const SQLite::Exception& e) {
+    return Error{m_path + ": schema migration failed: " + e.what()};
+  }
+  return {};
+}
+
+std::optional<std::string> Database::meta(const std::string& key) {
+  SQLite::Statement query(m_db, "SELECT value FROM patternd_meta WHERE key = ?");
+  query.bind(1, key);
+  if (!query.executeStep()) return std::nullopt;
+  return query.getColumn(0).getString();
+}
+
+void Database::set_meta(const std::string& key, const std::string& value) {
+  SQLite::Statement upsert(m_db,
+                           "INSERT INTO patternd_meta (key, value) VALUES (?, ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  upsert.bind(1, key);
+  upsert.bind(2, value);
+  upsert.exec();
+}
+
+}  // namespace patternd::store

@@ -1,0 +1,146 @@
+#include "store/statements.hpp"
+
+namespace patternd::store {
+namespace {
+
+// Raw rows are inserted with ON CONFLICT (unique key) DO NOTHING rather than
+// INSERT OR IGNORE: OR IGNORE would also skip a row that breaks a CHECK or NOT
+// NULL constraint, silently, and it would be counted as a duplicate. This way
+// only a true duplicate is ignored; any other violation fails the statement
+// and the record becomes a dead letter.
+constexpr const char* k_insert_workflow = R"sql(
+INSERT INTO workflow_history
+  (workflow_id, agent_name, nl_input, workflow_template, status, total_tokens, cost_micros,
+   error_count, retry_count, duration_ms, completed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (workflow_id) DO NOTHING)sql";
+
+// Aggregates arrive pre-summed per batch: one upsert per pattern per batch.
+constexpr const char* k_upsert_operation_pattern = R"sql(
+INSERT INTO operation_patterns
+  (pattern_signature, category, tool, target, occurrences, successes, total_tokens,
+   total_cost_micros, total_duration_ms, total_errors, total_retries, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (pattern_signature) DO UPDATE SET
+  occurrences       = occurrences + excluded.occurrences,
+  successes         = successes + excluded.successes,
+  total_tokens      = total_tokens + excluded.total_tokens,
+  total_cost_micros = total_cost_micros + excluded.total_cost_micros,
+  total_duration_ms = total_duration_ms + excluded.total_duration_ms,
+  total_errors      = total_errors + excluded.total_errors,
+  total_retries     = total_retries + excluded.total_retries,
+  first_seen        = min(first_seen, excluded.first_seen),
+  last_seen         = max(last_seen, excluded.last_seen)
+RETURNING id)sql";
+
+constexpr const char* k_insert_occurrence = R"sql(
+INSERT INTO pattern_occurrences (pattern_id, workflow_id, occurred_at) VALUES (?, ?, ?)
+ON CONFLICT DO NOTHING)sql";
+
+constexpr const char* k_upsert_pattern_day = R"sql(
+INSERT INTO operation_pattern_days (pattern_id, day, occurrences) VALUES (?, ?, ?)
+ON CONFLICT (pattern_id, day) DO UPDATE SET occurrences = occurrences + excluded.occurrences)sql";
+
+constexpr const char* k_insert_event = R"sql(
+INSERT INTO extraction_events
+  (identity, event_id, agent_name, session_id, event_time, event_type, pattern, matched_value,
+   original_line, line_number, risk_level, auto_confirmable, metadata, code_digest,
+   code_line_start, code_line_end, code_parseable)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (identity) DO NOTHING)sql";
+
+// A session's agent is the agent of its earliest event (ties: smaller
+// identity), so it does not depend on the order of arrival.
+constexpr const char* k_upsert_session = R"sql(
+INSERT INTO agent_sessions
+  (session_id, agent_name, first_event, first_event_identity, last_event, event_count,
+   error_count)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (session_id) DO UPDATE SET
+  agent_name = CASE WHEN excluded.first_event < first_event
+                      OR (excluded.first_event = first_event
+                          AND excluded.first_event_identity < first_event_identity)
+                    THEN excluded.agent_name ELSE agent_name END,
+  first_event_identity = CASE WHEN excluded.first_event < first_event
+                                OR (excluded.first_event = first_event
+                                    AND excluded.first_event_identity < first_event_identity)
+                              THEN excluded.first_event_identity
+                              ELSE first_event_identity END,
+  first_event = min(first_event, excluded.first_event),
+  last_event  = max(last_event, excluded.last_event),
+  event_count = event_count + excluded.event_count,
+  error_count = error_count + excluded.error_count
+RETURNING id)sql";
+
+constexpr const char* k_upsert_code_block = R"sql(
+INSERT INTO code_blocks (digest, language, content, occurrences, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (digest) DO UPDATE SET
+  occurrences = occurrences + excluded.occurrences,
+  first_seen  = min(first_seen, excluded.first_seen),
+  last_seen   = max(last_seen, excluded.last_seen))sql";
+
+// The example is the earliest occurrence by event time, ties broken by the
+// smaller identity. SET expressions all read the row as it was before.
+constexpr const char* k_upsert_failure_pattern = R"sql(
+INSERT INTO failure_patterns
+  (signature, error_type, example, example_time, example_identity, frequency, first_seen,
+   last_seen, agent_count, session_count)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0)
+ON CONFLICT (signature) DO UPDATE SET
+  example = CASE WHEN excluded.example_time < example_time
+                   OR (excluded.example_time = example_time
+                       AND excluded.example_identity < example_identity)
+                 THEN excluded.example ELSE example END,
+  example_identity = CASE WHEN excluded.example_time < example_time
+                            OR (excluded.example_time = example_time
+                                AND excluded.example_identity < example_identity)
+                          THEN excluded.example_identity ELSE example_identity END,
+  example_time = min(example_time, excluded.example_time),
+  frequency    = frequency + excluded.frequency,
+  first_seen   = min(first_seen, excluded.first_seen),
+  last_seen    = max(last_seen, excluded.last_seen)
+RETURNING id)sql";
+
+constexpr const char* k_insert_failure_agent = R"sql(
+INSERT INTO failure_pattern_agents (failure_id, agent_name) VALUES (?, ?)
+ON CONFLICT DO NOTHING)sql";
+
+constexpr const char* k_insert_failure_session = R"sql(
+INSERT INTO failure_pattern_sessions (failure_id, session_id) VALUES (?, ?)
+ON CONFLICT DO NOTHING)sql";
+
+constexpr const char* k_add_failure_members = R"sql(
+UPDATE failure_patterns SET agent_count = agent_count + ?, session_count = session_count + ?
+WHERE id = ?)sql";
+
+constexpr const char* k_insert_dead_letter = R"sql(
+INSERT INTO dead_letters
+  (topic, partition, offset, reason_class, reason, payload, payload_size, message_time,
+   received_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (topic, partition, offset) DO NOTHING)sql";
+
+constexpr const char* k_upsert_offset = R"sql(
+INSERT INTO kafka_offsets (topic, partition, next_offset, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (topic, partition) DO UPDATE SET
+  next_offset = excluded.next_offset, updated_at = excluded.updated_at)sql";
+
+}  // namespace
+
+Statements::Statements(SQLite::Database& db)
+    : insert_workflow(db, k_insert_workflow),
+      upsert_operation_pattern(db, k_upsert_operation_pattern),
+      insert_occurrence(db, k_insert_occurrence),
+      upsert_pattern_day(db, k_upsert_pattern_day),
+      insert_event(db, k_insert_event),
+      upsert_session(db, k_upsert_session),
+      upsert_code_block(db, k_upsert_code_block),
+      upsert_failure_pattern(db, k_upsert_failure_pattern),
+      insert_failure_agent(db, k_insert_failure_agent),
+      insert_failure_session(db, k_insert_failure_session),
+      add_failure_members(db, k_add_failure_members),
+      insert_dead_letter(db, k_insert_dead_letter),
+      upsert_offset(db, k_upsert_offset) {}
+
+}  // namespace patternd::store
