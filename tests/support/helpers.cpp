@@ -170,3 +170,85 @@ std::string dump_table(const std::string& db_path, const std::string& table,
 }
 
 }  // namespace patternd::testing
+
+namespace patternd::testing {
+namespace {
+
+std::string dump_query(SQLite::Database& db, const std::string& title, const std::string& sql) {
+  SQLite::Statement q(db, sql);
+  std::vector<std::string> rows;
+  while (q.executeStep()) {
+    std::string row;
+    for (int c = 0; c < q.getColumnCount(); ++c) {
+      const SQLite::Column column = q.getColumn(c);
+      if (column.isBlob()) {
+        static constexpr char k_hex[] = "0123456789abcdef";
+        const auto* bytes = static_cast<const unsigned char*>(column.getBlob());
+        for (int b = 0; b < column.getBytes(); ++b) {
+          row.push_back(k_hex[bytes[b] >> 4]);
+          row.push_back(k_hex[bytes[b] & 0xF]);
+        }
+      } else {
+        row += column.isNull() ? "NULL" : column.getString();
+      }
+      row += "|";
+    }
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end());
+  std::string out = "== " + title + " (" + std::to_string(rows.size()) + " rows)\n";
+  for (const auto& row : rows) out += row + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string canonical_database(const std::string& db_path) {
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  std::string out;
+  out += dump_query(db, "workflow_history",
+                    "SELECT workflow_id, agent_name, nl_input, workflow_template, status, "
+                    "total_tokens, cost_micros, error_count, retry_count, duration_ms, "
+                    "completed_at FROM workflow_history");
+  out += dump_query(db, "operation_patterns",
+                    "SELECT pattern_signature, category, tool, target, occurrences, successes, "
+                    "total_tokens, total_cost_micros, total_duration_ms, total_errors, "
+                    "total_retries, first_seen, last_seen FROM operation_patterns");
+  out += dump_query(db, "pattern_occurrences",
+                    "SELECT p.pattern_signature, w.workflow_id, o.occurred_at FROM "
+                    "pattern_occurrences o JOIN operation_patterns p ON p.id = o.pattern_id "
+                    "JOIN workflow_history w ON w.id = o.workflow_id");
+  out += dump_query(db, "operation_pattern_days",
+                    "SELECT p.pattern_signature, d.day, d.occurrences FROM operation_pattern_days "
+                    "d JOIN operation_patterns p ON p.id = d.pattern_id");
+  out += dump_query(db, "extraction_events",
+                    "SELECT identity, event_id, agent_name, session_id, event_time, event_type, "
+                    "pattern, matched_value, original_line, line_number, risk_level, "
+                    "auto_confirmable, metadata, code_digest, code_line_start, code_line_end, "
+                    "code_parseable FROM extraction_events");
+  out += dump_query(db, "code_blocks",
+                    "SELECT digest, language, content, occurrences, first_seen, last_seen FROM "
+                    "code_blocks");
+  out += dump_query(db, "agent_sessions",
+                    "SELECT session_id, agent_name, first_event, first_event_identity, "
+                    "last_event, event_count, error_count FROM agent_sessions");
+  out += dump_query(db, "failure_patterns",
+                    "SELECT signature, error_type, example, example_time, example_identity, "
+                    "frequency, first_seen, last_seen, agent_count, session_count FROM "
+                    "failure_patterns");
+  out += dump_query(db, "failure_pattern_agents",
+                    "SELECT f.signature, a.agent_name FROM failure_pattern_agents a JOIN "
+                    "failure_patterns f ON f.id = a.failure_id");
+  out += dump_query(db, "failure_pattern_sessions",
+                    "SELECT f.signature, s.session_id FROM failure_pattern_sessions m JOIN "
+                    "failure_patterns f ON f.id = m.failure_id JOIN agent_sessions s ON s.id = "
+                    "m.session_id");
+  out += dump_query(db, "dead_letters",
+                    "SELECT topic, partition, offset, reason_class, reason, payload, "
+                    "payload_size FROM dead_letters");
+  out += dump_query(db, "kafka_offsets", "SELECT topic, partition, next_offset FROM kafka_offsets");
+  out += dump_query(db, "patternd_meta", "SELECT key, value FROM patternd_meta");
+  return out;
+}
+
+}  // namespace patternd::testing

@@ -52,3 +52,12 @@ std::string dump_table(const std::string& db_path, const std::string& table,
 std::vector<std::string> table_names(const std::string& db_path);
 
 }  // namespace patternd::testing
+
+namespace patternd::testing {
+
+// The whole content of a patternd database, independent of row ids and of
+// when rows were received: every table, with ids replaced by natural keys.
+// Two databases that hold the same facts give the same string.
+std::string canonical_database(const std::string& db_path);
+
+}  // namespace patternd::testing

@@ -1,0 +1,338 @@
+// `patternd ingest`, `report` and `redetect` end to end: the real binary, real
+// SQLite files, generated fleets of events.
+
+#include <gtest/gtest.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <algorithm>
+#include <random>
+
+#include "support/helpers.hpp"
+
+namespace patternd {
+namespace {
+
+using testing::CommandResult;
+using testing::run_patternd;
+using testing::TempDir;
+
+constexpr const char* k_start = "2026-11-01T00:00:00Z";
+
+void produce(const std::string& kind, const std::string& path, int count, int seed) {
+  const CommandResult r =
+      run_patternd({"produce", "--kind", kind, "--count", std::to_string(count), "--seed",
+                    std::to_string(seed), "--duplicates", "0.05", "--invalid", "0.01", "--start",
+                    k_start, "--output", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+CommandResult ingest(const std::string& config, const std::string& topic, const std::string& input,
+                     const std::string& stdin_text = "") {
+  return run_patternd({"ingest", "--config", config, "--topic", topic, input}, stdin_text);
+}
+
+std::string report_json(const std::string& config) {
+  const CommandResult r = run_patternd({"report", "--config", config, "--top", "100000",
+                                        "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
+
+std::string all_tables(const std::string& db) {
+  std::string out;
+  for (const auto& table : testing::table_names(db))
+    out += "== " + table + "\n" + testing::dump_table(db, table);
+  return out;
+}
+
+class Ingest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_workflows = m_data.file("workflows.jsonl");
+    m_extractions = m_data.file("extractions.jsonl");
+    produce("workflows", m_workflows, 6000, 11);
+    produce("extractions", m_extractions, 6000, 12);
+  }
+
+  TempDir m_data;
+  std::string m_workflows, m_extractions;
+};
+
+TEST_F(Ingest, IngestingTheSameFilesTwiceLeavesEveryTableUnchanged) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  ASSERT_EQ(ingest(config, "workflows", m_workflows).exit_code, 0);
+  ASSERT_EQ(ingest(config, "extractions", m_extractions).exit_code, 0);
+  const std::string before = all_tables(dir.file("patternd.db"));
+  ASSERT_NE(before.find("== operation_patterns\n"), std::string::npos);
+
+  const CommandResult again = ingest(config, "workflows", m_workflows);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("persisted     0\n"), std::string::npos) << again.err;
+  ASSERT_EQ(ingest(config, "extractions", m_extractions).exit_code, 0);
+
+  // Every table, every column, row ids and receive times included.
+  EXPECT_EQ(all_tables(dir.file("patternd.db")), before);
+}
+
+TEST_F(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
+  TempDir single;
+  const std::string single_config = testing::write_config(single);
+  ASSERT_EQ(ingest(single_config, "workflows", m_workflows).exit_code, 0);
+  ASSERT_EQ(ingest(single_config, "extractions", m_extractions).exit_code, 0);
+
+  // The same events shuffled, split into three parts per stream, ingested in
+  // interleaved runs with a small batch size (so batches cut differently),
+  // one of them through standard input.
+  TempDir split;
+  const std::string split_config =
+      testing::write_config(split, "patternd.yaml", "", "batch:\n  max_messages: 97\n");
+  std::mt19937 rng(2026);
+  std::vector<std::vector<std::string>> parts[2];
+  for (int s = 0; s < 2; ++s) {
+    auto lines = testing::read_lines(s == 0 ? m_workflows : m_extractions);
+    std::shuffle(lines.begin(), lines.end(), rng);
+    parts[s].resize(3);
+    for (std::size_t i = 0; i < lines.size(); ++i) parts[s][i % 3].push_back(lines[i]);
+  }
+  auto text = [](const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& line : lines) out += line + "\n";
+    return out;
+  };
+  const std::vector<std::pair<int, int>> order = {{1, 2}, {0, 1}, {0, 0}, {1, 0}, {0, 2}, {1, 1}};
+  for (const auto& [stream, part] : order) {
+    const std::string topic = stream == 0 ? "workflows" : "extractions";
+    CommandResult r;
+    if (part == 1) {
+      r = ingest(split_config, topic, "-", text(parts[stream][part]));
+    } else {
+      const std::string path = split.file(topic + std::to_string(part) + ".jsonl");
+      testing::write_file(path, text(parts[stream][part]));
+      r = ingest(split_config, topic, path);
+    }
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  const std::string expected = report_json(single_config);
+  ASSERT_NE(expected.find("\"signature\": \"test:pytest:backend\""), std::string::npos);
+  EXPECT_EQ(report_json(split_config), expected);
+  // Stronger than the report: every fact in every table is the same.
+  EXPECT_EQ(testing::canonical_database(split.file("patternd.db")),
+            testing::canonical_database(single.file("patternd.db")));
+}
+
+TEST_F(Ingest, RedetectAfterARulesChangeEqualsAFreshIngestWithTheNewRules) {
+  TempDir dir;
+  const std::string old_config = testing::write_config(dir);
+  ASSERT_EQ(ingest(old_config, "workflows", m_workflows).exit_code, 0);
+  ASSERT_EQ(ingest(old_config, "extractions", m_extractions).exit_code, 0);
+
+  // New rules: pytest is no longer a tool of its own, jest counts as lint,
+  // and a new target appears.
+  std::string rules = testing::read_file(testing::source_path("config/patterns.yaml"));
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at = rules.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    rules.replace(at, from.size(), to);
+  };
+  replace("  pytest: {categories: [test], keywords: [pytest, py.test]}\n", "");
+  replace("jest: {categories: [test]", "jest: {categories: [lint]");
+  replace("targets:\n", "targets:\n  tests: [suite, suites]\n");
+  const std::string new_rules = dir.file("new-patterns.yaml");
+  testing::write_file(new_rules, rules);
+
+  const std::string new_config = testing::write_config(dir, "new.yaml", new_rules);
+  const CommandResult warned = ingest(new_config, "workflows", m_workflows);
+  EXPECT_NE(warned.err.find("differ from the rules the pattern tables follow"), std::string::npos)
+      << warned.err;
+  const CommandResult r = run_patternd({"redetect", "--config", new_config});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  TempDir fresh;
+  const std::string fresh_config = testing::write_config(fresh, "patternd.yaml", new_rules);
+  ASSERT_EQ(ingest(fresh_config, "workflows", m_workflows).exit_code, 0);
+  ASSERT_EQ(ingest(fresh_config, "extractions", m_extractions).exit_code, 0);
+
+  const std::string redetected = report_json(new_config);
+  EXPECT_EQ(redetected, report_json(fresh_config));
+  EXPECT_EQ(redetected.find("test:pytest"), std::string::npos);
+  EXPECT_NE(redetected.find("lint:jest"), std::string::npos);
+  EXPECT_EQ(testing::canonical_database(dir.file("patternd.db")),
+            testing::canonical_database(fresh.file("patternd.db")));
+}
+
+// One line of the hostile corpus and what must become of it.
+struct CorpusLine {
+  std::string payload;
+  std::string reason_class;  // empty: a good message that must be persisted
+  std::string reason;        // a part of the reason the dead letter must give
+};
+
+std::vector<CorpusLine> workflow_corpus() {
+  const std::string sql = "'); DROP TABLE workflow_history; -- \\\" OR 1=1; SELECT * FROM kafka_offsets";
+  return {
+      {R"({"workflow_id": "good-1", "nl_input": "Run backend tests with pytest"})", "", ""},
+      {R"({"workflow_id": "t1", "nl_input": "Run te)", "invalid_json", "invalid JSON"},
+      {R"({"workflow_id": "t2", "nl_input": "x", )", "invalid_json", "invalid JSON"},
+      {"{\"workflow_id\": \"u1\xc3\x28\", \"nl_input\": \"x\"}", "invalid_utf8", "invalid UTF-8 at byte 19"},
+      {R"({"workflow_id": "d1", "nl_input": "x", "m": )" + std::string(1000, '[') +
+           std::string(1000, ']') + "}",
+       "too_deep", "deeper than 64"},
+      {R"({"workflow_id": "big", "nl_input": ")" + std::string(2 * 1024 * 1024, 'x') + "\"}",
+       "too_large", "larger than limits.max_message_bytes (1048576)"},
+      {R"({"nl_input": "x"})", "missing_field", "missing required field workflow_id"},
+      {R"({"workflow_id": "m2"})", "missing_field", "missing required field nl_input"},
+      {R"({"workflow_id": 12, "nl_input": "x"})", "wrong_type", "field workflow_id must be a string"},
+      {R"({"workflow_id": "w2", "nl_input": ["x"]})", "wrong_type", "field nl_input must be a string"},
+      {R"({"workflow_id": "n1", "nl_input": "x", "total_tokens": -1})", "out_of_range", "field total_tokens is -1"},
+      {R"({"workflow_id": "n2", "nl_input": "x", "retry_count": 10000000000000})", "out_of_range", "field retry_count is 10000000000000"},
+      {R"({"workflow_id": "n3", "nl_input": "x", "actual_cost_total": 1e300})", "out_of_range", "field actual_cost_total is"},
+      {R"({"workflow_id": "n4", "nl_input": "x", "total_tokens": 1e400})", "invalid_json", "too large"},
+      {R"({"workflow_id": "nan1", "nl_input": "x", "actual_cost_total": NaN})", "invalid_json", "invalid JSON"},
+      {R"({"workflow_id": "nan2", "nl_input": "x", "duration_seconds": Infinity})", "invalid_json", "invalid JSON"},
+      {R"({"workflow_id": "nan3", "nl_input": "x", "actual_cost_total": "NaN"})", "wrong_type", "field actual_cost_total must be a number"},
+      {R"({"workflow_id": "s1", "nl_input": "x", "status": "exploded"})", "out_of_range", "field status is \"exploded\""},
+      {R"({"workflow_id": "c1", "nl_input": "x", "completed_at": "2026-02-30T00:00:00Z"})", "wrong_type", "field completed_at"},
+      {"null", "not_an_object", "message is null"},
+      {"Traceback (most recent call last):", "invalid_json", "invalid JSON"},
+      // Hostile but valid: stored verbatim, never executed.
+      {R"({"workflow_id": ")" + sql + R"(", "agent_name": ")" + sql + R"(", "nl_input": ")" + sql +
+           R"(", "workflow_template": ")" + sql + R"("})",
+       "", ""},
+      {R"({"workflow_id": "good-2", "nl_input": "Deploy the api to staging with kubectl"})", "", ""},
+  };
+}
+
+std::vector<CorpusLine> extraction_corpus() {
+  const std::string sql = "x'); DELETE FROM extraction_events; --";
+  const std::string base = R"("agent_name": "codex", "session_id": "s1", "event_type": "error")";
+  return {
+      {"{" + base + R"(, "event_id": "good-1", "matched_value": "KeyError: 'a'"})", "", ""},
+      {"{" + base + R"(, "event_id": "t1", "matched_value": "Key)", "invalid_json", "invalid JSON"},
+      {R"({"session_id": "s", "event_type": "error"})", "missing_field", "missing required field agent_name"},
+      {R"({"agent_name": "a", "session_id": 5, "event_type": "error"})", "wrong_type", "field session_id must be a string"},
+      {"{" + base + R"(, "line_number": -4})", "out_of_range", "field line_number is -4"},
+      {"{" + base + R"(, "line_number": 1e13})", "out_of_range", "field line_number is 10000000000000"},
+      {"{" + base + R"(, "risk_level": "apocalyptic"})", "out_of_range", "field risk_level"},
+      {"{" + base + R"(, "timestamp": "not a time"})", "wrong_type", "field timestamp"},
+      {"{" + base + R"(, "code_block": {"content": 12}})", "wrong_type", "field code_block.content must be a string"},
+      {"{" + base + R"(, "metadata": )" + std::string(100, '{') + std::string(100, '}') + "}",
+       "invalid_json", "invalid JSON"},
+      {"{\"agent_name\": \"\xed\xa0\x80\", \"session_id\": \"s\", \"event_type\": \"e\"}", "invalid_utf8", "invalid UTF-8 at byte 16"},
+      {R"({"agent_name": ")" + sql + R"(", "session_id": ")" + sql + R"(", "event_type": ")" + sql +
+           R"(", "pattern": ")" + sql + R"(", "matched_value": ")" + sql + R"(", "original_line": ")" +
+           sql + R"(", "event_id": ")" + sql + R"(", "metadata": {")" + sql + R"(": ")" + sql +
+           R"("}, "code_block": {"language": ")" + sql + R"(", "content": ")" + sql + R"("}})",
+       "", ""},
+      {"{" + base + R"(, "event_id": "good-2", "matched_value": "TypeError: x is undefined"})", "", ""},
+  };
+}
+
+void check_corpus(const std::string& topic, const std::vector<CorpusLine>& corpus) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  std::string text;
+  std::size_t good = 0, bad = 0;
+  for (const auto& line : corpus) {
+    text += line.payload + "\n";
+    (line.reason_class.empty() ? good : bad) += 1;
+  }
+  const std::string input = dir.file("corpus.jsonl");
+  testing::write_file(input, text);
+  const CommandResult r = ingest(config, topic, input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("persisted     " + std::to_string(good) + "\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dead letters  " + std::to_string(bad)), std::string::npos) << r.err;
+
+  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  SQLite::Statement letters(db,
+                            "SELECT reason_class, reason, payload_size, length(payload) FROM "
+                            "dead_letters WHERE payload = substr(?, 1, 65536)");
+  for (const auto& line : corpus) {
+    if (line.reason_class.empty()) continue;
+    letters.bind(1, line.payload.data(), static_cast<int>(line.payload.size()));
+    ASSERT_TRUE(letters.executeStep()) << "no dead letter for: " << line.payload.substr(0, 80);
+    EXPECT_EQ(letters.getColumn(0).getString(), line.reason_class) << line.payload.substr(0, 80);
+    EXPECT_NE(letters.getColumn(1).getString().find(line.reason), std::string::npos)
+        << letters.getColumn(1).getString() << " vs " << line.reason;
+    EXPECT_EQ(letters.getColumn(2).getInt64(), static_cast<std::int64_t>(line.payload.size()));
+    EXPECT_LE(letters.getColumn(3).getInt64(), 65536);
+    letters.reset();
+  }
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM dead_letters").getInt64(),
+            static_cast<std::int64_t>(bad));
+}
+
+TEST(IngestHostileInput, EveryBadWorkflowIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+  const auto corpus = workflow_corpus();
+  check_corpus("workflows", corpus);
+}
+
+TEST(IngestHostileInput, EveryBadExtractionIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+  check_corpus("extractions", extraction_corpus());
+}
+
+TEST(IngestHostileInput, SqlTextIsStoredVerbatimAndNeverRun) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  const std::string input = dir.file("corpus.jsonl");
+  std::string text;
+  for (const auto& line : workflow_corpus()) text += line.payload + "\n";
+  testing::write_file(input, text);
+  ASSERT_EQ(ingest(config, "workflows", input).exit_code, 0);
+  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM workflow_history WHERE workflow_id LIKE "
+                          "'''); DROP TABLE workflow_history;%'")
+                .getInt64(),
+            1);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM workflow_history").getInt64(), 3);
+}
+
+TEST(IngestCommandLine, ReportsUsageErrorsWithExitCode2) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  const CommandResult missing = ingest(config, "workflows", dir.file("nope.jsonl"));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nope.jsonl: cannot open the input file"), std::string::npos);
+
+  const CommandResult topic = run_patternd({"ingest", "--config", config, "--topic", "logs", "-"});
+  EXPECT_EQ(topic.exit_code, 2);
+  EXPECT_NE(topic.err.find("--topic"), std::string::npos) << topic.err;
+
+  testing::write_file(dir.file("bad.yaml"), "batch:\n  max_messages: -3\n");
+  const CommandResult bad = ingest(dir.file("bad.yaml"), "workflows", "-");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.yaml:2: batch.max_messages: expected an integer 1..1000000, got \"-3\""),
+            std::string::npos)
+      << bad.err;
+
+  const CommandResult none = run_patternd({});
+  EXPECT_EQ(none.exit_code, 2);
+  const CommandResult help = run_patternd({"ingest", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--topic"), std::string::npos);
+}
+
+TEST(IngestCommandLine, CheckConfigPrintsTheEffectiveConfigAndMigrateReportsTheVersion) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  const CommandResult check = run_patternd({"check-config", config});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("path: " + dir.file("patternd.db")), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("max_messages: 5000"), std::string::npos);
+
+  const CommandResult first = run_patternd({"migrate", "--config", config});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("migrated from version 0 to 1"), std::string::npos) << first.out;
+  const CommandResult second = run_patternd({"migrate", "--config", config});
+  EXPECT_NE(second.out.find("version 1 (up to date)"), std::string::npos) << second.out;
+
+  const CommandResult report = run_patternd({"report", "--config", config});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("Operation patterns (top 0 of 0)"), std::string::npos) << report.out;
+}
+
+}  // namespace
+}  // namespace patternd
