@@ -28,8 +28,10 @@ void produce(const std::string& kind, const std::string& path, int count, int se
 }
 
 CommandResult ingest(const std::string& config, const std::string& topic, const std::string& input,
-                     const std::string& stdin_text = "") {
-  return run_patternd({"ingest", "--config", config, "--topic", topic, input}, stdin_text);
+                     const std::string& stdin_text = "", const std::string& batch_size = "20000") {
+  return run_patternd(
+      {"ingest", "--config", config, "--topic", topic, "--batch-size", batch_size, input},
+      stdin_text);
 }
 
 std::string report_json(const std::string& config) {
@@ -86,8 +88,7 @@ TEST_F(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
   // interleaved runs with a small batch size (so batches cut differently),
   // one of them through standard input.
   TempDir split;
-  const std::string split_config =
-      testing::write_config(split, "patternd.yaml", "", "batch:\n  max_messages: 97\n");
+  const std::string split_config = testing::write_config(split);
   std::mt19937 rng(2026);
   std::vector<std::vector<std::string>> parts[2];
   for (int s = 0; s < 2; ++s) {
@@ -106,11 +107,11 @@ TEST_F(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
     const std::string topic = stream == 0 ? "workflows" : "extractions";
     CommandResult r;
     if (part == 1) {
-      r = ingest(split_config, topic, "-", text(parts[stream][part]));
+      r = ingest(split_config, topic, "-", text(parts[stream][part]), "97");
     } else {
       const std::string path = split.file(topic + std::to_string(part) + ".jsonl");
       testing::write_file(path, text(parts[stream][part]));
-      r = ingest(split_config, topic, path);
+      r = ingest(split_config, topic, path, "", "97");
     }
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }

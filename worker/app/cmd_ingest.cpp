@@ -1,8 +1,13 @@
 // `patternd ingest --config FILE --topic workflows|extractions FILE.jsonl|-`:
 // backfill through the same pipeline as Kafka (decode -> detect -> store, same
 // idempotency, same dead letters). Two stages run in parallel: reading +
-// decoding + detection on one thread, the store on the other, with at most two
-// batches in flight between them.
+// decoding + detection on one thread, the store on the other, with one
+// prepared batch waiting between them.
+//
+// A backfill is all backlog, so it writes bigger transactions than the
+// worker's batch.max_messages (measured on 1M generated lines: 20,000 per
+// transaction is ~25% faster than 5,000; 50,000 adds little and uses ~50%
+// more memory).
 
 #include <unistd.h>
 
@@ -26,6 +31,7 @@ struct IngestOptions {
   std::string config_path;
   std::string topic;
   std::string input;
+  std::size_t batch_size = 20'000;
   bool quiet = false;
 };
 
@@ -76,8 +82,8 @@ int ingest(const IngestOptions& options) {
 
   pipeline::LineSource source(*in, kind);
   pipeline::Processor processor(config, rules);
-  pipeline::BoundedQueue<pipeline::Batch> prepared(2);
-  const auto batch_size = static_cast<std::size_t>(config.batch.max_messages);
+  pipeline::BoundedQueue<pipeline::Batch> prepared(1);
+  const std::size_t batch_size = options.batch_size;
   std::exception_ptr reader_error;
   std::thread reader([&] {
     try {
@@ -164,6 +170,9 @@ void add_ingest(CLI::App& app, Action& run) {
       ->check(CLI::IsMember({"workflows", "extractions"}));
   cmd->add_option("INPUT", options->input, "a JSON-lines file, or - for standard input")
       ->required();
+  cmd->add_option("--batch-size", options->batch_size,
+                  "messages per transaction (a backfill is all backlog: bigger is faster)")
+      ->check(CLI::Range(1, 1'000'000));
   cmd->add_flag("--quiet", options->quiet, "no progress lines (the summary is still printed)");
   cmd->callback([&run, options] { run = [options] { return ingest(*options); }; });
 }

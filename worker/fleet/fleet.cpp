@@ -59,7 +59,7 @@ constexpr std::array k_errors = {
     "KeyError: '{w}'",
     "ImportError: cannot import name '{w}' from '{f}'",
     "TimeoutError: Navigation timeout of {n} ms exceeded",
-    "java.lang.NullPointerException at com.acme.{w}.{f}({f}.java:{n})",
+    "java.lang.NullPointerException at com.acme.{f}.Service.handle(Service.java:{n})",
     "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock",
 };
 
