@@ -14,6 +14,36 @@
 
 namespace patternd::testing {
 
+namespace {
+
+// One row as "name=value|..." (or "value|..." without names); blobs in hex.
+std::string render_row(SQLite::Statement& q, const std::vector<std::string>& skip_columns,
+                       bool with_names) {
+  std::string row;
+  for (int c = 0; c < q.getColumnCount(); ++c) {
+    const std::string name = q.getColumnName(c);
+    if (std::find(skip_columns.begin(), skip_columns.end(), name) != skip_columns.end()) continue;
+    const SQLite::Column column = q.getColumn(c);
+    if (with_names) row += name + "=";
+    if (column.isNull()) {
+      row += "NULL";
+    } else if (column.isBlob()) {
+      static constexpr char k_hex[] = "0123456789abcdef";
+      const auto* bytes = static_cast<const unsigned char*>(column.getBlob());
+      for (int b = 0; b < column.getBytes(); ++b) {
+        row.push_back(k_hex[bytes[b] >> 4]);
+        row.push_back(k_hex[bytes[b] & 0xF]);
+      }
+    } else {
+      row += column.getString();
+    }
+    row += "|";
+  }
+  return row;
+}
+
+}  // namespace
+
 TempDir::TempDir() {
   std::random_device rd;
   m_path = std::filesystem::temp_directory_path() /
@@ -140,29 +170,7 @@ std::string dump_table(const std::string& db_path, const std::string& table,
   // Table names come from the schema of a test database, not from input.
   SQLite::Statement q(db, "SELECT * FROM \"" + table + "\"");
   std::vector<std::string> rows;
-  while (q.executeStep()) {
-    std::string row;
-    for (int c = 0; c < q.getColumnCount(); ++c) {
-      const std::string name = q.getColumnName(c);
-      if (std::find(skip_columns.begin(), skip_columns.end(), name) != skip_columns.end()) continue;
-      const SQLite::Column column = q.getColumn(c);
-      row += name + "=";
-      if (column.isNull()) {
-        row += "NULL";
-      } else if (column.isBlob()) {
-        static constexpr char k_hex[] = "0123456789abcdef";
-        const auto* bytes = static_cast<const unsigned char*>(column.getBlob());
-        for (int b = 0; b < column.getBytes(); ++b) {
-          row.push_back(k_hex[bytes[b] >> 4]);
-          row.push_back(k_hex[bytes[b] & 0xF]);
-        }
-      } else {
-        row += column.getString();
-      }
-      row += "|";
-    }
-    rows.push_back(std::move(row));
-  }
+  while (q.executeStep()) rows.push_back(render_row(q, skip_columns, true));
   std::sort(rows.begin(), rows.end());
   std::string out;
   for (const auto& row : rows) out += row + "\n";
@@ -177,24 +185,7 @@ namespace {
 std::string dump_query(SQLite::Database& db, const std::string& title, const std::string& sql) {
   SQLite::Statement q(db, sql);
   std::vector<std::string> rows;
-  while (q.executeStep()) {
-    std::string row;
-    for (int c = 0; c < q.getColumnCount(); ++c) {
-      const SQLite::Column column = q.getColumn(c);
-      if (column.isBlob()) {
-        static constexpr char k_hex[] = "0123456789abcdef";
-        const auto* bytes = static_cast<const unsigned char*>(column.getBlob());
-        for (int b = 0; b < column.getBytes(); ++b) {
-          row.push_back(k_hex[bytes[b] >> 4]);
-          row.push_back(k_hex[bytes[b] & 0xF]);
-        }
-      } else {
-        row += column.isNull() ? "NULL" : column.getString();
-      }
-      row += "|";
-    }
-    rows.push_back(std::move(row));
-  }
+  while (q.executeStep()) rows.push_back(render_row(q, {}, false));
   std::sort(rows.begin(), rows.end());
   std::string out = "== " + title + " (" + std::to_string(rows.size()) + " rows)\n";
   for (const auto& row : rows) out += row + "\n";

@@ -13,22 +13,24 @@ namespace {
 using pipeline::Batch;
 using pipeline::Rejection;
 
-// Runs a record's insert; a constraint failure rejects that record only (the
-// statement rolled back, the transaction did not). Returns the change count,
-// or -1 for a rejected record.
-int exec_record(SQLite::Statement& statement, std::uint32_t message,
-                std::vector<Rejection>& rejected) {
+// Runs a record's bound insert and counts it as persisted or duplicate; true
+// when the row is new. A constraint failure rejects that record only (the
+// statement rolled back, the transaction did not).
+bool insert_record(SQLite::Statement& statement, std::uint32_t message, TopicOutcome& topic,
+                   std::vector<Rejection>& rejected) {
+  int changes = 0;
   try {
-    const int changes = statement.exec();
+    changes = statement.exec();
     statement.reset();
-    return changes;
   } catch (const SQLite::Exception& e) {
     statement.tryReset();  // reset() would throw the same error again
     if (classify_sqlite_error(e.getExtendedErrorCode()) != ErrorKind::record) throw;
     rejected.push_back({message, decode::RejectClass::db_constraint,
                         std::string("rejected by the database: ") + e.what()});
-    return -1;
+    return false;
   }
+  ++(changes > 0 ? topic.persisted : topic.duplicates);
+  return changes > 0;
 }
 
 void bind_optional(SQLite::Statement& s, int index, const std::optional<std::int64_t>& value) {
@@ -125,20 +127,14 @@ void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,
     q.bindNoCopy(2, w.agent_name);
     q.bindNoCopy(3, w.nl_input);
     q.bindNoCopy(4, w.workflow_template);
-    q.bind(5, std::string(core::to_string(w.status)));
+    q.bindNoCopy(5, core::to_string(w.status).data());  // a NUL-terminated literal
     q.bind(6, w.total_tokens);
     q.bind(7, w.cost_micros);
     q.bind(8, w.error_count);
     q.bind(9, w.retry_count);
     q.bind(10, w.duration_ms);
     q.bind(11, w.completed_at);
-    const int changes = exec_record(q, record.message, rejected);
-    if (changes < 0) continue;
-    if (changes == 0) {
-      ++topic.duplicates;
-      continue;
-    }
-    ++topic.persisted;
+    if (!insert_record(q, record.message, topic, rejected)) continue;
     m_accumulator.add_workflow(m_db.sql().getLastInsertRowid(), w, record.signatures);
   }
 }
@@ -172,14 +168,7 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
     } else {
       for (int i = 14; i <= 17; ++i) q.bind(i);
     }
-    const int changes = exec_record(q, record.message, rejected);
-    if (changes < 0) continue;
-    if (changes == 0) {
-      ++topic.duplicates;
-      continue;
-    }
-    ++topic.persisted;
-    fresh.push_back(&record);
+    if (insert_record(q, record.message, topic, rejected)) fresh.push_back(&record);
   }
 
   // Sessions and code blocks: one upsert each per batch.
