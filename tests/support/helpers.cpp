@@ -5,9 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <fstream>
 #include <poll.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <thread>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -240,6 +244,83 @@ std::string canonical_database(const std::string& db_path) {
   out += dump_query(db, "kafka_offsets", "SELECT topic, partition, next_offset FROM kafka_offsets");
   out += dump_query(db, "patternd_meta", "SELECT key, value FROM patternd_meta");
   return out;
+}
+
+}  // namespace patternd::testing
+
+namespace patternd::testing {
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& args) {
+  int out_pipe[2];
+  if (pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
+  m_pid = fork();
+  if (m_pid == 0) {
+    dup2(out_pipe[1], 1);
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    const int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    std::vector<char*> argv;
+    std::string binary = PATTERND_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  m_out = out_pipe[0];
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (!m_exited && m_pid > 0) {
+    kill(m_pid, SIGKILL);
+    waitpid(m_pid, nullptr, 0);
+  }
+  if (m_out >= 0) close(m_out);
+}
+
+std::string BackgroundProcess::read_line(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    const auto newline = m_buffer.find('\n');
+    if (newline != std::string::npos) {
+      std::string line = m_buffer.substr(0, newline);
+      m_buffer.erase(0, newline + 1);
+      return line;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) return "";
+    pollfd pfd{m_out, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = read(m_out, buffer, sizeof buffer);
+    if (n <= 0) return "";
+    m_buffer.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+void BackgroundProcess::signal(int sig) {
+  if (!m_exited) kill(m_pid, sig);
+}
+
+int BackgroundProcess::wait(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!m_exited) {
+    int status = 0;
+    const pid_t r = waitpid(m_pid, &status, WNOHANG);
+    if (r == m_pid) {
+      m_exited = true;
+      m_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return m_code;
 }
 
 }  // namespace patternd::testing

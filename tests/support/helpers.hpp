@@ -61,3 +61,32 @@ namespace patternd::testing {
 std::string canonical_database(const std::string& db_path);
 
 }  // namespace patternd::testing
+
+namespace patternd::testing {
+
+// `patternd ARGS...` running in the background; killed (SIGKILL) at
+// destruction if still running.
+class BackgroundProcess {
+ public:
+  explicit BackgroundProcess(const std::vector<std::string>& args);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  // The next line of standard output, or "" after `timeout_ms` or at EOF.
+  std::string read_line(int timeout_ms);
+  void signal(int sig);
+  // Waits for the exit; returns the exit code (128 + signal if killed), or -1
+  // if it has not exited after `timeout_ms`.
+  int wait(int timeout_ms);
+  int pid() const { return m_pid; }
+
+ private:
+  int m_pid = -1;
+  int m_out = -1;
+  std::string m_buffer;
+  bool m_exited = false;
+  int m_code = -1;
+};
+
+}  // namespace patternd::testing

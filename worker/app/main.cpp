@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   app::add_migrate(cli, run);
   app::add_check_config(cli, run);
   app::add_produce(cli, run);
+  app::add_dev_broker(cli, run);
 
   try {
     cli.parse(argc, argv);
