@@ -1,15 +1,21 @@
-// `patternd produce`: a synthetic fleet of producer agents. This build writes
-// JSON lines (--output); the Kafka path arrives with `patternd run`.
+// `patternd produce`: a synthetic fleet of producer agents, to Kafka
+// (--brokers) or to a JSON-lines file (--output); or, with --file and
+// --topic, the replay of a JSON-lines file to Kafka.
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
 #include "fleet/fleet.hpp"
+#include "kafka/producer.hpp"
 
 namespace patternd::app {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 struct ProduceOptions {
   std::string kind = "mixed";
@@ -20,31 +26,55 @@ struct ProduceOptions {
   std::string start;
   double span_hours = 24;
   std::string output;
+  std::string brokers;
+  std::string config_path;
+  double rate = 0;
+  std::string file;
+  std::string topic;
 };
 
-int produce(const ProduceOptions& options) {
-  fleet::Options fleet_options;
-  fleet_options.mix = options.kind == "workflows"     ? fleet::Mix::workflows
-                      : options.kind == "extractions" ? fleet::Mix::extractions
-                                                      : fleet::Mix::mixed;
-  if (fleet_options.mix == fleet::Mix::mixed)
-    throw core::UsageError(
-        "--output writes one stream per file: use --kind workflows or --kind extractions");
-  fleet_options.count = options.count;
-  fleet_options.seed = options.seed;
-  fleet_options.duplicates = options.duplicates;
-  fleet_options.invalid = options.invalid;
-  fleet_options.span_ms = static_cast<core::TimestampMs>(options.span_hours * 3600 * 1000);
+// Sleeps as needed so that `sent` messages take at least sent/rate seconds.
+class Pacer {
+ public:
+  explicit Pacer(double rate) : m_rate(rate), m_start(Clock::now()) {}
+  void wait_for(std::uint64_t sent) const {
+    if (m_rate <= 0) return;
+    const auto due = m_start + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(static_cast<double>(sent) / m_rate));
+    if (due > Clock::now()) std::this_thread::sleep_until(due);
+  }
+
+ private:
+  double m_rate;
+  Clock::time_point m_start;
+};
+
+fleet::Options fleet_options(const ProduceOptions& options) {
+  fleet::Options f;
+  f.mix = options.kind == "workflows"     ? fleet::Mix::workflows
+          : options.kind == "extractions" ? fleet::Mix::extractions
+                                          : fleet::Mix::mixed;
+  f.count = options.count;
+  f.seed = options.seed;
+  f.duplicates = options.duplicates;
+  f.invalid = options.invalid;
+  f.span_ms = static_cast<core::TimestampMs>(options.span_hours * 3600 * 1000);
   if (options.start.empty()) {
     // Default: the last `span` up to now, so default retention keeps it all.
-    fleet_options.start = core::now_ms() - fleet_options.span_ms;
+    f.start = core::now_ms() - f.span_ms;
   } else {
     const auto start = core::parse_rfc3339(options.start);
     if (!start)
       throw core::UsageError("--start must be an RFC 3339 time such as 2026-11-20T00:00:00Z");
-    fleet_options.start = *start;
+    f.start = *start;
   }
+  return f;
+}
 
+int produce_to_file(const ProduceOptions& options) {
+  if (options.kind == "mixed")
+    throw core::UsageError(
+        "--output writes one stream per file: use --kind workflows or --kind extractions");
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (options.output != "-") {
@@ -52,7 +82,7 @@ int produce(const ProduceOptions& options) {
     if (!file) throw std::runtime_error(options.output + ": cannot write the output file");
     out = &file;
   }
-  fleet::Fleet fleet(fleet_options);
+  fleet::Fleet fleet(fleet_options(options));
   fleet::Message message;
   std::uint64_t duplicates = 0, invalid = 0;
   while (fleet.next(message)) {
@@ -69,17 +99,82 @@ int produce(const ProduceOptions& options) {
   return 0;
 }
 
+int produce_to_kafka(const ProduceOptions& options) {
+  config::Config config;
+  if (!options.config_path.empty()) config = load_config(options.config_path);
+  auto producer_result = kafka::Producer::make(options.brokers, config.kafka.properties);
+  if (!producer_result) throw core::UsageError(producer_result.error().message);
+  kafka::Producer& producer = **producer_result;
+
+  const Pacer pacer(options.rate);
+  const auto started = Clock::now();
+  std::uint64_t sent = 0, duplicates = 0, invalid = 0;
+  std::uint64_t per_topic[2] = {0, 0};
+
+  if (!options.file.empty()) {
+    core::TopicKind kind;
+    if (!core::parse_topic_kind(options.topic, kind))
+      throw core::UsageError("--file needs --topic workflows or --topic extractions");
+    std::ifstream in(options.file, std::ios::binary);
+    if (!in) throw core::UsageError(options.file + ": cannot open the input file");
+    std::string line;
+    for (std::uint64_t number = 1; std::getline(in, line); ++number) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      // Keyed by line number: spread evenly over the partitions.
+      producer.send(config.kafka.topic(kind), std::to_string(number), line);
+      ++per_topic[static_cast<int>(kind)];
+      pacer.wait_for(++sent);
+    }
+  } else {
+    fleet::Fleet fleet(fleet_options(options));
+    fleet::Message message;
+    while (fleet.next(message)) {
+      duplicates += message.duplicate;
+      invalid += message.invalid;
+      producer.send(config.kafka.topic(message.kind), message.key, message.payload);
+      ++per_topic[static_cast<int>(message.kind)];
+      pacer.wait_for(++sent);
+    }
+  }
+  const bool flushed = producer.flush(60'000);
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::cerr << "produce: sent " << with_commas(sent) << " messages (" << with_commas(duplicates)
+            << " duplicates, " << with_commas(invalid) << " invalid) to " << options.brokers
+            << " in " << seconds << " s ("
+            << with_commas(static_cast<std::uint64_t>(seconds > 0 ? sent / seconds : 0))
+            << "/s): " << with_commas(per_topic[0]) << " to " << config.kafka.topic_workflows
+            << ", " << with_commas(per_topic[1]) << " to " << config.kafka.topic_extractions
+            << "; delivered " << with_commas(producer.delivered()) << ", failed "
+            << with_commas(producer.failed()) << "\n";
+  if (producer.failed() > 0)
+    throw std::runtime_error("some messages were not delivered: " + producer.first_error());
+  if (!flushed) throw std::runtime_error("timed out waiting for delivery reports");
+  return 0;
+}
+
 }  // namespace
 
 void add_produce(CLI::App& app, Action& run) {
   auto options = std::make_shared<ProduceOptions>();
   auto* cmd = app.add_subcommand(
       "produce",
-      "A synthetic fleet of producer agents: realistic, reproducible (by --seed) workflows and "
-      "extraction events, written as JSON lines");
+      "A synthetic fleet of producer agents: realistic workflows and extraction events, "
+      "reproducible by --seed, to Kafka (--brokers) or to a JSON-lines file (--output). With "
+      "--file and --topic, replays a JSON-lines file to Kafka instead.");
+  auto* brokers = cmd->add_option("--brokers", options->brokers,
+                                  "Kafka bootstrap servers (host:port,...)");
+  auto* output = cmd->add_option("--output", options->output,
+                                 "write JSON lines to this file (- for stdout) instead of Kafka");
+  brokers->excludes(output);
+  cmd->add_option("--config", options->config_path,
+                  "take topic names and kafka.properties from this config file");
   cmd->add_option("--kind", options->kind, "workflows, extractions or mixed")
       ->check(CLI::IsMember({"workflows", "extractions", "mixed"}));
-  cmd->add_option("--count", options->count, "how many messages")->check(CLI::Range(1ULL, 1ULL << 40));
+  cmd->add_option("--count", options->count, "how many messages")
+      ->check(CLI::Range(1ULL, 1ULL << 40));
+  cmd->add_option("--rate", options->rate, "messages per second (default: as fast as possible)")
+      ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--seed", options->seed, "same seed, same messages");
   cmd->add_option("--duplicates", options->duplicates,
                   "fraction of messages that repeat an earlier one verbatim (0..1)")
@@ -90,9 +185,18 @@ void add_produce(CLI::App& app, Action& run) {
                   "RFC 3339 time of the first event (default: --span-hours before now)");
   cmd->add_option("--span-hours", options->span_hours, "event times spread over this many hours")
       ->check(CLI::Range(0.001, 1e6));
-  cmd->add_option("--output", options->output, "a JSON-lines file to write, or - for stdout")
-      ->required();
-  cmd->callback([&run, options] { run = [options] { return produce(*options); }; });
+  auto* file = cmd->add_option("--file", options->file, "replay this JSON-lines file to Kafka");
+  cmd->add_option("--topic", options->topic, "the stream of --file: workflows or extractions")
+      ->check(CLI::IsMember({"workflows", "extractions"}))
+      ->needs(file);
+  file->needs(brokers);
+  cmd->callback([&run, options] {
+    run = [options] {
+      if (options->brokers.empty() && options->output.empty())
+        throw core::UsageError("produce needs --brokers (to Kafka) or --output (to a file)");
+      return options->brokers.empty() ? produce_to_file(*options) : produce_to_kafka(*options);
+    };
+  });
 }
 
 }  // namespace patternd::app

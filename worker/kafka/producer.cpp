@@ -1,0 +1,102 @@
+#include "kafka/producer.hpp"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+
+namespace patternd::kafka {
+
+using core::Error;
+
+struct Producer::Impl : public RdKafka::DeliveryReportCb {
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() == RdKafka::ERR_NO_ERROR) {
+      delivered.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (failed.fetch_add(1, std::memory_order_relaxed) == 0) {
+      std::lock_guard lock(error_mutex);
+      error = message.errstr();
+    }
+  }
+
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::atomic<std::uint64_t> delivered{0}, failed{0};
+  std::mutex error_mutex;
+  std::string error;
+};
+
+Producer::Producer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Producer::~Producer() {
+  if (m_impl->producer) m_impl->producer->flush(5000);
+}
+
+core::Result<std::unique_ptr<Producer>> Producer::make(
+    const std::string& brokers, const std::map<std::string, std::string>& properties) {
+  auto impl = std::make_unique<Impl>();
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string error;
+  std::map<std::string, std::string> settings = {
+      {"bootstrap.servers", brokers},
+      {"client.id", "patternd-produce"},
+      {"linger.ms", "5"},
+      {"batch.num.messages", "10000"},
+      {"queue.buffering.max.messages", "500000"},
+      {"queue.buffering.max.kbytes", "262144"},
+      {"enable.idempotence", "true"},
+  };
+  for (const auto& [name, value] : properties) settings[name] = value;
+  for (const auto& [name, value] : settings)
+    if (conf->set(name, value, error) != RdKafka::Conf::CONF_OK)
+      return Error{"kafka property " + name + ": " + error};
+  if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(impl.get()), error) !=
+      RdKafka::Conf::CONF_OK)
+    return Error{error};
+  impl->producer.reset(RdKafka::Producer::create(conf.get(), error));
+  if (!impl->producer) return Error{"cannot create the Kafka producer: " + error};
+  return std::unique_ptr<Producer>(new Producer(std::move(impl)));
+}
+
+void Producer::send(const std::string& topic, std::string_view key, std::string_view payload) {
+  for (;;) {
+    const RdKafka::ErrorCode err = m_impl->producer->produce(
+        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(payload.data()), payload.size(), key.data(), key.size(), 0, nullptr);
+    if (err == RdKafka::ERR_NO_ERROR) break;
+    if (err != RdKafka::ERR__QUEUE_FULL)
+      throw std::runtime_error("cannot produce to " + topic + ": " + RdKafka::err2str(err));
+    m_impl->producer->poll(50);  // let deliveries drain the local queue
+  }
+  m_impl->producer->poll(0);
+}
+
+bool Producer::flush(int timeout_ms) {
+  return m_impl->producer->flush(timeout_ms) == RdKafka::ERR_NO_ERROR;
+}
+
+std::uint64_t Producer::delivered() const { return m_impl->delivered.load(); }
+std::uint64_t Producer::failed() const { return m_impl->failed.load(); }
+const std::string& Producer::first_error() const { return m_impl->error; }
+
+core::Result<std::int64_t> Producer::stored_messages(const std::string& topic, int timeout_ms) {
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode err = m_impl->producer->metadata(true, nullptr, &raw, timeout_ms);
+  if (err != RdKafka::ERR_NO_ERROR) return Error{"metadata: " + RdKafka::err2str(err)};
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  std::int64_t total = 0;
+  for (const auto* t : *metadata->topics()) {
+    if (t->topic() != topic) continue;
+    for (const auto* p : *t->partitions()) {
+      int64_t low = 0, high = 0;
+      const RdKafka::ErrorCode w =
+          m_impl->producer->query_watermark_offsets(topic, p->id(), &low, &high, timeout_ms);
+      if (w != RdKafka::ERR_NO_ERROR) return Error{"watermarks: " + RdKafka::err2str(w)};
+      total += high - low;
+    }
+  }
+  return total;
+}
+
+}  // namespace patternd::kafka
