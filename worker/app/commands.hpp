@@ -19,5 +19,6 @@ void add_report(CLI::App& app, Action& run);
 void add_redetect(CLI::App& app, Action& run);
 void add_produce(CLI::App& app, Action& run);
 void add_dev_broker(CLI::App& app, Action& run);
+void add_run(CLI::App& app, Action& run);
 
 }  // namespace patternd::app

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   cli.failure_message(CLI::FailureMessage::help);
 
   app::Action run;
+  app::add_run(cli, run);
   app::add_ingest(cli, run);
   app::add_report(cli, run);
   app::add_redetect(cli, run);

@@ -1,0 +1,140 @@
+// `patternd run` against `patternd dev-broker` over TCP: the Kafka path gives
+// the tables `ingest` gives, and stopping and restarting loses and repeats
+// nothing.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "support/helpers.hpp"
+
+namespace patternd {
+namespace {
+
+using testing::BackgroundProcess;
+using testing::TempDir;
+
+constexpr int k_per_topic = 8000;
+
+// The sum of stored next offsets: how many messages the database covers.
+std::int64_t covered(const std::string& db_path) {
+  try {
+    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets").getInt64();
+  } catch (const SQLite::Exception&) {
+    return 0;  // not created yet
+  }
+}
+
+bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (covered(db_path) >= at_least) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+std::string config_for(const TempDir& dir, const std::string& name, const std::string& brokers,
+                       const std::string& group) {
+  // A short session: the mock coordinator waits out a departed member's
+  // session before it rebalances (passed through kafka.properties as-is).
+  return testing::write_config(dir, name + ".yaml", "",
+                               "kafka:\n  brokers: " + brokers + "\n  group_id: " + group +
+                                   "\n  properties:\n    session.timeout.ms: 6000\n"
+                                   "    heartbeat.interval.ms: 500\n");
+}
+
+std::string report(const std::string& config) {
+  const auto r = testing::run_patternd({"report", "--config", config, "--format", "json", "--top",
+                                        "100000"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
+
+class Run : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_broker = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"dev-broker", "--partitions", "6"});
+    m_bootstrap = m_broker->read_line(10000);
+    ASSERT_FALSE(m_bootstrap.empty());
+    // The same events go to Kafka and to files, so both paths can be compared.
+    for (const auto& [kind, seed] : {std::pair{"workflows", "21"}, std::pair{"extractions", "22"}}) {
+      const std::string file = m_files.file(std::string(kind) + ".jsonl");
+      auto r = testing::run_patternd({"produce", "--kind", kind, "--count",
+                                      std::to_string(k_per_topic), "--seed", seed, "--duplicates",
+                                      "0.03", "--invalid", "0.02", "--start",
+                                      "2026-11-01T00:00:00Z", "--output", file});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      r = testing::run_patternd({"produce", "--brokers", m_bootstrap, "--file", file, "--topic", kind});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+
+  void TearDown() override {
+    if (m_broker) m_broker->signal(SIGTERM);
+  }
+
+  // Runs one worker until the database covers every produced message.
+  void run_to_completion(const std::string& config, const std::string& db) {
+    BackgroundProcess worker({"run", "--config", config});
+    ASSERT_TRUE(wait_for_coverage(db, 2 * k_per_topic, 120)) << "worker did not catch up";
+    worker.signal(SIGTERM);
+    ASSERT_EQ(worker.wait(10000), 0);
+  }
+
+  TempDir m_files;
+  std::unique_ptr<BackgroundProcess> m_broker;
+  std::string m_bootstrap;
+};
+
+TEST_F(Run, TheKafkaPathGivesTheReportOfIngestAndDeadLettersExactlyTheInvalidMessages) {
+  TempDir kafka_dir, ingest_dir;
+  const std::string kafka_config = config_for(kafka_dir, "k", m_bootstrap, "g-report");
+  run_to_completion(kafka_config, kafka_dir.file("patternd.db"));
+
+  const std::string ingest_config = testing::write_config(ingest_dir);
+  for (const char* kind : {"workflows", "extractions"})
+    ASSERT_EQ(testing::run_patternd({"ingest", "--config", ingest_config, "--topic", kind,
+                                     m_files.file(std::string(kind) + ".jsonl")})
+                  .exit_code,
+              0);
+  EXPECT_EQ(report(kafka_config), report(ingest_config));
+
+  // The dead letters hold exactly the invalid messages: the same payloads.
+  auto payloads = [](const std::string& db_path) {
+    return testing::dump_table(db_path, "dead_letters",
+                               {"id", "topic", "partition", "offset", "message_time", "received_at"});
+  };
+  EXPECT_EQ(payloads(kafka_dir.file("patternd.db")), payloads(ingest_dir.file("patternd.db")));
+  SQLite::Database db(kafka_dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  EXPECT_GT(db.execAndGet("SELECT count(*) FROM dead_letters WHERE partition >= 0").getInt64(), 0);
+}
+
+TEST_F(Run, SigtermMidStreamThenRestartLosesNothingAndCountsNothingTwice) {
+  TempDir clean_dir, interrupted_dir;
+  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean"),
+                    clean_dir.file("patternd.db"));
+
+  const std::string config = config_for(interrupted_dir, "i", m_bootstrap, "g-interrupted");
+  const std::string db = interrupted_dir.file("patternd.db");
+  {
+    BackgroundProcess worker({"run", "--config", config});
+    ASSERT_TRUE(wait_for_coverage(db, 1, 60));
+    worker.signal(SIGTERM);  // mid-stream: a batch may be in flight
+    ASSERT_EQ(worker.wait(10000), 0);
+  }
+  ASSERT_LT(covered(db), 2 * k_per_topic) << "stopped too late to test a restart";
+  run_to_completion(config, db);
+
+  // Every fact, offsets included, equals the uninterrupted run's.
+  EXPECT_EQ(testing::canonical_database(db),
+            testing::canonical_database(clean_dir.file("patternd.db")));
+}
+
+}  // namespace
+}  // namespace patternd
