@@ -1,36 +1,68 @@
 #!/usr/bin/env bash
-# ./dev demo: a realistic stream of agent events through the pipeline, then
-# the pattern report. Everything lives in .demo/ (removed at the start of each
-# run). Until the Kafka consumer lands, the stream is fed through the same
-# pipeline by `patternd ingest`.
+# ./dev demo: a local broker, a realistic stream of agent events, the worker
+# draining it until caught up, then the pattern report. Everything lives in
+# .demo/ (recreated at each run); the broker and worker are stopped on exit.
 set -euo pipefail
 patternd=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo=$root/.demo
 rm -rf "$demo"
 mkdir -p "$demo"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+count=300000
+
+echo "== Starting a local Kafka-protocol broker (librdkafka mock cluster)"
+"$patternd" dev-broker --partitions 32 > "$demo/broker.out" 2> "$demo/broker.log" &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$demo/broker.out" ] && break; sleep 0.1; done
+brokers=$(head -n 1 "$demo/broker.out")
+echo "   bootstrap: $brokers"
 
 cat > "$demo/patternd.yaml" <<YAML
+kafka:
+  brokers: $brokers
+  group_id: patternd-demo
 storage:
   path: $demo/patternd.db
 detection:
   rules: $root/config/patterns.yaml
 YAML
 
-echo "== A fleet of agents: 150,000 workflows and 150,000 extracted events (2% duplicates, 0.5% invalid)"
-"$patternd" produce --kind workflows --count 150000 --seed 42 --duplicates 0.02 --invalid 0.005 \
-  --output "$demo/workflows.jsonl"
-"$patternd" produce --kind extractions --count 150000 --seed 43 --duplicates 0.02 --invalid 0.005 \
-  --output "$demo/extractions.jsonl"
+echo
+echo "== A fleet of agents publishes $count workflows and events (2% duplicates, 0.5% invalid)"
+"$patternd" produce --brokers "$brokers" --config "$demo/patternd.yaml" --kind mixed \
+  --count "$count" --seed 42 --duplicates 0.02 --invalid 0.005
 
 echo
-echo "== Ingesting (decode -> detect -> store, one transaction per batch)"
-"$patternd" ingest --config "$demo/patternd.yaml" --topic workflows "$demo/workflows.jsonl"
-"$patternd" ingest --config "$demo/patternd.yaml" --topic extractions "$demo/extractions.jsonl"
-
-echo
-echo "== Ingesting the same files again: exactly once, nothing changes"
-"$patternd" ingest --quiet --config "$demo/patternd.yaml" --topic workflows "$demo/workflows.jsonl"
+echo "== The worker drains the backlog (decode -> detect -> one SQLite transaction per batch)"
+"$patternd" run --config "$demo/patternd.yaml" 2> "$demo/worker.log" &
+worker=$!
+pids+=($worker)
+started=$(date +%s%N)
+covered=0
+for tick in $(seq 1 600); do
+  sleep 0.2
+  covered=$(sqlite3 "$demo/patternd.db" "SELECT coalesce(sum(next_offset),0) FROM kafka_offsets" 2>/dev/null || echo 0)
+  if [ -t 1 ]; then
+    printf '\r   %s of %s messages persisted' "$covered" "$count"
+  elif [ $((tick % 5)) = 0 ] || [ "$covered" -ge "$count" ]; then
+    echo "   $covered of $count messages persisted"
+  fi
+  [ "$covered" -ge "$count" ] && break
+done
+[ -t 1 ] && echo
+if [ "$covered" -lt "$count" ]; then
+  echo "demo: the worker did not catch up in 2 minutes; see $demo/worker.log" >&2
+  exit 1
+fi
+kill -TERM "$worker"
+wait "$worker"
+elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+echo "   caught up in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s (including the consumer group join); worker stopped cleanly"
+tail -n 1 "$demo/worker.log" | sed 's/^/   /'
 
 echo
 echo "== Pattern report"
@@ -38,7 +70,8 @@ echo "== Pattern report"
 
 cat <<TXT
 
-The database is $demo/patternd.db; try
+The database is $demo/patternd.db; worker log: $demo/worker.log. Try
   $patternd report --config $demo/patternd.yaml --format json
   sqlite3 $demo/patternd.db 'SELECT reason_class, reason FROM dead_letters LIMIT 5'
+Metrics (/metrics, /healthz, /readyz on metrics.listen) arrive with the observability work.
 TXT
