@@ -46,6 +46,18 @@ std::string render_row(SQLite::Statement& q, const std::vector<std::string>& ski
   return row;
 }
 
+// In a forked child: becomes `patternd ARGS...`.
+[[noreturn]] void exec_patternd(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  std::string binary = PATTERND_BINARY;
+  argv.push_back(binary.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(binary.c_str(), argv.data());
+  _exit(127);
+}
+
 }  // namespace
 
 TempDir::TempDir() {
@@ -95,14 +107,7 @@ CommandResult run_patternd(const std::vector<std::string>& args, const std::stri
     dup2(err_pipe[1], 2);
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
       close(fd);
-    std::vector<char*> argv;
-    std::string binary = PATTERND_BINARY;
-    argv.push_back(binary.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
+    exec_patternd(args);
   }
   close(in_pipe[0]);
   close(out_pipe[1]);
@@ -260,14 +265,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& args) {
     close(out_pipe[1]);
     const int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
-    std::vector<char*> argv;
-    std::string binary = PATTERND_BINARY;
-    argv.push_back(binary.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
+    exec_patternd(args);
   }
   close(out_pipe[1]);
   m_out = out_pipe[0];

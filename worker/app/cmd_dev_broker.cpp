@@ -7,6 +7,7 @@
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
+#include "app/signals.hpp"
 #include "kafka/dev_broker.hpp"
 
 namespace patternd::app {
@@ -19,11 +20,7 @@ struct DevBrokerCommand {
 
 int dev_broker(DevBrokerCommand& command) {
   // Signals are taken synchronously by sigwait below, not by handlers.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = block_termination_signals();
 
   if (command.topics.empty()) {
     const config::Config defaults;

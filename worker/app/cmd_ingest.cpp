@@ -41,24 +41,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Writes a batch, retrying transient database errors (another writer holding
-// the lock, a full disk) with capped exponential backoff for up to a minute.
-store::BatchOutcome write_with_retry(store::BatchWriter& writer, const pipeline::Batch& batch) {
-  auto delay = std::chrono::milliseconds(100);
-  const auto give_up = Clock::now() + std::chrono::seconds(60);
-  for (;;) {
-    try {
-      return writer.write(batch);
-    } catch (const store::StoreError& e) {
-      if (e.kind() != store::ErrorKind::transient || Clock::now() > give_up) throw;
-      std::cerr << "ingest: database busy or unavailable (" << e.what() << "); retrying in "
-                << delay.count() << " ms\n";
-      std::this_thread::sleep_for(delay);
-      delay = std::min(delay * 2, std::chrono::milliseconds(5000));
-    }
-  }
-}
-
 int ingest(const IngestOptions& options) {
   const config::Config config = load_config(options.config_path);
   core::TopicKind kind;
@@ -108,7 +90,14 @@ int ingest(const IngestOptions& options) {
   std::exception_ptr writer_error;
   try {
     while (auto batch = prepared.pop()) {
-      const store::BatchOutcome outcome = write_with_retry(writer, *batch);
+      // Transient database errors (another writer holding the lock, a full
+      // disk) are retried for up to a minute.
+      const store::BatchOutcome outcome = writer.write_retrying(
+          *batch, std::chrono::seconds(60),
+          [](const store::StoreError& e, std::chrono::milliseconds delay) {
+            std::cerr << "ingest: database busy or unavailable (" << e.what()
+                      << "); retrying in " << delay.count() << " ms\n";
+          });
       const store::TopicOutcome& t = outcome.topic(kind);
       totals.persisted += t.persisted;
       totals.duplicates += t.duplicates;

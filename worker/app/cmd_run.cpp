@@ -19,6 +19,7 @@
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
+#include "app/signals.hpp"
 #include "pipeline/processor.hpp"
 #include "store/batch_writer.hpp"
 #include "store/offsets.hpp"
@@ -155,7 +156,14 @@ class Worker : public RdKafka::RebalanceCb, public RdKafka::EventCb {
       m_batch.offsets.push_back({static_cast<core::TopicKind>(key.first),
                                  core::Partition{key.second}, core::Offset{offset}});
     m_processor.prepare(m_batch, core::now_ms());
-    const store::BatchOutcome outcome = write_with_retry();
+    // Transient database errors are retried until they pass (issue 5 adds
+    // pausing, readiness and metrics around this).
+    const store::BatchOutcome outcome = m_writer.write_retrying(
+        m_batch, std::chrono::steady_clock::duration::max() / 2,
+        [](const store::StoreError& e, std::chrono::milliseconds delay) {
+          std::cerr << "run: database unavailable (" << e.what() << "); retrying in "
+                    << delay.count() << " ms\n";
+        });
     for (const auto& t : outcome.topics) {
       m_persisted += t.persisted;
       m_duplicates += t.duplicates;
@@ -169,21 +177,6 @@ class Worker : public RdKafka::RebalanceCb, public RdKafka::EventCb {
     m_consumer->commitAsync(commit);
     RdKafka::TopicPartition::destroy(commit);
     m_batch.clear();
-  }
-
-  store::BatchOutcome write_with_retry() {
-    auto delay = std::chrono::milliseconds(100);
-    for (;;) {
-      try {
-        return m_writer.write(m_batch);
-      } catch (const store::StoreError& e) {
-        if (e.kind() != store::ErrorKind::transient) throw;
-        std::cerr << "run: database unavailable (" << e.what() << "); retrying in "
-                  << delay.count() << " ms\n";
-        std::this_thread::sleep_for(delay);
-        delay = std::min(delay * 2, std::chrono::milliseconds(5000));
-      }
-    }
   }
 
   const config::Config& m_config;
@@ -203,11 +196,7 @@ int run_worker(const std::string& config_path) {
 
   // SIGTERM/SIGINT are taken by a thread of their own and only set a flag:
   // the loop finishes its batch, commits, and leaves the group.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = block_termination_signals();
   std::thread([signals] {
     int signal = 0;
     sigwait(&signals, &signal);

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <chrono>
+#include <thread>
 #include <unordered_map>
 
 #include "core/sha256.hpp"
@@ -115,6 +116,23 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
   outcome.topic(core::TopicKind::workflows).expired = batch.expired[0];
   outcome.topic(core::TopicKind::extractions).expired = batch.expired[1];
   return outcome;
+}
+
+BatchOutcome BatchWriter::write_retrying(
+    const Batch& batch, std::chrono::steady_clock::duration give_up_after,
+    const std::function<void(const StoreError&, std::chrono::milliseconds)>& on_retry) {
+  const auto give_up = std::chrono::steady_clock::now() + give_up_after;
+  auto delay = std::chrono::milliseconds(100);
+  for (;;) {
+    try {
+      return write(batch);
+    } catch (const StoreError& e) {
+      if (e.kind() != ErrorKind::transient || std::chrono::steady_clock::now() > give_up) throw;
+      on_retry(e, delay);
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+    }
+  }
 }
 
 void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,

@@ -11,6 +11,8 @@
 // Not thread-safe: one writer per connection, used by one thread.
 
 #include <array>
+#include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -52,6 +54,14 @@ class BatchWriter {
   // Throws StoreError: transient (nothing was written; retry the same batch
   // later) or fatal.
   BatchOutcome write(const pipeline::Batch& batch);
+
+  // write(), retrying transient errors with capped exponential backoff
+  // (100 ms doubling to 5 s) until `give_up_after` has passed, then throwing
+  // the last error. `on_retry` is told each error and the delay before the
+  // next try.
+  BatchOutcome write_retrying(
+      const pipeline::Batch& batch, std::chrono::steady_clock::duration give_up_after,
+      const std::function<void(const StoreError&, std::chrono::milliseconds)>& on_retry);
 
  private:
   void write_workflows(const pipeline::Batch& batch, BatchOutcome& outcome,
