@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <random>
 #include <thread>
 
 #include "support/helpers.hpp"
@@ -39,13 +40,13 @@ bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int ti
 }
 
 std::string config_for(const TempDir& dir, const std::string& name, const std::string& brokers,
-                       const std::string& group) {
+                       const std::string& group, const std::string& extra = "") {
   // A short session: the mock coordinator waits out a departed member's
   // session before it rebalances (passed through kafka.properties as-is).
   return testing::write_config(dir, name + ".yaml", "",
                                "kafka:\n  brokers: " + brokers + "\n  group_id: " + group +
                                    "\n  properties:\n    session.timeout.ms: 6000\n"
-                                   "    heartbeat.interval.ms: 500\n");
+                                   "    heartbeat.interval.ms: 500\n" + extra);
 }
 
 std::string report(const std::string& config) {
@@ -132,6 +133,36 @@ TEST_F(Run, SigtermMidStreamThenRestartLosesNothingAndCountsNothingTwice) {
   run_to_completion(config, db);
 
   // Every fact, offsets included, equals the uninterrupted run's.
+  EXPECT_EQ(testing::canonical_database(db),
+            testing::canonical_database(clean_dir.file("patternd.db")));
+}
+
+TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
+  TempDir clean_dir, killed_dir;
+  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean9"),
+                    clean_dir.file("patternd.db"));
+
+  // Small batches: many transactions for the kills to land in.
+  const std::string config = config_for(killed_dir, "k", m_bootstrap, "g-killed",
+                                        "batch:\n  max_messages: 500\n");
+  const std::string db = killed_dir.file("patternd.db");
+  std::mt19937 rng(9);
+  int kills = 0;
+  for (int round = 0; round < 12 && kills < 5; ++round) {
+    const std::int64_t before = covered(db);
+    if (before >= 2 * k_per_topic) break;
+    BackgroundProcess worker({"run", "--config", config});
+    // Wait for progress, then kill at a random moment: mid-batch,
+    // mid-transaction or between batches, whatever it is doing then.
+    if (!wait_for_coverage(db, before + 1, 60)) continue;
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 40));
+    worker.signal(SIGKILL);
+    EXPECT_EQ(worker.wait(10000), 128 + SIGKILL);
+    ++kills;
+  }
+  ASSERT_GE(kills, 5) << "the backlog drained before five kills";
+  run_to_completion(config, db);
+
   EXPECT_EQ(testing::canonical_database(db),
             testing::canonical_database(clean_dir.file("patternd.db")));
 }
