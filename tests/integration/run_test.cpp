@@ -30,11 +30,12 @@ std::int64_t covered(const std::string& db_path) {
   }
 }
 
-bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int timeout_s) {
+bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int timeout_s,
+                       int poll_ms = 100) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (std::chrono::steady_clock::now() < deadline) {
     if (covered(db_path) >= at_least) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
   }
   return false;
 }
@@ -83,7 +84,7 @@ class Run : public ::testing::Test {
   // Runs one worker until the database covers every produced message.
   void run_to_completion(const std::string& config, const std::string& db) {
     BackgroundProcess worker({"run", "--config", config});
-    ASSERT_TRUE(wait_for_coverage(db, 2 * k_per_topic, 120)) << "worker did not catch up";
+    ASSERT_TRUE(wait_for_coverage(db, m_total, 120)) << "worker did not catch up";
     worker.signal(SIGTERM);
     ASSERT_EQ(worker.wait(10000), 0);
   }
@@ -91,6 +92,7 @@ class Run : public ::testing::Test {
   TempDir m_files;
   std::unique_ptr<BackgroundProcess> m_broker;
   std::string m_bootstrap;
+  std::int64_t m_total = 2 * k_per_topic;  // messages on the broker
 };
 
 TEST_F(Run, TheKafkaPathGivesTheReportOfIngestAndDeadLettersExactlyTheInvalidMessages) {
@@ -129,7 +131,7 @@ TEST_F(Run, SigtermMidStreamThenRestartLosesNothingAndCountsNothingTwice) {
     worker.signal(SIGTERM);  // mid-stream: a batch may be in flight
     ASSERT_EQ(worker.wait(10000), 0);
   }
-  ASSERT_LT(covered(db), 2 * k_per_topic) << "stopped too late to test a restart";
+  ASSERT_LT(covered(db), m_total) << "stopped too late to test a restart";
   run_to_completion(config, db);
 
   // Every fact, offsets included, equals the uninterrupted run's.
@@ -138,6 +140,12 @@ TEST_F(Run, SigtermMidStreamThenRestartLosesNothingAndCountsNothingTwice) {
 }
 
 TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
+  // A larger backlog, so five kills land before it drains even on a busy machine.
+  const auto more = testing::run_patternd({"produce", "--brokers", m_bootstrap, "--kind", "mixed",
+                                           "--count", "40000", "--seed", "23", "--duplicates",
+                                           "0.03", "--invalid", "0.02"});
+  ASSERT_EQ(more.exit_code, 0) << more.err;
+  m_total += 40000;
   TempDir clean_dir, killed_dir;
   run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean9"),
                     clean_dir.file("patternd.db"));
@@ -150,12 +158,12 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
   int kills = 0;
   for (int round = 0; round < 12 && kills < 5; ++round) {
     const std::int64_t before = covered(db);
-    if (before >= 2 * k_per_topic) break;
+    if (before >= m_total) break;
     BackgroundProcess worker({"run", "--config", config});
     // Wait for progress, then kill at a random moment: mid-batch,
     // mid-transaction or between batches, whatever it is doing then.
-    if (!wait_for_coverage(db, before + 1, 60)) continue;
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 40));
+    if (!wait_for_coverage(db, before + 1, 60, 5)) continue;
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 15));
     worker.signal(SIGKILL);
     EXPECT_EQ(worker.wait(10000), 128 + SIGKILL);
     ++kills;
