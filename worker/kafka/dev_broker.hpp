@@ -42,7 +42,6 @@ class DevBroker {
 
   // What clients use as bootstrap.servers: "127.0.0.1:PORT".
   const std::string& bootstrap() const { return m_bootstrap; }
-  rd_kafka_mock_cluster_t* cluster() { return m_cluster; }
 
  private:
   DevBroker() = default;

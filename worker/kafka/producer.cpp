@@ -80,23 +80,4 @@ std::uint64_t Producer::delivered() const { return m_impl->delivered.load(); }
 std::uint64_t Producer::failed() const { return m_impl->failed.load(); }
 const std::string& Producer::first_error() const { return m_impl->error; }
 
-core::Result<std::int64_t> Producer::stored_messages(const std::string& topic, int timeout_ms) {
-  RdKafka::Metadata* raw = nullptr;
-  const RdKafka::ErrorCode err = m_impl->producer->metadata(true, nullptr, &raw, timeout_ms);
-  if (err != RdKafka::ERR_NO_ERROR) return Error{"metadata: " + RdKafka::err2str(err)};
-  std::unique_ptr<RdKafka::Metadata> metadata(raw);
-  std::int64_t total = 0;
-  for (const auto* t : *metadata->topics()) {
-    if (t->topic() != topic) continue;
-    for (const auto* p : *t->partitions()) {
-      int64_t low = 0, high = 0;
-      const RdKafka::ErrorCode w =
-          m_impl->producer->query_watermark_offsets(topic, p->id(), &low, &high, timeout_ms);
-      if (w != RdKafka::ERR_NO_ERROR) return Error{"watermarks: " + RdKafka::err2str(w)};
-      total += high - low;
-    }
-  }
-  return total;
-}
-
 }  // namespace patternd::kafka

@@ -36,10 +36,6 @@ class Producer {
   std::uint64_t failed() const;
   const std::string& first_error() const;
 
-  // Sum over the topic's partitions of high - low watermark: what the broker
-  // holds now (the mock cluster silently drops old data past ~5 MiB/partition).
-  core::Result<std::int64_t> stored_messages(const std::string& topic, int timeout_ms);
-
  private:
   struct Impl;
   explicit Producer(std::unique_ptr<Impl> impl);

@@ -9,7 +9,6 @@ bool LineSource::next(Batch& batch, std::size_t max_messages, core::TimestampMs 
   std::string line;
   while (batch.messages.size() - before < max_messages && std::getline(m_in, line)) {
     ++m_line;
-    m_bytes += line.size() + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     RawMessage& message = batch.messages.emplace_back();

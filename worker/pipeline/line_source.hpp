@@ -18,14 +18,10 @@ class LineSource {
   // once the input is exhausted and nothing was appended.
   bool next(Batch& batch, std::size_t max_messages, core::TimestampMs read_time);
 
-  std::uint64_t lines_read() const { return m_line; }
-  std::uint64_t bytes_read() const { return m_bytes; }
-
  private:
   std::istream& m_in;
   core::TopicKind m_kind;
   std::uint64_t m_line = 0;
-  std::uint64_t m_bytes = 0;
 };
 
 }  // namespace patternd::pipeline

@@ -26,18 +26,6 @@ ErrorKind classify_sqlite_error(int extended_code) {
   }
 }
 
-std::string_view to_string(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::transient:
-      return "transient";
-    case ErrorKind::record:
-      return "record";
-    case ErrorKind::fatal:
-      return "fatal";
-  }
-  return "fatal";
-}
-
 std::string_view error_label(int extended_code) {
   switch (extended_code & 0xFF) {
     case SQLITE_BUSY:

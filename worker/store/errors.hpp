@@ -14,7 +14,6 @@ enum class ErrorKind {
 };
 
 ErrorKind classify_sqlite_error(int extended_code);
-std::string_view to_string(ErrorKind kind);
 
 // The short label of an error code for metrics (`patternd_db_errors_total{kind}`).
 std::string_view error_label(int extended_code);
