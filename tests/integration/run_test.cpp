@@ -5,8 +5,13 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <regex>
 #include <random>
 #include <thread>
 
@@ -28,6 +33,19 @@ std::int64_t covered(const std::string& db_path) {
   } catch (const SQLite::Exception&) {
     return 0;  // not created yet
   }
+}
+
+// The stored next offset of every partition.
+std::map<std::pair<std::string, int>, std::int64_t> stored_offsets(const std::string& db_path) {
+  std::map<std::pair<std::string, int>, std::int64_t> offsets;
+  try {
+    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT topic, partition, next_offset FROM kafka_offsets");
+    while (q.executeStep())
+      offsets[{q.getColumn(0).getString(), q.getColumn(1).getInt()}] = q.getColumn(2).getInt64();
+  } catch (const SQLite::Exception&) {
+  }
+  return offsets;
 }
 
 bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int timeout_s,
@@ -55,6 +73,30 @@ std::string report(const std::string& config) {
                                         "100000"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.out;
+}
+
+// The partition counts of every "run: assigned N partitions" line the worker
+// logged to `log_path` so far.
+std::vector<int> assignments(const std::string& log_path) {
+  std::ifstream in(log_path);
+  std::vector<int> counts;
+  const std::regex line(R"(run: assigned (\d+) partitions)");
+  std::smatch match;
+  for (std::string text; std::getline(in, text);)
+    if (std::regex_search(text, match, line)) counts.push_back(std::stoi(match[1]));
+  return counts;
+}
+
+// Waits until the worker's latest assignment satisfies `accept`.
+bool wait_for_assignment(const std::string& log_path, const std::function<bool(int)>& accept,
+                         int timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto counts = assignments(log_path);
+    if (!counts.empty() && accept(counts.back())) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
 }
 
 class Run : public ::testing::Test {
@@ -123,7 +165,10 @@ TEST_F(Run, SigtermMidStreamThenRestartLosesNothingAndCountsNothingTwice) {
   run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean"),
                     clean_dir.file("patternd.db"));
 
-  const std::string config = config_for(interrupted_dir, "i", m_bootstrap, "g-interrupted");
+  // Small batches: the worker holds at most a few of them consumed ahead, so
+  // SIGTERM lands with most of the stream still unread.
+  const std::string config = config_for(interrupted_dir, "i", m_bootstrap, "g-interrupted",
+                                        "batch:\n  max_messages: 200\n");
   const std::string db = interrupted_dir.file("patternd.db");
   {
     BackgroundProcess worker({"run", "--config", config});
@@ -171,6 +216,59 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
   ASSERT_GE(kills, 5) << "the backlog drained before five kills";
   run_to_completion(config, db);
 
+  EXPECT_EQ(testing::canonical_database(db),
+            testing::canonical_database(clean_dir.file("patternd.db")));
+}
+
+TEST_F(Run, TwoWorkersOnOneDatabaseSplitThePartitionsAndTheSurvivorOfAKillTakesOver) {
+  TempDir dir, clean_dir;
+  constexpr int k_all = 12;  // 6 partitions per topic
+  // One config, one database, one group; small batches so both keep writing.
+  const std::string config =
+      config_for(dir, "pair", m_bootstrap, "g-pair", "batch:\n  max_messages: 500\n");
+  const std::string db = dir.file("patternd.db");
+  // A live stream on top of the backlog: the killed worker's partitions keep
+  // receiving messages that only a takeover can persist.
+  BackgroundProcess producer({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
+                              "40000", "--seed", "24", "--duplicates", "0.03", "--invalid", "0.02",
+                              "--rate", "4000"});
+  m_total += 40000;
+  BackgroundProcess first({"run", "--config", config}, dir.file("first.log"));
+  BackgroundProcess second({"run", "--config", config}, dir.file("second.log"));
+
+  // The group splits the partitions between them.
+  auto some = [&](int n) { return n > 0 && n < k_all; };
+  ASSERT_TRUE(wait_for_assignment(dir.file("first.log"), some, 60));
+  ASSERT_TRUE(wait_for_assignment(dir.file("second.log"), some, 60));
+  ASSERT_EQ(assignments(dir.file("first.log")).back() + assignments(dir.file("second.log")).back(),
+            k_all);
+  // Both write: every partition's stored offset moves on after the split.
+  const auto at_split = stored_offsets(db);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    const auto now = stored_offsets(db);
+    const bool all_moved =
+        now.size() == k_all && std::all_of(now.begin(), now.end(), [&](const auto& entry) {
+          const auto before = at_split.find(entry.first);
+          return before == at_split.end() || entry.second > before->second;
+        });
+    if (all_moved) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "a worker made no progress";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  second.signal(SIGKILL);
+  EXPECT_EQ(second.wait(10000), 128 + SIGKILL);
+  ASSERT_LT(covered(db), m_total) << "the stream ended before the kill";
+  // Once the group notices (session.timeout.ms), the survivor takes everything.
+  ASSERT_TRUE(wait_for_assignment(dir.file("first.log"), [](int n) { return n == k_all; }, 60));
+  ASSERT_EQ(producer.wait(60000), 0);
+  ASSERT_TRUE(wait_for_coverage(db, m_total, 120)) << "the survivor did not catch up";
+  first.signal(SIGTERM);
+  ASSERT_EQ(first.wait(10000), 0);
+
+  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean-pair"),
+                    clean_dir.file("patternd.db"));
   EXPECT_EQ(testing::canonical_database(db),
             testing::canonical_database(clean_dir.file("patternd.db")));
 }

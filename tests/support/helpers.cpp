@@ -255,12 +255,17 @@ std::string canonical_database(const std::string& db_path) {
 
 namespace patternd::testing {
 
-BackgroundProcess::BackgroundProcess(const std::vector<std::string>& args) {
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& args,
+                                     const std::string& stderr_path) {
   int out_pipe[2];
   if (pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
   m_pid = fork();
   if (m_pid == 0) {
     dup2(out_pipe[1], 1);
+    if (!stderr_path.empty()) {
+      const int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (err >= 0) dup2(err, 2);
+    }
     close(out_pipe[0]);
     close(out_pipe[1]);
     const int devnull = open("/dev/null", O_RDONLY);

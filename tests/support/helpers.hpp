@@ -68,7 +68,10 @@ namespace patternd::testing {
 // destruction if still running.
 class BackgroundProcess {
  public:
-  explicit BackgroundProcess(const std::vector<std::string>& args);
+  // Standard error goes to `stderr_path` when one is given (else it is the
+  // test's own).
+  explicit BackgroundProcess(const std::vector<std::string>& args,
+                             const std::string& stderr_path = "");
   ~BackgroundProcess();
   BackgroundProcess(const BackgroundProcess&) = delete;
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;

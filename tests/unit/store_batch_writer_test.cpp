@@ -1,11 +1,14 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <mutex>
 
 #include "pipeline/processor.hpp"
 #include "store/batch_writer.hpp"
 #include "store/database.hpp"
+#include "store/write_stage.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd::store {
@@ -205,6 +208,75 @@ TEST_F(StoreBatchWriter, OffsetsAreStoredWithTheRowsTheyCover) {
                   "partition = 3"),
             43);
   EXPECT_EQ(count("SELECT offset FROM dead_letters"), 42);
+}
+
+TEST_F(StoreBatchWriter, AStoredOffsetNeverMovesBack) {
+  // A worker that lost its partitions (a zombie) commits an older batch after
+  // the new owner went further: the rows are idempotent, the offset must not
+  // rewind.
+  auto newer = batch(TopicKind::workflows, {workflow("n1", "x", 0)}, 3, 90);
+  newer.offsets.push_back({TopicKind::workflows, core::Partition{3}, core::Offset{91}});
+  auto older = batch(TopicKind::workflows, {workflow("o1", "x", 0)}, 3, 40);
+  older.offsets.push_back({TopicKind::workflows, core::Partition{3}, core::Offset{41}});
+  m_writer->write(newer);
+  m_writer->write(older);
+  EXPECT_EQ(count("SELECT next_offset FROM kafka_offsets WHERE partition = 3"), 91);
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 2);
+}
+
+TEST_F(StoreBatchWriter, TheWriteStageWritesInOrderAndAbandonsWhatAFailingDatabaseHolds) {
+  m_config.storage.busy_timeout_ms = 20;
+  auto db = std::move(Database::open(m_config.storage)).value();
+  BatchWriter writer(*db, m_config.kafka);
+  std::mutex mutex;
+  std::vector<std::int64_t> written;  // first offset of each batch written
+  std::atomic<int> retries{0};
+  WriteStage stage(
+      writer, 1,
+      [&](const pipeline::Batch& b, const BatchOutcome&) {
+        std::lock_guard lock(mutex);
+        written.push_back(b.messages.front().source.offset.value);
+      },
+      [&](const StoreError& e, std::chrono::milliseconds) {
+        EXPECT_EQ(e.kind(), ErrorKind::transient);
+        ++retries;
+      });
+  auto numbered = [&](std::int64_t first) {
+    auto b = batch(TopicKind::workflows, {workflow("w" + std::to_string(first), "x", 0)}, 0, first);
+    b.offsets.push_back({TopicKind::workflows, core::Partition{0}, core::Offset{first + 1}});
+    return b;
+  };
+  for (std::int64_t first : {10, 20, 30}) stage.submit(numbered(first));
+  EXPECT_TRUE(stage.drain(std::chrono::milliseconds(1000)).empty());
+  EXPECT_EQ(written, (std::vector<std::int64_t>{10, 20, 30}));
+  EXPECT_TRUE(stage.idle());
+
+  // Another connection holds the write lock: the stage retries, then gives
+  // up on its batches when asked to drain, and returns them in order.
+  SQLite::Database other(m_config.storage.path, SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  auto b40 = numbered(40);
+  ASSERT_TRUE(stage.try_submit(b40, std::chrono::milliseconds(1000)));
+  auto b50 = numbered(50);
+  ASSERT_TRUE(stage.try_submit(b50, std::chrono::milliseconds(1000)));
+  auto b60 = numbered(60);
+  EXPECT_FALSE(stage.try_submit(b60, std::chrono::milliseconds(50))) << "the queue holds one";
+  EXPECT_EQ(b60.messages.size(), 1u) << "a refused batch stays with the caller";
+  const auto abandoned = stage.drain(std::chrono::milliseconds(200));
+  ASSERT_EQ(abandoned.size(), 2u);
+  EXPECT_EQ(abandoned[0].messages.front().source.offset.value, 40);
+  EXPECT_EQ(abandoned[1].messages.front().source.offset.value, 50);
+  EXPECT_GT(retries.load(), 0);
+  other.exec("ROLLBACK");
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 3);
+  EXPECT_EQ(count("SELECT next_offset FROM kafka_offsets"), 31);
+
+  // Once the database is back, the stage writes again.
+  stage.submit(std::move(b60));
+  EXPECT_TRUE(stage.drain(std::chrono::milliseconds(1000)).empty());
+  EXPECT_EQ(written.back(), 60);
+  EXPECT_EQ(count("SELECT next_offset FROM kafka_offsets"), 61);
+  EXPECT_EQ(stage.error(), nullptr);
 }
 
 TEST_F(StoreBatchWriter, ALockedDatabaseIsATransientErrorThatWritesNothing) {

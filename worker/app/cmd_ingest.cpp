@@ -92,11 +92,14 @@ int ingest(const IngestOptions& options) {
     while (auto batch = prepared.pop()) {
       // Transient database errors (another writer holding the lock, a full
       // disk) are retried for up to a minute.
+      const auto give_up = Clock::now() + std::chrono::seconds(60);
       const store::BatchOutcome outcome = writer.write_retrying(
-          *batch, std::chrono::seconds(60),
-          [](const store::StoreError& e, std::chrono::milliseconds delay) {
+          *batch, [&](const store::StoreError& e, std::chrono::milliseconds delay) {
+            if (Clock::now() + delay > give_up) return false;
             std::cerr << "ingest: database busy or unavailable (" << e.what()
                       << "); retrying in " << delay.count() << " ms\n";
+            std::this_thread::sleep_for(delay);
+            return true;
           });
       const store::TopicOutcome& t = outcome.topic(kind);
       totals.persisted += t.persisted;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "core/format.hpp"
 #include "detect/rules.hpp"
 #include "store/database.hpp"
 
@@ -22,7 +23,6 @@ std::unique_ptr<store::Database> open_database(const config::Config& config);
 // `patternd redetect`). Returns true when they match.
 bool reconcile_rules_version(store::Database& db, const detect::Rules& rules);
 
-// "1234567" -> "1,234,567"
-std::string with_commas(std::uint64_t n);
+using core::with_commas;
 
 }  // namespace patternd::app

@@ -3,7 +3,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <chrono>
-#include <thread>
+#include <random>
 #include <unordered_map>
 
 #include "core/sha256.hpp"
@@ -118,19 +118,18 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
   return outcome;
 }
 
-BatchOutcome BatchWriter::write_retrying(
-    const Batch& batch, std::chrono::steady_clock::duration give_up_after,
-    const std::function<void(const StoreError&, std::chrono::milliseconds)>& on_retry) {
-  const auto give_up = std::chrono::steady_clock::now() + give_up_after;
-  auto delay = std::chrono::milliseconds(100);
+BatchOutcome BatchWriter::write_retrying(const Batch& batch, const RetryWait& wait) {
+  thread_local std::minstd_rand jitter(std::random_device{}());
+  auto ceiling = std::chrono::milliseconds(100);
   for (;;) {
     try {
       return write(batch);
     } catch (const StoreError& e) {
-      if (e.kind() != ErrorKind::transient || std::chrono::steady_clock::now() > give_up) throw;
-      on_retry(e, delay);
-      std::this_thread::sleep_for(delay);
-      delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+      if (e.kind() != ErrorKind::transient) throw;
+      // Several workers retrying one database should not retry in step.
+      const auto delay = ceiling / 2 + std::chrono::milliseconds(jitter() % (ceiling.count() / 2 + 1));
+      if (!wait(e, delay)) throw;
+      ceiling = std::min(ceiling * 2, std::chrono::milliseconds(5000));
     }
   }
 }

@@ -55,13 +55,14 @@ class BatchWriter {
   // later) or fatal.
   BatchOutcome write(const pipeline::Batch& batch);
 
-  // write(), retrying transient errors with capped exponential backoff
-  // (100 ms doubling to 5 s) until `give_up_after` has passed, then throwing
-  // the last error. `on_retry` is told each error and the delay before the
-  // next try.
-  BatchOutcome write_retrying(
-      const pipeline::Batch& batch, std::chrono::steady_clock::duration give_up_after,
-      const std::function<void(const StoreError&, std::chrono::milliseconds)>& on_retry);
+  // Before each retry of a transient error: told the error and the delay
+  // chosen, waits (or not) and returns whether to try again.
+  using RetryWait = std::function<bool(const StoreError&, std::chrono::milliseconds delay)>;
+
+  // write(), retrying transient errors with capped exponential backoff and
+  // jitter (100 ms doubling to 5 s, each delay drawn from its upper half).
+  // When `wait` returns false the last error is thrown.
+  BatchOutcome write_retrying(const pipeline::Batch& batch, const RetryWait& wait);
 
  private:
   void write_workflows(const pipeline::Batch& batch, BatchOutcome& outcome,

@@ -121,10 +121,14 @@ INSERT INTO dead_letters
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (topic, partition, offset) DO NOTHING)sql";
 
+// Offsets only move forward: a worker that lost its partitions but still
+// commits an older batch (its rows are idempotent) must not rewind the new
+// owner's position.
 constexpr const char* k_upsert_offset = R"sql(
 INSERT INTO kafka_offsets (topic, partition, next_offset, updated_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (topic, partition) DO UPDATE SET
-  next_offset = excluded.next_offset, updated_at = excluded.updated_at)sql";
+  next_offset = excluded.next_offset, updated_at = excluded.updated_at
+WHERE excluded.next_offset > kafka_offsets.next_offset)sql";
 
 }  // namespace
 

@@ -1,0 +1,404 @@
+#include "kafka/worker.hpp"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "core/format.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "pipeline/processor.hpp"
+#include "store/batch_writer.hpp"
+#include "store/offsets.hpp"
+#include "store/write_stage.hpp"
+
+namespace patternd::kafka {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using core::with_commas;
+
+// How long the store may refuse a batch before fetching is paused. A healthy
+// write of a full batch takes well under this; only an outage lasts longer.
+constexpr milliseconds k_stall_before_pause{1000};
+// How long a rebalance or a shutdown waits for a failing database before it
+// abandons the unwritten batches (SIGTERM must exit within 10 s).
+constexpr milliseconds k_failing_patience{3000};
+// How long one poll may block while there is nothing to do.
+constexpr int k_idle_poll_ms = 100;
+constexpr auto k_report_interval = std::chrono::seconds(10);
+
+using PartitionKey = std::pair<core::TopicKind, std::int32_t>;
+
+// The next offset of each partition present in `batch`.
+std::vector<pipeline::OffsetMark> next_offsets(const pipeline::Batch& batch) {
+  std::map<PartitionKey, std::int64_t> next;
+  for (const auto& m : batch.messages) {
+    auto& n = next[{m.source.kind, m.source.partition.value}];
+    n = std::max(n, m.source.offset.value + 1);
+  }
+  std::vector<pipeline::OffsetMark> marks;
+  marks.reserve(next.size());
+  for (const auto& [key, offset] : next)
+    marks.push_back({key.first, core::Partition{key.second}, core::Offset{offset}});
+  return marks;
+}
+
+class PartitionList {
+ public:
+  PartitionList() = default;
+  PartitionList(const PartitionList&) = delete;
+  PartitionList& operator=(const PartitionList&) = delete;
+  ~PartitionList() { RdKafka::TopicPartition::destroy(items); }
+  std::vector<RdKafka::TopicPartition*> items;
+};
+
+}  // namespace
+
+struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
+  Impl(const config::Config& config, const detect::Rules& rules, store::Database& db)
+      : m_config(config),
+        m_db(db),
+        m_processor(config, rules),
+        m_writer(db, config.kafka),
+        m_max_messages(static_cast<std::size_t>(config.batch.max_messages)),
+        m_max_wait(config.batch.max_wait_ms) {
+    m_forming.messages.reserve(m_max_messages);
+  }
+
+  void run(const std::atomic<bool>& stop) {
+    connect();
+    m_stage = std::make_unique<store::WriteStage>(
+        m_writer, 1,
+        [this](const pipeline::Batch& batch, const store::BatchOutcome& outcome) {
+          on_written(batch, outcome);
+        },
+        [](const store::StoreError& e, milliseconds delay) {
+          std::cerr << "run: database unavailable (" << e.what() << "); retrying in "
+                    << delay.count() << " ms\n";
+        });
+    m_started = m_last_report = Clock::now();
+    try {
+      while (!stop.load(std::memory_order_relaxed)) {
+        rethrow_failure();
+        if (m_ready && !offer_ready()) {
+          consume_one(k_idle_poll_ms);  // paused: keep serving the group
+          continue;
+        }
+        const bool got = consume_one(poll_timeout());
+        if (should_close(got)) close_batch();
+        if (Clock::now() - m_last_report >= k_report_interval) report();
+      }
+      settle();
+      m_consumer->close();  // leaves the group; its revocation finds nothing in flight
+      rethrow_failure();
+    } catch (...) {
+      // Nothing more is written; what was not is read again by the next owner.
+      m_stage.reset();
+      m_consumer->close();
+      throw;
+    }
+    m_stage.reset();
+    std::cerr << "run: stopped after " << with_commas(m_consumed) << " messages ("
+              << with_commas(m_persisted) << " persisted, " << with_commas(m_duplicates)
+              << " duplicates, " << with_commas(m_dead_lettered) << " dead letters, "
+              << with_commas(m_expired) << " expired)\n";
+  }
+
+  void connect() {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string error;
+    std::map<std::string, std::string> settings = {
+        {"bootstrap.servers", m_config.kafka.brokers},
+        {"group.id", m_config.kafka.group_id},
+        {"client.id", "patternd"},
+        // Offsets live in the database; Kafka's copy is committed by hand
+        // after each database commit, never automatically.
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", "earliest"},
+        {"enable.partition.eof", "false"},
+    };
+    for (const auto& [name, value] : m_config.kafka.properties) settings[name] = value;
+    for (const auto& [name, value] : settings)
+      if (conf->set(name, value, error) != RdKafka::Conf::CONF_OK)
+        throw core::UsageError("kafka.properties." + name + ": " + error);
+    conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), error);
+    conf->set("event_cb", static_cast<RdKafka::EventCb*>(this), error);
+    m_consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+    if (!m_consumer) throw std::runtime_error("cannot create the Kafka consumer: " + error);
+    const RdKafka::ErrorCode err = m_consumer->subscribe(
+        {m_config.kafka.topic_workflows, m_config.kafka.topic_extractions});
+    if (err != RdKafka::ERR_NO_ERROR)
+      throw std::runtime_error("cannot subscribe: " + RdKafka::err2str(err));
+  }
+
+  // --- the consuming side ---------------------------------------------------
+
+  bool consume_one(int timeout_ms) {
+    std::unique_ptr<RdKafka::Message> message(m_consumer->consume(timeout_ms));
+    switch (message->err()) {
+      case RdKafka::ERR_NO_ERROR:
+        add(*message);
+        return true;
+      case RdKafka::ERR__TIMED_OUT:
+        return false;
+      default:
+        std::cerr << "run: consumer: " << message->errstr() << "\n";
+        return false;
+    }
+  }
+
+  void add(const RdKafka::Message& message) {
+    if (m_forming.messages.empty()) m_forming_since = Clock::now();
+    pipeline::RawMessage& raw = m_forming.messages.emplace_back();
+    raw.source.kind = message.topic_name() == m_config.kafka.topic_workflows
+                          ? core::TopicKind::workflows
+                          : core::TopicKind::extractions;
+    raw.source.partition = core::Partition{message.partition()};
+    raw.source.offset = core::Offset{message.offset()};
+    const auto ts = message.timestamp();
+    raw.timestamp = ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE
+                        ? core::now_ms()
+                        : ts.timestamp;
+    raw.payload.assign(static_cast<const char*>(message.payload()), message.len());
+    ++m_consumed;
+  }
+
+  int poll_timeout() const {
+    if (m_forming.messages.empty()) return k_idle_poll_ms;
+    if (m_stage->idle()) return 0;  // take what is already here, then write
+    const auto left = m_max_wait - (Clock::now() - m_forming_since);
+    return static_cast<int>(
+        std::clamp<std::int64_t>(std::chrono::duration_cast<milliseconds>(left).count(), 0,
+                                 k_idle_poll_ms));
+  }
+
+  // Full, old enough, or the store is idle and nothing more has arrived.
+  bool should_close(bool got_message) const {
+    if (m_forming.messages.empty()) return false;
+    return m_forming.messages.size() >= m_max_messages ||
+           Clock::now() - m_forming_since >= m_max_wait || (!got_message && m_stage->idle());
+  }
+
+  // decode -> detect on this thread; the batch then waits in m_ready.
+  void close_batch() {
+    m_forming.offsets = next_offsets(m_forming);
+    m_processor.prepare(m_forming, core::now_ms());
+    m_ready.emplace(std::move(m_forming));
+    m_forming = pipeline::Batch{};
+    m_forming.messages.reserve(m_max_messages);
+  }
+
+  // Hands m_ready to the store; true when it took it. While the store keeps
+  // refusing, fetching is paused (and resumed once it takes one).
+  bool offer_ready() {
+    if (m_stage->try_submit(*m_ready, m_paused ? milliseconds(0) : k_stall_before_pause)) {
+      m_ready.reset();
+      if (m_paused) set_paused(false);
+      return true;
+    }
+    if (!m_paused) set_paused(true);
+    return false;
+  }
+
+  void set_paused(bool paused) {
+    PartitionList assigned;
+    m_consumer->assignment(assigned.items);
+    if (paused)
+      m_consumer->pause(assigned.items);
+    else
+      m_consumer->resume(assigned.items);
+    m_paused = paused;
+    std::cerr << (paused ? "run: the store is not taking batches (see above): fetching paused\n"
+                         : "run: the store is taking batches again: fetching resumed\n");
+  }
+
+  // Writes everything consumed so far (or, if the database keeps failing,
+  // abandons it and rewinds the partitions to read it again).
+  void settle() {
+    if (m_ready) {
+      m_stage->submit(std::move(*m_ready));
+      m_ready.reset();
+    }
+    if (!m_forming.messages.empty()) {
+      close_batch();
+      m_stage->submit(std::move(*m_ready));
+      m_ready.reset();
+    }
+    const std::vector<pipeline::Batch> abandoned = m_stage->drain(k_failing_patience);
+    if (m_paused) set_paused(false);
+    if (!abandoned.empty()) rewind(abandoned);
+  }
+
+  // Abandoned batches were not written: seek their partitions back to their
+  // first message, so that nothing is skipped.
+  void rewind(const std::vector<pipeline::Batch>& abandoned) {
+    std::map<PartitionKey, std::int64_t> first;
+    std::size_t messages = 0;
+    for (const auto& batch : abandoned) {
+      messages += batch.messages.size();
+      for (const auto& m : batch.messages) {
+        auto [it, fresh] = first.try_emplace({m.source.kind, m.source.partition.value},
+                                             m.source.offset.value);
+        if (!fresh) it->second = std::min(it->second, m.source.offset.value);
+      }
+    }
+    std::cerr << "run: the database is still failing: " << with_commas(messages)
+              << " consumed messages were not written; they will be read again\n";
+    for (const auto& [key, offset] : first) {
+      std::unique_ptr<RdKafka::TopicPartition> tp(
+          RdKafka::TopicPartition::create(m_config.kafka.topic(key.first), key.second, offset));
+      const RdKafka::ErrorCode err = m_consumer->seek(*tp, 1000);
+      // Not assigned any more: its next owner starts from the stored offset.
+      if (err != RdKafka::ERR_NO_ERROR && err != RdKafka::ERR__UNKNOWN_PARTITION &&
+          err != RdKafka::ERR__STATE)
+        std::cerr << "run: cannot rewind " << tp->topic() << "[" << key.second
+                  << "]: " << RdKafka::err2str(err) << "\n";
+    }
+  }
+
+  void report() {
+    const auto now = Clock::now();
+    const double seconds = std::chrono::duration<double>(now - m_last_report).count();
+    const std::uint64_t persisted = m_persisted;
+    std::cerr << "run: " << with_commas(m_consumed) << " consumed, " << with_commas(persisted)
+              << " persisted ("
+              << with_commas(static_cast<std::uint64_t>(
+                     static_cast<double>(persisted - m_persisted_at_report) / seconds))
+              << "/s), " << with_commas(m_duplicates) << " duplicates, "
+              << with_commas(m_dead_lettered) << " dead letters\n";
+    m_last_report = now;
+    m_persisted_at_report = persisted;
+  }
+
+  void rethrow_failure() {
+    if (m_failure) std::rethrow_exception(m_failure);
+    if (auto error = m_stage->error()) std::rethrow_exception(error);
+  }
+
+  // --- the store side (writer thread) ---------------------------------------
+
+  void on_written(const pipeline::Batch& batch, const store::BatchOutcome& outcome) {
+    for (const auto& t : outcome.topics) {
+      m_persisted += t.persisted;
+      m_duplicates += t.duplicates;
+      m_dead_lettered += t.dead_lettered;
+      m_expired += t.expired;
+    }
+    // Only now, with the batch durable, tell Kafka (for lag tools).
+    PartitionList commit;
+    for (const auto& mark : batch.offsets)
+      commit.items.push_back(RdKafka::TopicPartition::create(
+          m_config.kafka.topic(mark.kind), mark.partition.value, mark.next.value));
+    m_consumer->commitAsync(commit.items);
+  }
+
+  // --- librdkafka callbacks (on this thread, from consume()) ----------------
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    if (!m_stage) {  // closing after a failure: nothing more is written
+      if (cooperative)
+        delete consumer->incremental_unassign(partitions);
+      else
+        consumer->unassign();
+      return;
+    }
+    try {
+      if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+        // With a cooperative protocol other partitions may still be in
+        // flight; the offsets below must be read with nothing half-written.
+        if (!m_stage->idle()) settle();
+        resume_from_stored_offsets(partitions);
+        if (cooperative)
+          check(consumer->incremental_assign(partitions), "assign");
+        else
+          check(consumer->assign(partitions), "assign");
+        if (m_paused) consumer->pause(partitions);
+        std::cerr << "run: assigned " << partitions.size() << " partitions\n";
+      } else {
+        if (err != RdKafka::ERR__REVOKE_PARTITIONS)
+          std::cerr << "run: rebalance error: " << RdKafka::err2str(err) << "\n";
+        // Everything consumed is written before the partitions go.
+        settle();
+        if (cooperative)
+          check(consumer->incremental_unassign(partitions), "unassign");
+        else
+          check(consumer->unassign(), "unassign");
+        std::cerr << "run: revoked " << partitions.size() << " partitions\n";
+      }
+    } catch (...) {
+      // Never through librdkafka's C frames: the loop rethrows it.
+      if (!m_failure) m_failure = std::current_exception();
+    }
+  }
+
+  void resume_from_stored_offsets(std::vector<RdKafka::TopicPartition*>& partitions) {
+    for (auto* tp : partitions) {
+      try {
+        if (auto next = store::stored_offset(m_db, tp->topic(), tp->partition()))
+          tp->set_offset(*next);
+      } catch (const std::exception& e) {
+        // Kafka's committed offset never passes the database's: resuming
+        // from it may read again, never skip.
+        std::cerr << "run: cannot read the stored offset of " << tp->topic() << "["
+                  << tp->partition() << "] (" << e.what()
+                  << "); resuming from the group's committed offset\n";
+      }
+    }
+  }
+
+  static void check(RdKafka::ErrorCode err, const char* what) {
+    if (err != RdKafka::ERR_NO_ERROR)
+      throw std::runtime_error(std::string("kafka: cannot ") + what + ": " +
+                               RdKafka::err2str(err));
+  }
+
+  static void check(RdKafka::Error* error, const char* what) {
+    if (error == nullptr) return;
+    const std::string text = error->str();
+    delete error;
+    throw std::runtime_error(std::string("kafka: cannot ") + what + ": " + text);
+  }
+
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() == RdKafka::Event::EVENT_ERROR)
+      std::cerr << "run: kafka: " << RdKafka::err2str(event.err()) << ": " << event.str() << "\n";
+  }
+
+  const config::Config& m_config;
+  store::Database& m_db;
+  pipeline::Processor m_processor;
+  store::BatchWriter m_writer;
+  const std::size_t m_max_messages;
+  const milliseconds m_max_wait;
+
+  std::unique_ptr<RdKafka::KafkaConsumer> m_consumer;
+  std::unique_ptr<store::WriteStage> m_stage;
+  pipeline::Batch m_forming;
+  Clock::time_point m_forming_since;
+  std::optional<pipeline::Batch> m_ready;
+  bool m_paused = false;
+  std::exception_ptr m_failure;
+
+  Clock::time_point m_started, m_last_report;
+  std::uint64_t m_consumed = 0;
+  std::uint64_t m_persisted_at_report = 0;
+  std::atomic<std::uint64_t> m_persisted{0}, m_duplicates{0}, m_dead_lettered{0}, m_expired{0};
+};
+
+Worker::Worker(const config::Config& config, const detect::Rules& rules, store::Database& db)
+    : m_impl(std::make_unique<Impl>(config, rules, db)) {}
+
+Worker::~Worker() = default;
+
+void Worker::run(const std::atomic<bool>& stop) { m_impl->run(stop); }
+
+}  // namespace patternd::kafka
