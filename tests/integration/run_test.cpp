@@ -10,6 +10,7 @@
 #include <csignal>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <random>
@@ -269,6 +270,47 @@ TEST_F(Run, TwoWorkersOnOneDatabaseSplitThePartitionsAndTheSurvivorOfAKillTakesO
 
   run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean-pair"),
                     clean_dir.file("patternd.db"));
+  EXPECT_EQ(testing::canonical_database(db),
+            testing::canonical_database(clean_dir.file("patternd.db")));
+}
+
+bool log_contains(const std::string& log_path, const std::string& text) {
+  std::ifstream in(log_path);
+  const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return all.find(text) != std::string::npos;
+}
+
+TEST_F(Run, ADatabaseLockedForSecondsPausesFetchingAndLosesNothing) {
+  TempDir dir, clean_dir;
+  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean-lock"),
+                    clean_dir.file("patternd.db"));
+  const std::string config =
+      config_for(dir, "l", m_bootstrap, "g-lock",
+                 "batch:\n  max_messages: 200\nstorage:\n  busy_timeout_ms: 100\n");
+  const std::string db = dir.file("patternd.db");
+  const std::string log = dir.file("worker.log");
+  BackgroundProcess worker({"run", "--config", config}, log);
+  ASSERT_TRUE(wait_for_coverage(db, 1, 60, 5));
+  {
+    // Another process takes the write lock and keeps it: the worker's writes
+    // fail (transient), are retried, and fetching pauses.
+    SQLite::Database other(db, SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE");
+    const std::int64_t frozen = covered(db);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!log_contains(log, "fetching paused")) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "fetching never paused";
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(log_contains(log, "database unavailable"));
+    EXPECT_EQ(covered(db), frozen);
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    other.exec("ROLLBACK");
+  }
+  ASSERT_TRUE(wait_for_coverage(db, m_total, 120)) << "the worker did not resume";
+  EXPECT_TRUE(log_contains(log, "fetching resumed"));
+  worker.signal(SIGTERM);
+  ASSERT_EQ(worker.wait(10000), 0);
   EXPECT_EQ(testing::canonical_database(db),
             testing::canonical_database(clean_dir.file("patternd.db")));
 }
