@@ -295,6 +295,7 @@ TEST_F(Run, ADatabaseLockedForSecondsPausesFetchingAndLosesNothing) {
     // Another process takes the write lock and keeps it: the worker's writes
     // fail (transient), are retried, and fetching pauses.
     SQLite::Database other(db, SQLite::OPEN_READWRITE);
+    other.setBusyTimeout(10000);  // the worker may be mid-transaction
     other.exec("BEGIN IMMEDIATE");
     const std::int64_t frozen = covered(db);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
