@@ -1,7 +1,11 @@
 #include "support/helpers.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <arpa/inet.h>
+#include <civetweb.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,15 +51,20 @@ std::string render_row(SQLite::Statement& q, const std::vector<std::string>& ski
 }
 
 // In a forked child: becomes `patternd ARGS...`.
-[[noreturn]] void exec_patternd(const std::vector<std::string>& args) {
+// Runs `command` (its first word found on PATH) in place of this process.
+[[noreturn]] void exec_command(const std::vector<std::string>& command) {
+  std::vector<std::string> copy = command;
   std::vector<char*> argv;
-  std::string binary = PATTERND_BINARY;
-  argv.push_back(binary.data());
-  std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
-  execv(binary.c_str(), argv.data());
+  execvp(argv[0], argv.data());
   _exit(127);
+}
+
+std::vector<std::string> patternd_command(const std::vector<std::string>& args) {
+  std::vector<std::string> command = {PATTERND_BINARY};
+  command.insert(command.end(), args.begin(), args.end());
+  return command;
 }
 
 }  // namespace
@@ -97,6 +106,10 @@ std::vector<std::string> read_lines(const std::string& path) {
 }
 
 CommandResult run_patternd(const std::vector<std::string>& args, const std::string& stdin_text) {
+  return run_command(patternd_command(args), stdin_text);
+}
+
+CommandResult run_command(const std::vector<std::string>& command, const std::string& stdin_text) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0)
     throw std::runtime_error("pipe failed");
@@ -107,7 +120,7 @@ CommandResult run_patternd(const std::vector<std::string>& args, const std::stri
     dup2(err_pipe[1], 2);
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
       close(fd);
-    exec_patternd(args);
+    exec_command(command);
   }
   close(in_pipe[0]);
   close(out_pipe[1]);
@@ -158,8 +171,9 @@ std::string write_config(const TempDir& dir, const std::string& name, const std:
   const std::string path = dir.file(name);
   write_file(path, "storage:\n  path: " + dir.file("patternd.db") +
                        "\nretention:\n  days: 0\ndetection:\n  rules: " +
-                       (rules.empty() ? source_path("config/patterns.yaml") : rules) + "\n" +
-                       extra);
+                       (rules.empty() ? source_path("config/patterns.yaml") : rules) +
+                       // A free port: tests run in parallel, some with two workers.
+                       "\nmetrics:\n  listen: 127.0.0.1:0\n" + extra);
   return path;
 }
 
@@ -255,8 +269,41 @@ std::string canonical_database(const std::string& db_path) {
 
 namespace patternd::testing {
 
+HttpResponse http_get(int port, const std::string& path) {
+  static const unsigned features = mg_init_library(0);  // once, before any client call
+  (void)features;
+  HttpResponse response;
+  char error[256] = "";
+  mg_connection* connection =
+      mg_download("127.0.0.1", port, 0, error, sizeof error,
+                  "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path.c_str());
+  if (connection == nullptr) return response;
+  response.status = mg_get_response_info(connection)->status_code;
+  char buffer[16384];
+  for (int n; (n = mg_read(connection, buffer, sizeof buffer)) > 0;)
+    response.body.append(buffer, static_cast<std::size_t>(n));
+  mg_close_connection(connection);
+  return response;
+}
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    throw std::runtime_error("cannot find a free port");
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& args,
-                                     const std::string& stderr_path) {
+                                     const std::string& stderr_path)
+    : BackgroundProcess(Command{patternd_command(args)}, stderr_path) {}
+
+BackgroundProcess::BackgroundProcess(const Command& command, const std::string& stderr_path) {
   int out_pipe[2];
   if (pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
   m_pid = fork();
@@ -270,7 +317,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& args,
     close(out_pipe[1]);
     const int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
-    exec_patternd(args);
+    exec_command(command.argv);
   }
   close(out_pipe[1]);
   m_out = out_pipe[0];

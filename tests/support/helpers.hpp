@@ -31,6 +31,19 @@ struct CommandResult {
 
 // Runs `patternd ARGS...` (no shell), with optional standard input.
 CommandResult run_patternd(const std::vector<std::string>& args, const std::string& stdin_text = "");
+// Any program (its first word found on PATH), e.g. promtool.
+CommandResult run_command(const std::vector<std::string>& command,
+                          const std::string& stdin_text = "");
+
+// A GET over HTTP/1.0 to 127.0.0.1:port; status -1 if it could not connect.
+struct HttpResponse {
+  int status = -1;
+  std::string body;
+};
+HttpResponse http_get(int port, const std::string& path);
+
+// A TCP port that was free a moment ago, for programs that need one given.
+int free_port();
 
 std::string source_path(const std::string& relative);  // a file of this repository
 void write_file(const std::string& path, const std::string& content);
@@ -68,6 +81,10 @@ namespace patternd::testing {
 // destruction if still running.
 class BackgroundProcess {
  public:
+  struct Command {
+    std::vector<std::string> argv;  // any program, its first word found on PATH
+  };
+  BackgroundProcess(const Command& command, const std::string& stderr_path = "");
   // Standard error goes to `stderr_path` when one is given (else it is the
   // test's own).
   explicit BackgroundProcess(const std::vector<std::string>& args,

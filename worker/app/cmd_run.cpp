@@ -20,10 +20,10 @@ int run_worker(const std::string& config_path) {
   const config::Config config = load_config(config_path);
   const detect::Rules rules = load_rules(config);
   auto db = open_database(config);
-  reconcile_rules_version(*db, rules);
+  const bool rules_match = reconcile_rules_version(*db, rules);
 
   // SIGTERM/SIGINT are taken by a thread of their own and only set a flag:
-  // the loop finishes its batch, commits, and leaves the group.
+  // readiness turns 503, the loop writes what it consumed and leaves the group.
   const sigset_t signals = block_termination_signals();
   std::thread([signals] {
     int signal = 0;
@@ -31,11 +31,18 @@ int run_worker(const std::string& config_path) {
     g_stop = true;
   }).detach();
 
-  kafka::Worker worker(config, rules, *db);
+  metrics::Metrics metrics(config.kafka, PATTERND_VERSION);
+  kafka::Worker worker(config, rules, *db, metrics, g_stop, rules_match);
+  const metrics::HttpServer http(config.metrics.listen,
+                                 {[&metrics] { return metrics.scrape(); },
+                                  [&worker] { return worker.readiness(); }});
+  const std::string host = config.metrics.listen.substr(0, config.metrics.listen.rfind(':'));
   std::cerr << "run: consuming " << config.kafka.topic_workflows << " and "
             << config.kafka.topic_extractions << " from " << config.kafka.brokers << " as group "
-            << config.kafka.group_id << " into " << config.storage.path << "\n";
-  worker.run(g_stop);
+            << config.kafka.group_id << " into " << config.storage.path << "\n"
+            << "run: metrics on http://" << host << ":" << http.port()
+            << "/metrics (and /healthz, /readyz)\n";
+  worker.run();
   return 0;
 }
 

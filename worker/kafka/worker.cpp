@@ -1,12 +1,18 @@
 #include "kafka/worker.hpp"
 
 #include <librdkafka/rdkafkacpp.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <deque>
+#include <mutex>
 #include <optional>
+#include <set>
 
 #include "core/format.hpp"
 #include "core/result.hpp"
@@ -32,8 +38,23 @@ constexpr milliseconds k_failing_patience{3000};
 // How long one poll may block while there is nothing to do.
 constexpr int k_idle_poll_ms = 100;
 constexpr auto k_report_interval = std::chrono::seconds(10);
+constexpr auto k_gauge_interval = std::chrono::seconds(1);
+// Behind, with nothing committed for this long: stalled (not ready).
+constexpr std::int64_t k_stalled_after_ms = 60'000;
 
 using PartitionKey = std::pair<core::TopicKind, std::int32_t>;
+
+std::int64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
+}
+
+// The first (oldest) message time of each partition in a batch not yet
+// persisted: what patternd_consumer_lag_seconds measures from.
+struct InFlight {
+  std::vector<std::pair<PartitionKey, core::TimestampMs>> first;
+  std::size_t messages = 0;
+};
 
 // The next offset of each partition present in `batch`.
 std::vector<pipeline::OffsetMark> next_offsets(const pipeline::Batch& batch) {
@@ -61,9 +82,13 @@ class PartitionList {
 }  // namespace
 
 struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
-  Impl(const config::Config& config, const detect::Rules& rules, store::Database& db)
+  Impl(const config::Config& config, const detect::Rules& rules, store::Database& db,
+       metrics::Metrics& metrics, const std::atomic<bool>& stop, bool rules_match)
       : m_config(config),
         m_db(db),
+        m_metrics(metrics),
+        m_stop(stop),
+        m_rules_match(rules_match),
         m_processor(config, rules),
         m_writer(db, config.kafka),
         m_max_messages(static_cast<std::size_t>(config.batch.max_messages)),
@@ -71,20 +96,26 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
     m_forming.messages.reserve(m_max_messages);
   }
 
-  void run(const std::atomic<bool>& stop) {
+  void run() {
     connect();
     m_stage = std::make_unique<store::WriteStage>(
         m_writer, 1,
         [this](const pipeline::Batch& batch, const store::BatchOutcome& outcome) {
           on_written(batch, outcome);
         },
-        [](const store::StoreError& e, milliseconds delay) {
+        [this](const store::StoreError& e, milliseconds delay) {
+          m_metrics.db_error(e.code());
+          {
+            std::lock_guard lock(m_health_mutex);
+            m_db_error = e.what();
+          }
           std::cerr << "run: database unavailable (" << e.what() << "); retrying in "
                     << delay.count() << " ms\n";
         });
-    m_started = m_last_report = Clock::now();
+    m_started = m_last_report = m_last_gauges = Clock::now();
+    m_last_commit_ms = core::now_ms();
     try {
-      while (!stop.load(std::memory_order_relaxed)) {
+      while (!m_stop.load(std::memory_order_relaxed)) {
         rethrow_failure();
         if (m_ready && !offer_ready()) {
           consume_one(k_idle_poll_ms);  // paused: keep serving the group
@@ -92,6 +123,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
         }
         const bool got = consume_one(poll_timeout());
         if (should_close(got)) close_batch();
+        if (Clock::now() - m_last_gauges >= k_gauge_interval) update_gauges();
         if (Clock::now() - m_last_report >= k_report_interval) report();
       }
       settle();
@@ -123,6 +155,8 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
         {"enable.auto.offset.store", "false"},
         {"auto.offset.reset", "earliest"},
         {"enable.partition.eof", "false"},
+        // Broker states for readiness, once a second (stats events).
+        {"statistics.interval.ms", "1000"},
     };
     for (const auto& [name, value] : m_config.kafka.properties) settings[name] = value;
     for (const auto& [name, value] : settings)
@@ -167,7 +201,9 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
                         ? core::now_ms()
                         : ts.timestamp;
     raw.payload.assign(static_cast<const char*>(message.payload()), message.len());
+    m_forming_first.try_emplace({raw.source.kind, raw.source.partition.value}, raw.timestamp);
     ++m_consumed;
+    m_in_process.fetch_add(1, std::memory_order_relaxed);
   }
 
   int poll_timeout() const {
@@ -189,6 +225,18 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   // decode -> detect on this thread; the batch then waits in m_ready.
   void close_batch() {
     m_forming.offsets = next_offsets(m_forming);
+    std::uint64_t by_kind[2] = {0, 0};
+    for (const auto& m : m_forming.messages) ++by_kind[static_cast<std::size_t>(m.source.kind)];
+    for (auto kind : {core::TopicKind::workflows, core::TopicKind::extractions})
+      if (by_kind[static_cast<std::size_t>(kind)] > 0)
+        m_metrics.consumed(kind, by_kind[static_cast<std::size_t>(kind)]);
+    {
+      std::lock_guard lock(m_inflight_mutex);
+      InFlight& entry = m_inflight.emplace_back();
+      entry.first.assign(m_forming_first.begin(), m_forming_first.end());
+      entry.messages = m_forming.messages.size();
+    }
+    m_forming_first.clear();
     m_processor.prepare(m_forming, core::now_ms());
     m_ready.emplace(std::move(m_forming));
     m_forming = pipeline::Batch{};
@@ -233,7 +281,14 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
     }
     const std::vector<pipeline::Batch> abandoned = m_stage->drain(k_failing_patience);
     if (m_paused) set_paused(false);
-    if (!abandoned.empty()) rewind(abandoned);
+    if (!abandoned.empty()) {
+      {
+        std::lock_guard lock(m_inflight_mutex);
+        m_inflight.clear();  // all of it was abandoned: nothing else was in flight
+      }
+      m_in_process = 0;
+      rewind(abandoned);
+    }
   }
 
   // Abandoned batches were not written: seek their partitions back to their
@@ -285,6 +340,24 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   // --- the store side (writer thread) ---------------------------------------
 
   void on_written(const pipeline::Batch& batch, const store::BatchOutcome& outcome) {
+    const core::TimestampMs now = core::now_ms();
+    m_metrics.written(batch, outcome, now);
+    m_last_commit_ms = now;
+    {
+      std::lock_guard lock(m_inflight_mutex);
+      if (!m_inflight.empty()) m_inflight.pop_front();  // batches are written in order
+    }
+    {
+      std::lock_guard lock(m_health_mutex);
+      m_db_error.clear();
+      for (const auto& mark : batch.offsets) {
+        auto& next = m_persisted_next[{mark.kind, mark.partition.value}];
+        next = std::max(next, mark.next.value);
+      }
+    }
+    m_in_process.fetch_sub(batch.messages.size(), std::memory_order_relaxed);
+    m_pattern_counts_stale = true;
+    if (Clock::now() - m_last_pattern_counts.load() >= k_gauge_interval) count_patterns();
     for (const auto& t : outcome.topics) {
       m_persisted += t.persisted;
       m_duplicates += t.duplicates;
@@ -322,6 +395,15 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
         else
           check(consumer->assign(partitions), "assign");
         if (m_paused) consumer->pause(partitions);
+        m_metrics.rebalanced(true);
+        {
+          std::lock_guard lock(m_health_mutex);
+          for (const auto* tp : partitions) {
+            const PartitionKey key{kind_of(tp->topic()), tp->partition()};
+            m_assigned.insert(key);
+            if (tp->offset() >= 0) m_persisted_next[key] = tp->offset();
+          }
+        }
         std::cerr << "run: assigned " << partitions.size() << " partitions\n";
       } else {
         if (err != RdKafka::ERR__REVOKE_PARTITIONS)
@@ -332,6 +414,16 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
           check(consumer->incremental_unassign(partitions), "unassign");
         else
           check(consumer->unassign(), "unassign");
+        m_metrics.rebalanced(false);
+        {
+          std::lock_guard lock(m_health_mutex);
+          for (const auto* tp : partitions) {
+            const PartitionKey key{kind_of(tp->topic()), tp->partition()};
+            m_assigned.erase(key);
+            m_persisted_next.erase(key);
+            m_metrics.forget_partition(key.first, key.second);
+          }
+        }
         std::cerr << "run: revoked " << partitions.size() << " partitions\n";
       }
     } catch (...) {
@@ -369,12 +461,133 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   }
 
   void event_cb(RdKafka::Event& event) override {
-    if (event.type() == RdKafka::Event::EVENT_ERROR)
+    if (event.type() == RdKafka::Event::EVENT_STATS) {
+      note_broker_states(event.str());
+    } else if (event.type() == RdKafka::Event::EVENT_ERROR) {
+      if (event.err() == RdKafka::ERR__ALL_BROKERS_DOWN) m_broker_up = 0;
       std::cerr << "run: kafka: " << RdKafka::err2str(event.err()) << ": " << event.str() << "\n";
+    }
   }
+
+  // librdkafka's statistics: is any real broker (not a bootstrap address)
+  // connected?
+  void note_broker_states(const std::string& json) {
+    const auto stats = nlohmann::json::parse(json, nullptr, false);
+    if (stats.is_discarded() || !stats.contains("brokers")) return;
+    bool up = false;
+    for (const auto& [name, broker] : stats["brokers"].items())
+      if (broker.value("nodeid", -1) >= 0 && broker.value("state", "") == "UP") up = true;
+    m_broker_up = up ? 1 : 0;
+  }
+
+  // Distinct patterns stored, for patternd_patterns: on the writer thread
+  // while it writes (once a second), on this thread once it is idle.
+  void count_patterns() {
+    m_last_pattern_counts = Clock::now();
+    m_pattern_counts_stale = false;
+    try {
+      m_metrics.set_patterns(
+          m_db.sql().execAndGet("SELECT count(*) FROM operation_patterns").getInt64(),
+          m_db.sql().execAndGet("SELECT count(*) FROM failure_patterns").getInt64());
+    } catch (const std::exception&) {
+      m_pattern_counts_stale = true;  // a gauge: tried again later
+    }
+  }
+
+  core::TopicKind kind_of(const std::string& topic) const {
+    return topic == m_config.kafka.topic_workflows ? core::TopicKind::workflows
+                                                   : core::TopicKind::extractions;
+  }
+
+  // --- gauges and readiness ---------------------------------------------------
+
+  // Once a second on this thread: lag per partition, queue depth, database
+  // size, readiness.
+  void update_gauges() {
+    m_last_gauges = Clock::now();
+    const core::TimestampMs now = core::now_ms();
+    std::map<PartitionKey, core::TimestampMs> oldest(m_forming_first.begin(),
+                                                     m_forming_first.end());
+    {
+      std::lock_guard lock(m_inflight_mutex);
+      for (const auto& batch : m_inflight)
+        for (const auto& [key, ts] : batch.first) {
+          auto [it, fresh] = oldest.try_emplace(key, ts);
+          if (!fresh) it->second = std::min(it->second, ts);
+        }
+    }
+    std::int64_t total_lag = 0;
+    bool lag_known = false;
+    {
+      std::lock_guard lock(m_health_mutex);
+      for (const auto& key : m_assigned) {
+        std::int64_t low = -1, high = -1;
+        m_consumer->get_watermark_offsets(m_config.kafka.topic(key.first), key.second, &low,
+                                          &high);
+        const auto persisted = m_persisted_next.find(key);
+        const std::int64_t next = persisted != m_persisted_next.end() ? persisted->second : low;
+        std::optional<std::int64_t> lag;
+        if (high >= 0 && next >= 0) lag = std::max<std::int64_t>(0, high - next);
+        std::optional<double> age;
+        if (auto it = oldest.find(key); it != oldest.end())
+          age = static_cast<double>(std::max<core::TimestampMs>(0, now - it->second)) / 1000.0;
+        else if (lag && *lag == 0)
+          age = 0.0;
+        m_metrics.set_lag(key.first, key.second, lag, age);
+        if (lag) {
+          total_lag += *lag;
+          lag_known = true;
+        }
+      }
+    }
+    m_total_lag = lag_known ? total_lag : -1;
+    m_metrics.set_queue_depth(m_in_process.load(std::memory_order_relaxed));
+    // The store's connection is free while it is idle (only this thread
+    // gives it work).
+    if (m_pattern_counts_stale && m_stage->idle()) count_patterns();
+    m_metrics.set_db_size(file_size(m_db.path()) + file_size(m_db.path() + "-wal"));
+    m_metrics.set_ready(readiness().ready);
+  }
+
+ public:
+  metrics::Readiness readiness() const {
+    nlohmann::json reasons = nlohmann::json::array();
+    const bool stopping = m_stop.load(std::memory_order_relaxed);
+    if (stopping) reasons.push_back("shutting down");
+    const int broker = m_broker_up.load();
+    if (broker == 0) reasons.push_back("broker: no connection to any broker");
+    if (broker < 0) reasons.push_back("broker: not connected yet");
+    std::string db_error;
+    std::size_t assigned = 0;
+    {
+      std::lock_guard lock(m_health_mutex);
+      db_error = m_db_error;
+      assigned = m_assigned.size();
+    }
+    if (!db_error.empty()) reasons.push_back("database: not taking writes (" + db_error + ")");
+    const std::int64_t lag = m_total_lag.load();
+    const std::int64_t since_commit = core::now_ms() - m_last_commit_ms.load();
+    if (lag > 0 && since_commit > k_stalled_after_ms)
+      reasons.push_back("stalled: " + std::to_string(lag) + " messages behind and nothing " +
+                        "committed for " + std::to_string(since_commit / 1000) + " s");
+    nlohmann::json body = {
+        {"ready", reasons.empty()},
+        {"reasons", reasons},
+        {"assigned_partitions", assigned},
+        {"seconds_since_last_commit", since_commit / 1000.0},
+        {"rules_version_matches_database", m_rules_match},
+    };
+    if (lag >= 0) body["lag_messages"] = lag;
+    return {reasons.empty(), body.dump()};
+  }
+
+ private:
 
   const config::Config& m_config;
   store::Database& m_db;
+  metrics::Metrics& m_metrics;
+  const std::atomic<bool>& m_stop;
+  const bool m_rules_match;
   pipeline::Processor m_processor;
   store::BatchWriter m_writer;
   const std::size_t m_max_messages;
@@ -388,17 +601,33 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   bool m_paused = false;
   std::exception_ptr m_failure;
 
-  Clock::time_point m_started, m_last_report;
+  Clock::time_point m_started, m_last_report, m_last_gauges;
+  std::atomic<Clock::time_point> m_last_pattern_counts{Clock::time_point{}};
+  std::atomic<bool> m_pattern_counts_stale{true};
+  std::map<PartitionKey, core::TimestampMs> m_forming_first;  // consumer thread only
+  std::mutex m_inflight_mutex;
+  std::deque<InFlight> m_inflight;  // closed batches not yet written, oldest first
+  std::atomic<std::int64_t> m_in_process{0};  // fetched, not yet persisted
+  mutable std::mutex m_health_mutex;
+  std::set<PartitionKey> m_assigned;
+  std::map<PartitionKey, std::int64_t> m_persisted_next;
+  std::string m_db_error;  // the last transient error while the store is failing
+  std::atomic<int> m_broker_up{-1};  // -1 unknown yet, 0 down, 1 up
+  std::atomic<std::int64_t> m_total_lag{-1};
+  std::atomic<core::TimestampMs> m_last_commit_ms{0};
   std::uint64_t m_consumed = 0;
   std::uint64_t m_persisted_at_report = 0;
   std::atomic<std::uint64_t> m_persisted{0}, m_duplicates{0}, m_dead_lettered{0}, m_expired{0};
 };
 
-Worker::Worker(const config::Config& config, const detect::Rules& rules, store::Database& db)
-    : m_impl(std::make_unique<Impl>(config, rules, db)) {}
+Worker::Worker(const config::Config& config, const detect::Rules& rules, store::Database& db,
+               metrics::Metrics& metrics, const std::atomic<bool>& stop, bool rules_match)
+    : m_impl(std::make_unique<Impl>(config, rules, db, metrics, stop, rules_match)) {}
 
 Worker::~Worker() = default;
 
-void Worker::run(const std::atomic<bool>& stop) { m_impl->run(stop); }
+void Worker::run() { m_impl->run(); }
+
+metrics::Readiness Worker::readiness() const { return m_impl->readiness(); }
 
 }  // namespace patternd::kafka

@@ -31,20 +31,30 @@
 
 #include "config/config.hpp"
 #include "detect/rules.hpp"
+#include "metrics/http_server.hpp"
+#include "metrics/metrics.hpp"
 #include "store/database.hpp"
 
 namespace patternd::kafka {
 
 class Worker {
  public:
-  Worker(const config::Config& config, const detect::Rules& rules, store::Database& db);
+  // `stop` is watched by run() and by readiness() (503 from the moment
+  // shutdown begins); `rules_match`: the stored rules version is ours.
+  Worker(const config::Config& config, const detect::Rules& rules, store::Database& db,
+         metrics::Metrics& metrics, const std::atomic<bool>& stop, bool rules_match);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   // Consumes until `stop` is set, then writes what was consumed and leaves
   // the group. Throws on a fatal database error or a bad Kafka setting.
-  void run(const std::atomic<bool>& stop);
+  void run();
+
+  // For GET /readyz, from any thread: ready when it holds an assignment or
+  // waits for one with a broker up, the database takes writes, it is making
+  // progress (not behind with nothing committed for 60 s) and not stopping.
+  metrics::Readiness readiness() const;
 
  private:
   struct Impl;

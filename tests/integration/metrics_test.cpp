@@ -1,0 +1,299 @@
+// The worker's HTTP endpoints against a real broker: /metrics passes
+// `promtool check metrics` and its counters agree with what was produced and
+// persisted; /healthz and /readyz answer; lag returns to 0 after catch-up.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <csignal>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "support/helpers.hpp"
+
+namespace patternd {
+namespace {
+
+using testing::BackgroundProcess;
+using testing::TempDir;
+
+// Sum of every series of `name` whose labels contain `label` (if given).
+double metric_sum(const std::string& text, const std::string& name, const std::string& label = "") {
+  double sum = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto end_of_name = line.find_first_of("{ ");
+    if (line.compare(0, end_of_name, name) != 0 || end_of_name != name.size()) continue;
+    if (!label.empty() && line.find(label) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+int series_count(const std::string& text, const std::string& name) {
+  int n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + "{", 0) == 0) ++n;
+  return n;
+}
+
+// The metrics port the worker logged ("run: metrics on http://host:PORT/metrics").
+int metrics_port(const std::string& log_path, int timeout_s) {
+  const std::regex pattern(R"(metrics on http://[^:]+:(\d+)/metrics)");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(log_path);
+    std::smatch match;
+    for (std::string line; std::getline(in, line);)
+      if (std::regex_search(line, match, pattern)) return std::stoi(match[1]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+std::int64_t covered(const std::string& db_path) {
+  try {
+    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets").getInt64();
+  } catch (const SQLite::Exception&) {
+    return 0;
+  }
+}
+
+TEST(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
+  TempDir dir;
+  BackgroundProcess broker({"dev-broker", "--partitions", "4"});
+  const std::string bootstrap = broker.read_line(10000);
+  ASSERT_FALSE(bootstrap.empty());
+  constexpr int k_count = 6000;
+  auto produced = testing::run_patternd({"produce", "--brokers", bootstrap, "--kind", "mixed",
+                                         "--count", std::to_string(k_count), "--seed", "5",
+                                         "--duplicates", "0.05", "--invalid", "0.02"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+
+  const std::string config = testing::write_config(
+      dir, "patternd.yaml", "",
+      "kafka:\n  brokers: " + bootstrap +
+          "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n");
+  BackgroundProcess worker({"run", "--config", config}, dir.file("worker.log"));
+  const int port = metrics_port(dir.file("worker.log"), 30);
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(testing::http_get(port, "/healthz").status, 200);
+  EXPECT_EQ(testing::http_get(port, "/nothing-here").status, 404);
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (covered(dir.file("patternd.db")) < k_count)
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the worker did not catch up";
+  // Gauges are refreshed once a second.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+
+  const auto metrics = testing::http_get(port, "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  const auto check = testing::run_command({"promtool", "check", "metrics"}, metrics.body);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+
+  const std::string& m = metrics.body;
+  EXPECT_EQ(metric_sum(m, "patternd_messages_consumed_total"), k_count);
+  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  const auto rows = db.execAndGet("SELECT (SELECT count(*) FROM workflow_history) + "
+                                  "(SELECT count(*) FROM extraction_events)")
+                        .getInt64();
+  const auto dead = db.execAndGet("SELECT count(*) FROM dead_letters").getInt64();
+  EXPECT_EQ(metric_sum(m, "patternd_messages_persisted_total"), rows);
+  EXPECT_EQ(metric_sum(m, "patternd_messages_dead_lettered_total"), dead);
+  EXPECT_GT(dead, 0);
+  EXPECT_EQ(metric_sum(m, "patternd_messages_persisted_total") +
+                metric_sum(m, "patternd_messages_duplicate_total") +
+                metric_sum(m, "patternd_messages_dead_lettered_total"),
+            k_count);
+  EXPECT_GT(metric_sum(m, "patternd_messages_duplicate_total"), 0);
+  // Caught up: a lag series per owned partition, all 0; nothing in process.
+  EXPECT_EQ(series_count(m, "patternd_consumer_lag_messages"), 8);
+  EXPECT_EQ(metric_sum(m, "patternd_consumer_lag_messages"), 0);
+  EXPECT_EQ(metric_sum(m, "patternd_consumer_lag_seconds"), 0);
+  EXPECT_EQ(metric_sum(m, "patternd_queue_depth_messages"), 0);
+  EXPECT_EQ(metric_sum(m, "patternd_batch_size_messages_sum"), k_count);
+  EXPECT_EQ(metric_sum(m, "patternd_end_to_end_latency_seconds_count"), k_count);
+  EXPECT_GE(metric_sum(m, "patternd_db_write_latency_seconds_count"), 1);
+  EXPECT_EQ(metric_sum(m, "patternd_patterns", "kind=\"operation\""),
+            db.execAndGet("SELECT count(*) FROM operation_patterns").getInt64());
+  EXPECT_EQ(metric_sum(m, "patternd_patterns", "kind=\"failure\""),
+            db.execAndGet("SELECT count(*) FROM failure_patterns").getInt64());
+  EXPECT_GT(metric_sum(m, "patternd_db_size_bytes"), 0);
+  EXPECT_EQ(metric_sum(m, "patternd_rebalances_total", "type=\"assign\""), 1);
+  EXPECT_EQ(metric_sum(m, "patternd_ready"), 1);
+  EXPECT_EQ(metric_sum(m, "patternd_build_info"), 1);
+
+  const auto ready = testing::http_get(port, "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_NE(ready.body.find("\"ready\":true"), std::string::npos) << ready.body;
+  EXPECT_NE(ready.body.find("\"lag_messages\":0"), std::string::npos) << ready.body;
+
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(10000), 0);
+  broker.signal(SIGTERM);
+}
+
+TEST(Dashboards, TheAlertRulesPassPromtool) {
+  const auto check =
+      testing::run_command({"promtool", "check", "rules", testing::source_path("dashboards/alerts.yml")});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find("5 rules found"), std::string::npos) << check.out;
+}
+
+TEST(Dashboards, PanelsUseTheDataSourceAndInstanceAndTopicVariables) {
+  std::ifstream in(testing::source_path("dashboards/patternd.json"));
+  const auto dashboard = nlohmann::json::parse(in);
+  std::set<std::string> variables;
+  for (const auto& v : dashboard["templating"]["list"]) variables.insert(v["name"]);
+  EXPECT_EQ(variables, (std::set<std::string>{"datasource", "instance", "topic"}));
+  for (const auto& panel : dashboard["panels"]) {
+    EXPECT_EQ(panel["datasource"]["uid"], "${datasource}") << panel["title"];
+    for (const auto& target : panel["targets"])
+      EXPECT_NE(target["expr"].get<std::string>().find("$instance"), std::string::npos)
+          << panel["title"];
+  }
+}
+
+std::string url_encode(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+// An instant query through Prometheus' HTTP API: the result vector.
+nlohmann::json prometheus_query(int port, const std::string& promql) {
+  const auto response = testing::http_get(port, "/api/v1/query?query=" + url_encode(promql));
+  if (response.status != 200) return nlohmann::json::array();
+  const auto body = nlohmann::json::parse(response.body, nullptr, false);
+  if (body.is_discarded() || body.value("status", "") != "success") return nlohmann::json::array();
+  return body["data"]["result"];
+}
+
+// The sum of a query's values, or NaN when it returns nothing.
+double prometheus_value(int port, const std::string& promql) {
+  const auto result = prometheus_query(port, promql);
+  if (result.empty()) return std::nan("");
+  double sum = 0;
+  for (const auto& sample : result) sum += std::stod(sample["value"][1].get<std::string>());
+  return sum;
+}
+
+bool eventually(const std::function<bool()>& condition, int timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return false;
+}
+
+TEST(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
+  TempDir dir;
+  BackgroundProcess broker({"dev-broker", "--partitions", "4"});
+  const std::string bootstrap = broker.read_line(10000);
+  ASSERT_FALSE(bootstrap.empty());
+  const std::string config = testing::write_config(
+      dir, "patternd.yaml", "",
+      "kafka:\n  brokers: " + bootstrap +
+          "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n");
+  BackgroundProcess worker({"run", "--config", config}, dir.file("worker.log"));
+  const int port = metrics_port(dir.file("worker.log"), 30);
+  ASSERT_GT(port, 0);
+
+  // The real Prometheus, scraping the worker every second, with our alerting
+  // rules loaded (it refuses to start on a bad rules file).
+  const int prometheus_port = testing::free_port();
+  testing::write_file(
+      dir.file("prometheus.yml"),
+      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+      "rule_files:\n  - " + testing::source_path("dashboards/alerts.yml") +
+          "\nscrape_configs:\n  - job_name: patternd\n    static_configs:\n"
+          "      - targets: ['127.0.0.1:" + std::to_string(port) + "']\n");
+  BackgroundProcess prometheus(
+      BackgroundProcess::Command{{"prometheus", "--config.file=" + dir.file("prometheus.yml"),
+                                  "--storage.tsdb.path=" + dir.file("tsdb"),
+                                  "--web.listen-address=127.0.0.1:" +
+                                      std::to_string(prometheus_port)}},
+      dir.file("prometheus.log"));
+  ASSERT_TRUE(eventually(
+      [&] { return testing::http_get(prometheus_port, "/-/ready").status == 200; }, 60))
+      << "prometheus did not start; see its log";
+
+  // A live stream, so rates and quantiles have something to show.
+  constexpr int k_count = 12000;
+  BackgroundProcess producer({"produce", "--brokers", bootstrap, "--kind", "mixed", "--count",
+                              std::to_string(k_count), "--seed", "8", "--duplicates", "0.05",
+                              "--invalid", "0.02", "--rate", "1000"});
+  ASSERT_TRUE(eventually(
+      [&] { return prometheus_value(prometheus_port, "sum(patternd_messages_persisted_total)") > 2000; },
+      60));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+
+  // Every panel's query, as Grafana would send it with "All" selected.
+  nlohmann::json dashboards = nlohmann::json::array();
+  int panels = 0;
+  for (const auto& file :
+       std::filesystem::directory_iterator(testing::source_path("dashboards"))) {
+    if (file.path().extension() != ".json") continue;
+    std::ifstream in(file.path());
+    const auto dashboard = nlohmann::json::parse(in);
+    for (const auto& panel : dashboard["panels"]) {
+      for (const auto& target : panel["targets"]) {
+        std::string expr = target["expr"];
+        for (const auto& [variable, value] :
+             {std::pair{std::string("$instance"), std::string(".*")}, {"$topic", ".*"},
+              {"$__rate_interval", "15s"}}) {
+          for (auto at = expr.find(variable); at != std::string::npos; at = expr.find(variable))
+            expr.replace(at, variable.size(), value);
+        }
+        const auto result = prometheus_query(prometheus_port, expr);
+        ASSERT_FALSE(result.empty()) << panel["title"] << ": no data for " << expr;
+        bool a_number = false;
+        for (const auto& sample : result)
+          a_number |= !std::isnan(std::stod(sample["value"][1].get<std::string>()));
+        EXPECT_TRUE(a_number) << panel["title"] << ": only NaN for " << expr;
+        ++panels;
+      }
+    }
+  }
+  EXPECT_GE(panels, 14);
+
+  // Once the stream ends: consumed equals produced, and lag returns to 0.
+  ASSERT_EQ(producer.wait(60000), 0);
+  EXPECT_TRUE(eventually(
+      [&] { return prometheus_value(prometheus_port, "sum(patternd_messages_consumed_total)") == k_count; },
+      60));
+  EXPECT_TRUE(eventually(
+      [&] { return prometheus_value(prometheus_port, "sum(patternd_consumer_lag_messages)") == 0; },
+      60));
+  EXPECT_EQ(prometheus_value(prometheus_port, "patternd_ready"), 1);
+
+  prometheus.signal(SIGTERM);
+  prometheus.wait(10000);
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(10000), 0);
+  broker.signal(SIGTERM);
+}
+
+}  // namespace
+}  // namespace patternd
