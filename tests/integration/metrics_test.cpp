@@ -166,6 +166,61 @@ TEST(Dashboards, PanelsUseTheDataSourceAndInstanceAndTopicVariables) {
   }
 }
 
+bool readyz_says(int port, int status, const std::string& text, int timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto r = testing::http_get(port, "/readyz");
+    if (r.status == status && r.body.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWrites) {
+  TempDir dir;
+  BackgroundProcess broker({"dev-broker", "--partitions", "2"});
+  const std::string bootstrap = broker.read_line(10000);
+  ASSERT_FALSE(bootstrap.empty());
+  const std::string config = testing::write_config(
+      dir, "patternd.yaml", "",
+      "kafka:\n  brokers: " + bootstrap +
+          "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n"
+          "storage:\n  busy_timeout_ms: 100\n");
+  BackgroundProcess worker({"run", "--config", config}, dir.file("worker.log"));
+  const int port = metrics_port(dir.file("worker.log"), 30);
+  ASSERT_GT(port, 0);
+  ASSERT_TRUE(readyz_says(port, 200, "\"assigned_partitions\":4", 60));
+
+  // The brokers go down (dev-broker: SIGUSR1), then come back (SIGUSR2).
+  broker.signal(SIGUSR1);
+  EXPECT_TRUE(readyz_says(port, 503, "broker: no connection", 30));
+  broker.signal(SIGUSR2);
+  EXPECT_TRUE(readyz_says(port, 200, "\"ready\":true", 30));
+
+  // Another process holds the database's write lock while messages flow.
+  BackgroundProcess producer({"produce", "--brokers", bootstrap, "--kind", "mixed", "--count",
+                              "3000", "--seed", "3", "--rate", "500"});
+  {
+    SQLite::Database other(dir.file("patternd.db"), SQLite::OPEN_READWRITE);
+    other.setBusyTimeout(10000);
+    other.exec("BEGIN IMMEDIATE");
+    EXPECT_TRUE(readyz_says(port, 503, "database: not taking writes (database is locked)", 30));
+    other.exec("ROLLBACK");
+  }
+  EXPECT_TRUE(readyz_says(port, 200, "\"ready\":true", 30));
+  ASSERT_EQ(producer.wait(30000), 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (covered(dir.file("patternd.db")) < 3000)
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "messages lost in the outage";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto metrics = testing::http_get(port, "/metrics").body;
+  EXPECT_GE(metric_sum(metrics, "patternd_db_errors_total", "kind=\"busy\""), 1);
+
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(10000), 0);
+  broker.signal(SIGTERM);
+}
+
 std::string url_encode(const std::string& text) {
   std::string out;
   for (unsigned char c : text) {

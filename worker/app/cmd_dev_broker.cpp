@@ -20,7 +20,14 @@ struct DevBrokerCommand {
 
 int dev_broker(DevBrokerCommand& command) {
   // Signals are taken synchronously by sigwait below, not by handlers.
-  const sigset_t signals = block_termination_signals();
+  sigset_t signals = block_termination_signals();
+  sigset_t outage;
+  sigemptyset(&outage);
+  sigaddset(&outage, SIGUSR1);
+  sigaddset(&outage, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &outage, nullptr);
+  sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGUSR2);
 
   if (command.topics.empty()) {
     const config::Config defaults;
@@ -38,9 +45,16 @@ int dev_broker(DevBrokerCommand& command) {
   for (const auto& topic : command.options.topics) std::cerr << " " << topic;
   std::cerr << " with " << command.options.partitions
             << " partitions each; about 5 MiB kept per partition (older data is dropped); "
-               "stop with SIGTERM or Ctrl-C\n";
-  int signal = 0;
-  sigwait(&signals, &signal);
+               "stop with SIGTERM or Ctrl-C; SIGUSR1 takes the brokers down, SIGUSR2 brings "
+               "them back\n";
+  for (;;) {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal != SIGUSR1 && signal != SIGUSR2) break;
+    (*broker)->set_brokers_up(signal == SIGUSR2);
+    std::cerr << (signal == SIGUSR2 ? "dev-broker: brokers up\n"
+                                    : "dev-broker: brokers down (connections refused)\n");
+  }
   std::cerr << "dev-broker: stopping\n";
   return 0;
 }
@@ -53,7 +67,8 @@ void add_dev_broker(CLI::App& app, Action& run) {
       "dev-broker",
       "A local Kafka-protocol broker for development and tests (librdkafka's mock cluster, in "
       "memory). Prints its bootstrap address (127.0.0.1:PORT) as the first line on stdout and "
-      "runs until SIGTERM. Each partition keeps only about 5 MiB; older messages are dropped "
+      "runs until SIGTERM (SIGUSR1/SIGUSR2 take the brokers down/up, to rehearse an outage). "
+      "Each partition keeps only about 5 MiB; older messages are dropped "
       "silently, so use enough partitions for the backlog you need (64 x 5 MiB = 320 MiB per "
       "topic by default).");
   cmd->add_option("--port", command->options.port,

@@ -60,6 +60,15 @@ int connect_loopback(int port) {
 
 }  // namespace
 
+void DevBroker::set_brokers_up(bool up) {
+  for (int id = 1; id <= m_brokers; ++id) {  // the mock numbers its brokers from 1
+    if (up)
+      rd_kafka_mock_broker_set_up(m_cluster, id);
+    else
+      rd_kafka_mock_broker_set_down(m_cluster, id);
+  }
+}
+
 core::Result<std::unique_ptr<DevBroker>> DevBroker::make(const DevBrokerOptions& options) {
   std::unique_ptr<DevBroker> broker(new DevBroker());
   char error[512];
@@ -74,6 +83,7 @@ core::Result<std::unique_ptr<DevBroker>> DevBroker::make(const DevBrokerOptions&
   }
   broker->m_handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
   if (broker->m_handle == nullptr) return Error{std::string("dev-broker: ") + error};
+  broker->m_brokers = options.brokers;
   broker->m_cluster = rd_kafka_mock_cluster_new(broker->m_handle, options.brokers);
   if (broker->m_cluster == nullptr) return Error{"dev-broker: cannot create the mock cluster"};
 

@@ -43,11 +43,16 @@ class DevBroker {
   // What clients use as bootstrap.servers: "127.0.0.1:PORT".
   const std::string& bootstrap() const { return m_bootstrap; }
 
+  // An outage: every broker drops its connections and refuses new ones
+  // (false), or serves again (true). The data stays.
+  void set_brokers_up(bool up);
+
  private:
   DevBroker() = default;
   core::Status<> start_forwarder(int port, const std::string& target);
   void accept_loop(int target_port);
 
+  int m_brokers = 1;
   rd_kafka_t* m_handle = nullptr;
   rd_kafka_mock_cluster_t* m_cluster = nullptr;
   std::string m_bootstrap;

@@ -327,7 +327,11 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
               << with_commas(static_cast<std::uint64_t>(
                      static_cast<double>(persisted - m_persisted_at_report) / seconds))
               << "/s), " << with_commas(m_duplicates) << " duplicates, "
-              << with_commas(m_dead_lettered) << " dead letters\n";
+              << with_commas(m_dead_lettered) << " dead letters, lag "
+              << (m_total_lag.load() >= 0 ? with_commas(static_cast<std::uint64_t>(m_total_lag.load()))
+                                          : std::string("unknown"))
+              << ", " << with_commas(static_cast<std::uint64_t>(std::max<std::int64_t>(0, m_in_process.load())))
+              << " in process\n";
     m_last_report = now;
     m_persisted_at_report = persisted;
   }
