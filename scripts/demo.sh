@@ -27,6 +27,8 @@ kafka:
   group_id: patternd-demo
 storage:
   path: $demo/patternd.db
+metrics:
+  listen: 127.0.0.1:0
 detection:
   rules: $root/config/patterns.yaml
 YAML
@@ -58,10 +60,21 @@ if [ "$covered" -lt "$count" ]; then
   echo "demo: the worker did not catch up in 2 minutes; see $demo/worker.log" >&2
   exit 1
 fi
+elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+echo "   caught up in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s (including the consumer group join)"
+metrics_url=$(grep -o 'http://[^ ]*/metrics' "$demo/worker.log" | head -n 1)
+sleep 1.5  # gauges refresh once a second
+echo
+echo "== Metrics and health, served by the worker at $metrics_url"
+if command -v curl > /dev/null; then
+  base=${metrics_url%/metrics}
+  echo "   GET /readyz -> $(curl -s "$base/readyz")"
+  curl -s "$metrics_url" | grep -E '^patternd_(messages_[a-z_]+_total|queue_depth_messages|patterns|ready)[{ ]' \
+    | sed 's/^/   /'
+fi
 kill -TERM "$worker"
 wait "$worker"
-elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
-echo "   caught up in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s (including the consumer group join); worker stopped cleanly"
+echo "   worker stopped cleanly"
 tail -n 1 "$demo/worker.log" | sed 's/^/   /'
 
 echo
@@ -73,5 +86,7 @@ cat <<TXT
 The database is $demo/patternd.db; worker log: $demo/worker.log. Try
   $patternd report --config $demo/patternd.yaml --format json
   sqlite3 $demo/patternd.db 'SELECT reason_class, reason FROM dead_letters LIMIT 5'
-Metrics (/metrics, /healthz, /readyz on metrics.listen) arrive with the observability work.
+With the worker running, /metrics, /healthz and /readyz are on metrics.listen
+(127.0.0.1:9464 by default); dashboards/ holds the Grafana dashboard and the
+Prometheus alert rules.
 TXT
