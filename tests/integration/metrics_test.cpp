@@ -62,39 +62,60 @@ int metrics_port(const std::string& log_path, int timeout_s) {
   return -1;
 }
 
-std::int64_t covered(const std::string& db_path) {
-  try {
-    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-    return db.execAndGet("SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets").getInt64();
-  } catch (const SQLite::Exception&) {
-    return 0;
+bool eventually(const std::function<bool()>& condition, int timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  return false;
 }
 
-TEST(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
-  TempDir dir;
-  BackgroundProcess broker({"dev-broker", "--partitions", "4"});
-  const std::string bootstrap = broker.read_line(10000);
-  ASSERT_FALSE(bootstrap.empty());
+// A broker and a worker with its HTTP endpoints on a free port.
+class Metrics : public ::testing::Test {
+ protected:
+  void start(int partitions, const std::string& extra_yaml = "") {
+    m_broker = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"dev-broker", "--partitions", std::to_string(partitions)});
+    m_bootstrap = m_broker->read_line(10000);
+    ASSERT_FALSE(m_bootstrap.empty());
+    const std::string config = testing::write_config(
+        m_dir, "patternd.yaml", "",
+        "kafka:\n  brokers: " + m_bootstrap +
+            "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n" +
+            extra_yaml);
+    m_worker = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"run", "--config", config}, m_dir.file("worker.log"));
+    m_port = metrics_port(m_dir.file("worker.log"), 30);
+    ASSERT_GT(m_port, 0);
+  }
+
+  void stop() {
+    m_worker->signal(SIGTERM);
+    EXPECT_EQ(m_worker->wait(10000), 0);
+    m_broker->signal(SIGTERM);
+  }
+
+  std::string db() const { return m_dir.file("patternd.db"); }
+
+  TempDir m_dir;
+  std::unique_ptr<BackgroundProcess> m_broker, m_worker;
+  std::string m_bootstrap;
+  int m_port = -1;
+};
+
+TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
+  ASSERT_NO_FATAL_FAILURE(start(4));
   constexpr int k_count = 6000;
-  auto produced = testing::run_patternd({"produce", "--brokers", bootstrap, "--kind", "mixed",
+  auto produced = testing::run_patternd({"produce", "--brokers", m_bootstrap, "--kind", "mixed",
                                          "--count", std::to_string(k_count), "--seed", "5",
                                          "--duplicates", "0.05", "--invalid", "0.02"});
   ASSERT_EQ(produced.exit_code, 0) << produced.err;
-
-  const std::string config = testing::write_config(
-      dir, "patternd.yaml", "",
-      "kafka:\n  brokers: " + bootstrap +
-          "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n");
-  BackgroundProcess worker({"run", "--config", config}, dir.file("worker.log"));
-  const int port = metrics_port(dir.file("worker.log"), 30);
-  ASSERT_GT(port, 0);
+  const int port = m_port;
   EXPECT_EQ(testing::http_get(port, "/healthz").status, 200);
   EXPECT_EQ(testing::http_get(port, "/nothing-here").status, 404);
 
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (covered(dir.file("patternd.db")) < k_count)
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the worker did not catch up";
+  ASSERT_TRUE(testing::wait_for_coverage(db(), k_count, 60)) << "the worker did not catch up";
   // Gauges are refreshed once a second.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
 
@@ -105,11 +126,11 @@ TEST(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
 
   const std::string& m = metrics.body;
   EXPECT_EQ(metric_sum(m, "patternd_messages_consumed_total"), k_count);
-  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
-  const auto rows = db.execAndGet("SELECT (SELECT count(*) FROM workflow_history) + "
+  SQLite::Database database(db(), SQLite::OPEN_READONLY);
+  const auto rows = database.execAndGet("SELECT (SELECT count(*) FROM workflow_history) + "
                                   "(SELECT count(*) FROM extraction_events)")
                         .getInt64();
-  const auto dead = db.execAndGet("SELECT count(*) FROM dead_letters").getInt64();
+  const auto dead = database.execAndGet("SELECT count(*) FROM dead_letters").getInt64();
   EXPECT_EQ(metric_sum(m, "patternd_messages_persisted_total"), rows);
   EXPECT_EQ(metric_sum(m, "patternd_messages_dead_lettered_total"), dead);
   EXPECT_GT(dead, 0);
@@ -127,9 +148,9 @@ TEST(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
   EXPECT_EQ(metric_sum(m, "patternd_end_to_end_latency_seconds_count"), k_count);
   EXPECT_GE(metric_sum(m, "patternd_db_write_latency_seconds_count"), 1);
   EXPECT_EQ(metric_sum(m, "patternd_patterns", "kind=\"operation\""),
-            db.execAndGet("SELECT count(*) FROM operation_patterns").getInt64());
+            database.execAndGet("SELECT count(*) FROM operation_patterns").getInt64());
   EXPECT_EQ(metric_sum(m, "patternd_patterns", "kind=\"failure\""),
-            db.execAndGet("SELECT count(*) FROM failure_patterns").getInt64());
+            database.execAndGet("SELECT count(*) FROM failure_patterns").getInt64());
   EXPECT_GT(metric_sum(m, "patternd_db_size_bytes"), 0);
   EXPECT_EQ(metric_sum(m, "patternd_rebalances_total", "type=\"assign\""), 1);
   EXPECT_EQ(metric_sum(m, "patternd_ready"), 1);
@@ -139,10 +160,7 @@ TEST(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
   EXPECT_EQ(ready.status, 200) << ready.body;
   EXPECT_NE(ready.body.find("\"ready\":true"), std::string::npos) << ready.body;
   EXPECT_NE(ready.body.find("\"lag_messages\":0"), std::string::npos) << ready.body;
-
-  worker.signal(SIGTERM);
-  EXPECT_EQ(worker.wait(10000), 0);
-  broker.signal(SIGTERM);
+  stop();
 }
 
 TEST(Dashboards, TheAlertRulesPassPromtool) {
@@ -167,41 +185,30 @@ TEST(Dashboards, PanelsUseTheDataSourceAndInstanceAndTopicVariables) {
 }
 
 bool readyz_says(int port, int status, const std::string& text, int timeout_s) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    const auto r = testing::http_get(port, "/readyz");
-    if (r.status == status && r.body.find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
+  return eventually(
+      [&] {
+        const auto r = testing::http_get(port, "/readyz");
+        return r.status == status && r.body.find(text) != std::string::npos;
+      },
+      timeout_s);
 }
 
-TEST(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWrites) {
-  TempDir dir;
-  BackgroundProcess broker({"dev-broker", "--partitions", "2"});
-  const std::string bootstrap = broker.read_line(10000);
-  ASSERT_FALSE(bootstrap.empty());
-  const std::string config = testing::write_config(
-      dir, "patternd.yaml", "",
-      "kafka:\n  brokers: " + bootstrap +
-          "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n"
-          "storage:\n  busy_timeout_ms: 100\n");
-  BackgroundProcess worker({"run", "--config", config}, dir.file("worker.log"));
-  const int port = metrics_port(dir.file("worker.log"), 30);
-  ASSERT_GT(port, 0);
+TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWrites) {
+  ASSERT_NO_FATAL_FAILURE(start(2, "storage:\n  busy_timeout_ms: 100\n"));
+  const int port = m_port;
   ASSERT_TRUE(readyz_says(port, 200, "\"assigned_partitions\":4", 60));
 
   // The brokers go down (dev-broker: SIGUSR1), then come back (SIGUSR2).
-  broker.signal(SIGUSR1);
+  m_broker->signal(SIGUSR1);
   EXPECT_TRUE(readyz_says(port, 503, "broker: no connection", 30));
-  broker.signal(SIGUSR2);
+  m_broker->signal(SIGUSR2);
   EXPECT_TRUE(readyz_says(port, 200, "\"ready\":true", 30));
 
   // Another process holds the database's write lock while messages flow.
-  BackgroundProcess producer({"produce", "--brokers", bootstrap, "--kind", "mixed", "--count",
+  BackgroundProcess producer({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
                               "3000", "--seed", "3", "--rate", "500"});
   {
-    SQLite::Database other(dir.file("patternd.db"), SQLite::OPEN_READWRITE);
+    SQLite::Database other(db(), SQLite::OPEN_READWRITE);
     other.setBusyTimeout(10000);
     other.exec("BEGIN IMMEDIATE");
     EXPECT_TRUE(readyz_says(port, 503, "database: not taking writes (database is locked)", 30));
@@ -209,16 +216,11 @@ TEST(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWrit
   }
   EXPECT_TRUE(readyz_says(port, 200, "\"ready\":true", 30));
   ASSERT_EQ(producer.wait(30000), 0);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (covered(dir.file("patternd.db")) < 3000)
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "messages lost in the outage";
+  ASSERT_TRUE(testing::wait_for_coverage(db(), 3000, 30)) << "messages lost in the outage";
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const auto metrics = testing::http_get(port, "/metrics").body;
   EXPECT_GE(metric_sum(metrics, "patternd_db_errors_total", "kind=\"busy\""), 1);
-
-  worker.signal(SIGTERM);
-  EXPECT_EQ(worker.wait(10000), 0);
-  broker.signal(SIGTERM);
+  stop();
 }
 
 std::string url_encode(const std::string& text) {
@@ -253,27 +255,10 @@ double prometheus_value(int port, const std::string& promql) {
   return sum;
 }
 
-bool eventually(const std::function<bool()>& condition, int timeout_s) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return false;
-}
-
-TEST(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
-  TempDir dir;
-  BackgroundProcess broker({"dev-broker", "--partitions", "4"});
-  const std::string bootstrap = broker.read_line(10000);
-  ASSERT_FALSE(bootstrap.empty());
-  const std::string config = testing::write_config(
-      dir, "patternd.yaml", "",
-      "kafka:\n  brokers: " + bootstrap +
-          "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n");
-  BackgroundProcess worker({"run", "--config", config}, dir.file("worker.log"));
-  const int port = metrics_port(dir.file("worker.log"), 30);
-  ASSERT_GT(port, 0);
+TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
+  ASSERT_NO_FATAL_FAILURE(start(4));
+  const TempDir& dir = m_dir;
+  const int port = m_port;
 
   // The real Prometheus, scraping the worker every second, with our alerting
   // rules loaded (it refuses to start on a bad rules file).
@@ -296,7 +281,7 @@ TEST(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
 
   // A live stream, so rates and quantiles have something to show.
   constexpr int k_count = 12000;
-  BackgroundProcess producer({"produce", "--brokers", bootstrap, "--kind", "mixed", "--count",
+  BackgroundProcess producer({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
                               std::to_string(k_count), "--seed", "8", "--duplicates", "0.05",
                               "--invalid", "0.02", "--rate", "1000"});
   ASSERT_TRUE(eventually(
@@ -345,9 +330,7 @@ TEST(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
 
   prometheus.signal(SIGTERM);
   prometheus.wait(10000);
-  worker.signal(SIGTERM);
-  EXPECT_EQ(worker.wait(10000), 0);
-  broker.signal(SIGTERM);
+  stop();
 }
 
 }  // namespace

@@ -23,18 +23,10 @@ namespace {
 
 using testing::BackgroundProcess;
 using testing::TempDir;
+using testing::covered;
+using testing::wait_for_coverage;
 
 constexpr int k_per_topic = 8000;
-
-// The sum of stored next offsets: how many messages the database covers.
-std::int64_t covered(const std::string& db_path) {
-  try {
-    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-    return db.execAndGet("SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets").getInt64();
-  } catch (const SQLite::Exception&) {
-    return 0;  // not created yet
-  }
-}
 
 // The stored next offset of every partition.
 std::map<std::pair<std::string, int>, std::int64_t> stored_offsets(const std::string& db_path) {
@@ -47,16 +39,6 @@ std::map<std::pair<std::string, int>, std::int64_t> stored_offsets(const std::st
   } catch (const SQLite::Exception&) {
   }
   return offsets;
-}
-
-bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int timeout_s,
-                       int poll_ms = 100) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (covered(db_path) >= at_least) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
-  }
-  return false;
 }
 
 std::string config_for(const TempDir& dir, const std::string& name, const std::string& brokers,
@@ -282,13 +264,16 @@ bool log_contains(const std::string& log_path, const std::string& text) {
 
 TEST_F(Run, ADatabaseLockedForSecondsPausesFetchingAndLosesNothing) {
   TempDir dir, clean_dir;
-  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean-lock"),
-                    clean_dir.file("patternd.db"));
   const std::string config =
       config_for(dir, "l", m_bootstrap, "g-lock",
                  "batch:\n  max_messages: 200\nstorage:\n  busy_timeout_ms: 100\n");
   const std::string db = dir.file("patternd.db");
   const std::string log = dir.file("worker.log");
+  // A live stream on top of the backlog: there are always writes to refuse,
+  // however fast the backlog drains on this machine.
+  BackgroundProcess producer({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
+                              "10000", "--seed", "31", "--rate", "1500"});
+  m_total += 10000;
   BackgroundProcess worker({"run", "--config", config}, log);
   ASSERT_TRUE(wait_for_coverage(db, 1, 60, 5));
   {
@@ -308,10 +293,13 @@ TEST_F(Run, ADatabaseLockedForSecondsPausesFetchingAndLosesNothing) {
     std::this_thread::sleep_for(std::chrono::seconds(2));
     other.exec("ROLLBACK");
   }
+  ASSERT_EQ(producer.wait(60000), 0);
   ASSERT_TRUE(wait_for_coverage(db, m_total, 120)) << "the worker did not resume";
   EXPECT_TRUE(log_contains(log, "fetching resumed"));
   worker.signal(SIGTERM);
   ASSERT_EQ(worker.wait(10000), 0);
+  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean-lock"),
+                    clean_dir.file("patternd.db"));
   EXPECT_EQ(testing::canonical_database(db),
             testing::canonical_database(clean_dir.file("patternd.db")));
 }

@@ -286,6 +286,25 @@ HttpResponse http_get(int port, const std::string& path) {
   return response;
 }
 
+std::int64_t covered(const std::string& db_path) {
+  try {
+    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets").getInt64();
+  } catch (const SQLite::Exception&) {
+    return 0;  // not created yet
+  }
+}
+
+bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int timeout_s,
+                       int poll_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (covered(db_path) >= at_least) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
+  return false;
+}
+
 int free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

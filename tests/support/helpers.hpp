@@ -45,6 +45,13 @@ HttpResponse http_get(int port, const std::string& path);
 // A TCP port that was free a moment ago, for programs that need one given.
 int free_port();
 
+// The sum of a database's stored next offsets: how many Kafka messages it
+// covers (0 while it does not exist yet).
+std::int64_t covered(const std::string& db_path);
+// Polls covered() until it reaches `at_least`; false after `timeout_s`.
+bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int timeout_s,
+                       int poll_ms = 100);
+
 std::string source_path(const std::string& relative);  // a file of this repository
 void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);

@@ -112,7 +112,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
           std::cerr << "run: database unavailable (" << e.what() << "); retrying in "
                     << delay.count() << " ms\n";
         });
-    m_started = m_last_report = m_last_gauges = Clock::now();
+    m_last_report = m_last_gauges = Clock::now();
     m_last_commit_ms = core::now_ms();
     try {
       while (!m_stop.load(std::memory_order_relaxed)) {
@@ -605,7 +605,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   bool m_paused = false;
   std::exception_ptr m_failure;
 
-  Clock::time_point m_started, m_last_report, m_last_gauges;
+  Clock::time_point m_last_report, m_last_gauges;
   std::atomic<Clock::time_point> m_last_pattern_counts{Clock::time_point{}};
   std::atomic<bool> m_pattern_counts_stale{true};
   std::map<PartitionKey, core::TimestampMs> m_forming_first;  // consumer thread only

@@ -70,16 +70,6 @@ bool WriteStage::idle() const {
   return m_queue.empty() && !m_writing;
 }
 
-std::size_t WriteStage::depth() const {
-  std::lock_guard lock(m_mutex);
-  return m_queue.size() + (m_writing ? 1 : 0);
-}
-
-bool WriteStage::failing() const {
-  std::lock_guard lock(m_mutex);
-  return m_failing;
-}
-
 std::exception_ptr WriteStage::error() const {
   std::lock_guard lock(m_mutex);
   return m_error;

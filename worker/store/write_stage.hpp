@@ -51,9 +51,7 @@ class WriteStage {
   // must be read again).
   std::vector<pipeline::Batch> drain(std::chrono::milliseconds patience);
 
-  bool idle() const;        // nothing queued, nothing being written
-  std::size_t depth() const;  // batches queued or being written
-  bool failing() const;     // the write in progress is being retried
+  bool idle() const;                 // nothing queued, nothing being written
   std::exception_ptr error() const;  // a fatal error that stopped the stage
 
  private:
