@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -74,7 +75,9 @@ bool eventually(const std::function<bool()>& condition, int timeout_s) {
 // A broker and a worker with its HTTP endpoints on a free port.
 class Metrics : public ::testing::Test {
  protected:
-  void start(int partitions, const std::string& extra_yaml = "") {
+  // With `faults`, the worker runs under libfiu's fiu-run: fail_writes() then
+  // makes the operating system refuse SQLite's writes.
+  void start(int partitions, const std::string& extra_yaml = "", bool faults = false) {
     m_broker = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{"dev-broker", "--partitions", std::to_string(partitions)});
     m_bootstrap = m_broker->read_line(10000);
@@ -84,8 +87,11 @@ class Metrics : public ::testing::Test {
         "kafka:\n  brokers: " + m_bootstrap +
             "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n" +
             extra_yaml);
-    m_worker = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{"run", "--config", config}, m_dir.file("worker.log"));
+    std::vector<std::string> argv = {PATTERND_BINARY, "run", "--config", config};
+    if (faults)
+      argv.insert(argv.begin(), {"fiu-run", "-x", "-f", m_dir.file("fiu-ctrl")});
+    m_worker = std::make_unique<BackgroundProcess>(BackgroundProcess::Command{argv},
+                                                   m_dir.file("worker.log"));
     m_port = metrics_port(m_dir.file("worker.log"), 30);
     ASSERT_GT(m_port, 0);
   }
@@ -97,6 +103,18 @@ class Metrics : public ::testing::Test {
   }
 
   std::string db() const { return m_dir.file("patternd.db"); }
+
+  // Every pwrite() of the worker fails with `error` (an errno) from now on,
+  // as when its file system is remounted read-only (EROFS) or fills up
+  // (ENOSPC); 0 lets them through again.
+  void fail_writes(int error) {
+    const std::string command = error == 0 ? "disable name=posix/io/rw/pwrite"
+                                           : "enable name=posix/io/rw/pwrite,failinfo=" +
+                                                 std::to_string(error);
+    const auto r = testing::run_command({"fiu-ctrl", "-f", m_dir.file("fiu-ctrl"), "-c", command,
+                                         std::to_string(m_worker->pid())});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
 
   TempDir m_dir;
   std::unique_ptr<BackgroundProcess> m_broker, m_worker;
@@ -194,7 +212,7 @@ bool readyz_says(int port, int status, const std::string& text, int timeout_s) {
 }
 
 TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWrites) {
-  ASSERT_NO_FATAL_FAILURE(start(2, "storage:\n  busy_timeout_ms: 100\n"));
+  ASSERT_NO_FATAL_FAILURE(start(2, "storage:\n  busy_timeout_ms: 100\n", true));
   const int port = m_port;
   ASSERT_TRUE(readyz_says(port, 200, "\"assigned_partitions\":4", 60));
 
@@ -206,7 +224,7 @@ TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWr
 
   // Another process holds the database's write lock while messages flow.
   BackgroundProcess producer({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
-                              "3000", "--seed", "3", "--rate", "500"});
+                              "6000", "--seed", "3", "--rate", "500"});
   {
     SQLite::Database other(db(), SQLite::OPEN_READWRITE);
     other.setBusyTimeout(10000);
@@ -215,11 +233,19 @@ TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWr
     other.exec("ROLLBACK");
   }
   EXPECT_TRUE(readyz_says(port, 200, "\"ready\":true", 30));
+
+  // The database's file system goes read-only under the running worker.
+  ASSERT_NO_FATAL_FAILURE(fail_writes(EROFS));
+  EXPECT_TRUE(readyz_says(port, 503, "database: not taking writes (disk I/O error (Read-only file system))", 30));
+  ASSERT_NO_FATAL_FAILURE(fail_writes(0));
+  EXPECT_TRUE(readyz_says(port, 200, "\"ready\":true", 30));
+
   ASSERT_EQ(producer.wait(30000), 0);
-  ASSERT_TRUE(testing::wait_for_coverage(db(), 3000, 30)) << "messages lost in the outage";
+  ASSERT_TRUE(testing::wait_for_coverage(db(), 6000, 30)) << "messages lost in the outages";
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const auto metrics = testing::http_get(port, "/metrics").body;
   EXPECT_GE(metric_sum(metrics, "patternd_db_errors_total", "kind=\"busy\""), 1);
+  EXPECT_GE(metric_sum(metrics, "patternd_db_errors_total", "kind=\"readonly\""), 1);
   stop();
 }
 

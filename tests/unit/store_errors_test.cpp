@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cerrno>
+
 #include "store/errors.hpp"
 
 namespace patternd::store {
@@ -30,6 +32,18 @@ TEST(StoreErrors, LabelsAreShortAndStable) {
   EXPECT_EQ(error_label(SQLITE_READONLY), "readonly");
   EXPECT_EQ(error_label(SQLITE_IOERR_WRITE), "io");
   EXPECT_EQ(error_label(SQLITE_CORRUPT), "corrupt");
+}
+
+TEST(StoreErrors, TheOperatingSystemsReasonNamesAnIoError) {
+  // A file system remounted read-only or full fails SQLite's write() with an I/O error.
+  EXPECT_EQ(error_label(SQLITE_IOERR_WRITE, EROFS), "readonly");
+  EXPECT_EQ(error_label(SQLITE_IOERR_WRITE, ENOSPC), "disk_full");
+  EXPECT_EQ(error_label(SQLITE_IOERR_WRITE, EIO), "io");
+  // A stale errno does not relabel an error that did not come from the OS.
+  EXPECT_EQ(error_label(SQLITE_BUSY, EROFS), "busy");
+  EXPECT_EQ(describe_sqlite_error(SQLITE_IOERR_WRITE, EROFS, "disk I/O error"),
+            "disk I/O error (Read-only file system)");
+  EXPECT_EQ(describe_sqlite_error(SQLITE_BUSY, EROFS, "database is locked"), "database is locked");
 }
 
 }  // namespace

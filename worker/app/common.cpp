@@ -1,6 +1,6 @@
 #include "app/common.hpp"
 
-#include <iostream>
+#include "core/log.hpp"
 
 namespace patternd::app {
 
@@ -25,10 +25,12 @@ bool reconcile_rules_version(store::Database& db, const detect::Rules& rules) {
     return true;
   }
   if (*stored == rules.version()) return true;
-  std::cerr << "warning: the detection rules (" << rules.version().substr(0, 12)
-            << ") differ from the rules the pattern tables follow (" << stored->substr(0, 12)
-            << "); new occurrences use the current rules. Run `patternd redetect` with the "
-               "workers stopped to rebuild the pattern tables.\n";
+  log::warn("rules",
+            "the detection rules (" + rules.version().substr(0, 12) +
+                ") differ from the rules the pattern tables follow (" + stored->substr(0, 12) +
+                "); new occurrences use the current rules. Run `patternd redetect` with the "
+                "workers stopped to rebuild the pattern tables.",
+            {{"rules_version", rules.version()}, {"stored_rules_version", *stored}});
   return false;
 }
 

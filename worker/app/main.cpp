@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "core/log.hpp"
 #include "core/result.hpp"
 
 int main(int argc, char** argv) {
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
     std::cerr << "patternd: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "patternd: " << e.what() << "\n";
+    // In the log's format: `run` may have switched it to JSON lines.
+    log::error("patternd", e.what());
     return 1;
   }
 }

@@ -110,6 +110,7 @@ const std::vector<Key>& keys() {
                  "one of debug, info, warn, error"),
       string_key("log.format", &Config::log, &Log::format, one_of({"text", "json"}),
                  "one of text, json"),
+      integer_key("log.summary_interval_s", &Config::log, &Log::summary_interval_s, 1, 86'400),
   };
   return k_keys;
 }

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <map>
 #include <deque>
 #include <mutex>
@@ -15,6 +14,7 @@
 #include <set>
 
 #include "core/format.hpp"
+#include "core/log.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "pipeline/processor.hpp"
@@ -37,7 +37,6 @@ constexpr milliseconds k_stall_before_pause{1000};
 constexpr milliseconds k_failing_patience{3000};
 // How long one poll may block while there is nothing to do.
 constexpr int k_idle_poll_ms = 100;
-constexpr auto k_report_interval = std::chrono::seconds(10);
 constexpr auto k_gauge_interval = std::chrono::seconds(1);
 // Behind, with nothing committed for this long: stalled (not ready).
 constexpr std::int64_t k_stalled_after_ms = 60'000;
@@ -70,6 +69,12 @@ std::vector<pipeline::OffsetMark> next_offsets(const pipeline::Batch& batch) {
   return marks;
 }
 
+// Batch transactions between two summary lines.
+struct WriteTimes {
+  std::uint64_t count = 0;
+  double total_seconds = 0, max_seconds = 0;
+};
+
 class PartitionList {
  public:
   PartitionList() = default;
@@ -92,7 +97,8 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
         m_processor(config, rules),
         m_writer(db, config.kafka),
         m_max_messages(static_cast<std::size_t>(config.batch.max_messages)),
-        m_max_wait(config.batch.max_wait_ms) {
+        m_max_wait(config.batch.max_wait_ms),
+        m_report_interval(config.log.summary_interval_s) {
     m_forming.messages.reserve(m_max_messages);
   }
 
@@ -104,13 +110,16 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
           on_written(batch, outcome);
         },
         [this](const store::StoreError& e, milliseconds delay) {
-          m_metrics.db_error(e.code());
+          m_metrics.db_error(e.label());
           {
             std::lock_guard lock(m_health_mutex);
             m_db_error = e.what();
           }
-          std::cerr << "run: database unavailable (" << e.what() << "); retrying in "
-                    << delay.count() << " ms\n";
+          log::warn("run", std::string("database unavailable (") + e.what() + "); retrying in " +
+                               std::to_string(delay.count()) + " ms",
+                    {{"error", e.what()},
+                     {"error_kind", e.label()},
+                     {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
         });
     m_last_report = m_last_gauges = Clock::now();
     m_last_commit_ms = core::now_ms();
@@ -124,7 +133,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
         const bool got = consume_one(poll_timeout());
         if (should_close(got)) close_batch();
         if (Clock::now() - m_last_gauges >= k_gauge_interval) update_gauges();
-        if (Clock::now() - m_last_report >= k_report_interval) report();
+        if (Clock::now() - m_last_report >= m_report_interval) report();
       }
       settle();
       m_consumer->close();  // leaves the group; its revocation finds nothing in flight
@@ -136,10 +145,16 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
       throw;
     }
     m_stage.reset();
-    std::cerr << "run: stopped after " << with_commas(m_consumed) << " messages ("
-              << with_commas(m_persisted) << " persisted, " << with_commas(m_duplicates)
-              << " duplicates, " << with_commas(m_dead_lettered) << " dead letters, "
-              << with_commas(m_expired) << " expired)\n";
+    log::info("run",
+              "stopped after " + with_commas(m_consumed) + " messages (" +
+                  with_commas(m_persisted) + " persisted, " + with_commas(m_duplicates) +
+                  " duplicates, " + with_commas(m_dead_lettered) + " dead letters, " +
+                  with_commas(m_expired) + " expired)",
+              {{"consumed", static_cast<std::int64_t>(m_consumed)},
+               {"persisted", static_cast<std::int64_t>(m_persisted.load())},
+               {"duplicates", static_cast<std::int64_t>(m_duplicates.load())},
+               {"dead_letters", static_cast<std::int64_t>(m_dead_lettered.load())},
+               {"expired", static_cast<std::int64_t>(m_expired.load())}});
   }
 
   void connect() {
@@ -183,7 +198,8 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
       case RdKafka::ERR__TIMED_OUT:
         return false;
       default:
-        std::cerr << "run: consumer: " << message->errstr() << "\n";
+        log::error("run", "consumer: " + message->errstr(),
+                   {{"kafka_error", RdKafka::err2str(message->err())}});
         return false;
     }
   }
@@ -263,8 +279,10 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
     else
       m_consumer->resume(assigned.items);
     m_paused = paused;
-    std::cerr << (paused ? "run: the store is not taking batches (see above): fetching paused\n"
-                         : "run: the store is taking batches again: fetching resumed\n");
+    if (paused)
+      log::warn("run", "the store is not taking batches (see above): fetching paused");
+    else
+      log::info("run", "the store is taking batches again: fetching resumed");
   }
 
   // Writes everything consumed so far (or, if the database keeps failing,
@@ -304,8 +322,10 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
         if (!fresh) it->second = std::min(it->second, m.source.offset.value);
       }
     }
-    std::cerr << "run: the database is still failing: " << with_commas(messages)
-              << " consumed messages were not written; they will be read again\n";
+    log::warn("run",
+              "the database is still failing: " + with_commas(messages) +
+                  " consumed messages were not written; they will be read again",
+              {{"abandoned_messages", static_cast<std::int64_t>(messages)}});
     for (const auto& [key, offset] : first) {
       std::unique_ptr<RdKafka::TopicPartition> tp(
           RdKafka::TopicPartition::create(m_config.kafka.topic(key.first), key.second, offset));
@@ -313,8 +333,9 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
       // Not assigned any more: its next owner starts from the stored offset.
       if (err != RdKafka::ERR_NO_ERROR && err != RdKafka::ERR__UNKNOWN_PARTITION &&
           err != RdKafka::ERR__STATE)
-        std::cerr << "run: cannot rewind " << tp->topic() << "[" << key.second
-                  << "]: " << RdKafka::err2str(err) << "\n";
+        log::error("run", "cannot rewind " + tp->topic() + "[" + std::to_string(key.second) +
+                              "]: " + RdKafka::err2str(err),
+                   {{"topic", tp->topic()}, {"partition", std::int64_t{key.second}}});
     }
   }
 
@@ -322,16 +343,38 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
     const auto now = Clock::now();
     const double seconds = std::chrono::duration<double>(now - m_last_report).count();
     const std::uint64_t persisted = m_persisted;
-    std::cerr << "run: " << with_commas(m_consumed) << " consumed, " << with_commas(persisted)
-              << " persisted ("
-              << with_commas(static_cast<std::uint64_t>(
-                     static_cast<double>(persisted - m_persisted_at_report) / seconds))
-              << "/s), " << with_commas(m_duplicates) << " duplicates, "
-              << with_commas(m_dead_lettered) << " dead letters, lag "
-              << (m_total_lag.load() >= 0 ? with_commas(static_cast<std::uint64_t>(m_total_lag.load()))
-                                          : std::string("unknown"))
-              << ", " << with_commas(static_cast<std::uint64_t>(std::max<std::int64_t>(0, m_in_process.load())))
-              << " in process\n";
+    const auto rate = static_cast<std::int64_t>(
+        static_cast<double>(persisted - m_persisted_at_report) / seconds);
+    const std::int64_t lag = m_total_lag.load();
+    const std::int64_t in_process = std::max<std::int64_t>(0, m_in_process.load());
+    WriteTimes writes;
+    {
+      std::lock_guard lock(m_write_times_mutex);
+      std::swap(writes, m_write_times);
+    }
+    const double mean_ms = writes.count > 0 ? writes.total_seconds * 1000.0 / writes.count : 0.0;
+    const double max_ms = writes.max_seconds * 1000.0;
+    char latency[96];
+    std::snprintf(latency, sizeof latency, "%llu writes (mean %.1f ms, max %.1f ms)",
+                  static_cast<unsigned long long>(writes.count), mean_ms, max_ms);
+    const std::string text =
+        with_commas(m_consumed) + " consumed, " + with_commas(persisted) + " persisted (" +
+        with_commas(static_cast<std::uint64_t>(rate)) + "/s), " + with_commas(m_duplicates) +
+        " duplicates, " + with_commas(m_dead_lettered) + " dead letters, lag " +
+        (lag >= 0 ? with_commas(static_cast<std::uint64_t>(lag)) : std::string("unknown")) +
+        ", " + with_commas(static_cast<std::uint64_t>(in_process)) + " in process, " + latency;
+    log::Fields fields = {{"consumed", static_cast<std::int64_t>(m_consumed)},
+                          {"persisted", static_cast<std::int64_t>(persisted)},
+                          {"persisted_per_second", rate},
+                          {"duplicates", static_cast<std::int64_t>(m_duplicates.load())},
+                          {"dead_letters", static_cast<std::int64_t>(m_dead_lettered.load())},
+                          {"expired", static_cast<std::int64_t>(m_expired.load())},
+                          {"in_process", in_process},
+                          {"writes", static_cast<std::int64_t>(writes.count)},
+                          {"write_mean_ms", mean_ms},
+                          {"write_max_ms", max_ms}};
+    if (lag >= 0) fields.push_back({"lag_messages", lag});  // unknown lag is absent
+    log::info("run", text, fields);
     m_last_report = now;
     m_persisted_at_report = persisted;
   }
@@ -347,6 +390,20 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
     const core::TimestampMs now = core::now_ms();
     m_metrics.written(batch, outcome, now);
     m_last_commit_ms = now;
+    {
+      std::lock_guard lock(m_write_times_mutex);
+      m_write_times.count += 1;
+      m_write_times.total_seconds += outcome.transaction_seconds;
+      m_write_times.max_seconds = std::max(m_write_times.max_seconds, outcome.transaction_seconds);
+    }
+    if (log::enabled(log::Level::debug))
+      log::debug("run",
+                 "wrote a batch of " + std::to_string(batch.messages.size()) + " messages in " +
+                     std::to_string(static_cast<std::int64_t>(outcome.transaction_seconds * 1000)) +
+                     " ms",
+                 {{"messages", static_cast<std::int64_t>(batch.messages.size())},
+                  {"partitions", static_cast<std::int64_t>(batch.offsets.size())},
+                  {"write_ms", outcome.transaction_seconds * 1000.0}});
     {
       std::lock_guard lock(m_inflight_mutex);
       if (!m_inflight.empty()) m_inflight.pop_front();  // batches are written in order
@@ -408,10 +465,11 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
             if (tp->offset() >= 0) m_persisted_next[key] = tp->offset();
           }
         }
-        std::cerr << "run: assigned " << partitions.size() << " partitions\n";
+        log::info("run", "assigned " + std::to_string(partitions.size()) + " partitions",
+                  {{"partitions", static_cast<std::int64_t>(partitions.size())}});
       } else {
         if (err != RdKafka::ERR__REVOKE_PARTITIONS)
-          std::cerr << "run: rebalance error: " << RdKafka::err2str(err) << "\n";
+          log::error("run", "rebalance error: " + RdKafka::err2str(err));
         // Everything consumed is written before the partitions go.
         settle();
         if (cooperative)
@@ -428,7 +486,8 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
             m_metrics.forget_partition(key.first, key.second);
           }
         }
-        std::cerr << "run: revoked " << partitions.size() << " partitions\n";
+        log::info("run", "revoked " + std::to_string(partitions.size()) + " partitions",
+                  {{"partitions", static_cast<std::int64_t>(partitions.size())}});
       }
     } catch (...) {
       // Never through librdkafka's C frames: the loop rethrows it.
@@ -444,9 +503,11 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
       } catch (const std::exception& e) {
         // Kafka's committed offset never passes the database's: resuming
         // from it may read again, never skip.
-        std::cerr << "run: cannot read the stored offset of " << tp->topic() << "["
-                  << tp->partition() << "] (" << e.what()
-                  << "); resuming from the group's committed offset\n";
+        log::warn("run",
+                  "cannot read the stored offset of " + tp->topic() + "[" +
+                      std::to_string(tp->partition()) + "] (" + e.what() +
+                      "); resuming from the group's committed offset",
+                  {{"topic", tp->topic()}, {"partition", std::int64_t{tp->partition()}}});
       }
     }
   }
@@ -469,7 +530,9 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
       note_broker_states(event.str());
     } else if (event.type() == RdKafka::Event::EVENT_ERROR) {
       if (event.err() == RdKafka::ERR__ALL_BROKERS_DOWN) m_broker_up = 0;
-      std::cerr << "run: kafka: " << RdKafka::err2str(event.err()) << ": " << event.str() << "\n";
+      log::write(event.fatal() ? log::Level::error : log::Level::warn, "run",
+                 "kafka: " + RdKafka::err2str(event.err()) + ": " + event.str(),
+                 {{"kafka_error", RdKafka::err2str(event.err())}});
     }
   }
 
@@ -596,6 +659,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   store::BatchWriter m_writer;
   const std::size_t m_max_messages;
   const milliseconds m_max_wait;
+  const std::chrono::seconds m_report_interval;
 
   std::unique_ptr<RdKafka::KafkaConsumer> m_consumer;
   std::unique_ptr<store::WriteStage> m_stage;
@@ -619,6 +683,8 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   std::atomic<int> m_broker_up{-1};  // -1 unknown yet, 0 down, 1 up
   std::atomic<std::int64_t> m_total_lag{-1};
   std::atomic<core::TimestampMs> m_last_commit_ms{0};
+  std::mutex m_write_times_mutex;
+  WriteTimes m_write_times;  // since the last summary line
   std::uint64_t m_consumed = 0;
   std::uint64_t m_persisted_at_report = 0;
   std::atomic<std::uint64_t> m_persisted{0}, m_duplicates{0}, m_dead_lettered{0}, m_expired{0};

@@ -222,8 +222,8 @@ void Metrics::written(const pipeline::Batch& batch, const store::BatchOutcome& o
   m_last_commit.Set(static_cast<double>(committed_at) / 1000.0);
 }
 
-void Metrics::db_error(int extended_code) {
-  m_db_errors.Add({{"kind", std::string(store::error_label(extended_code))}}).Increment();
+void Metrics::db_error(std::string_view kind) {
+  m_db_errors.Add({{"kind", std::string(kind)}}).Increment();
 }
 
 void Metrics::set_patterns(std::int64_t operation, std::int64_t failure) {

@@ -45,7 +45,7 @@ class Metrics {
   // Store side: one committed batch (`committed_at` in ms since the epoch).
   void written(const pipeline::Batch& batch, const store::BatchOutcome& outcome,
                core::TimestampMs committed_at);
-  void db_error(int extended_code);
+  void db_error(std::string_view kind);  // store::StoreError::label()
   void set_patterns(std::int64_t operation, std::int64_t failure);
   void set_db_size(std::int64_t bytes);
 

@@ -1,7 +1,9 @@
 #include "store/batch_writer.hpp"
 
+#include <sqlite3.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <cerrno>
 #include <chrono>
 #include <random>
 #include <unordered_map>
@@ -85,6 +87,22 @@ struct CodeDelta {
   core::TimestampMs first = 0, last = 0;
 };
 
+// Why the operating system refused a write, for the error's label and message.
+// sqlite3_system_errno() knows only errors raised while a statement runs, not
+// those of COMMIT (where WAL writes happen), so the thread's errno is the
+// fallback: cleared before the transaction, and trusted only for the values a
+// refused write produces (SQLite's own probing leaves ENOENT and the like).
+int system_errno_of_failed_write(sqlite3* db) {
+  const int saved = errno;
+  if (const int e = sqlite3_system_errno(db); e != 0) return e;
+  switch (saved) {
+    case EROFS: case ENOSPC: case EDQUOT: case EIO: case EACCES: case EPERM: case EFBIG:
+      return saved;
+    default:
+      return 0;
+  }
+}
+
 }  // namespace
 
 BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
@@ -93,6 +111,7 @@ BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
 BatchOutcome BatchWriter::write(const Batch& batch) {
   BatchOutcome outcome;
   const auto started = std::chrono::steady_clock::now();
+  errno = 0;  // see system_errno_of_failed_write()
   try {
     SQLite::Transaction txn(m_db.sql(), SQLite::TransactionBehavior::IMMEDIATE);
     std::vector<Rejection> rejections(batch.rejections);
@@ -103,13 +122,14 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     write_offsets(batch);
     txn.commit();
   } catch (const SQLite::Exception& e) {
+    const int os_errno = system_errno_of_failed_write(m_db.sql().getHandle());
     // The transaction rolled back; leave no half-built aggregate behind.
     m_accumulator = PatternAccumulator();
     const int code = e.getExtendedErrorCode();
     ErrorKind kind = classify_sqlite_error(code);
     // A constraint outside a record's own insert is a bug, not bad input.
     if (kind == ErrorKind::record) kind = ErrorKind::fatal;
-    throw StoreError(kind, code, e.what());
+    throw StoreError(kind, code, os_errno, describe_sqlite_error(code, os_errno, e.what()));
   }
   outcome.transaction_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace patternd::store {
 
 ErrorKind classify_sqlite_error(int extended_code) {
@@ -26,7 +29,29 @@ ErrorKind classify_sqlite_error(int extended_code) {
   }
 }
 
-std::string_view error_label(int extended_code) {
+namespace {
+
+// sqlite3_system_errno() keeps the last failing system call's errno, which may
+// be older than this error; it describes only errors that come from the OS.
+bool from_the_os(int extended_code) {
+  switch (extended_code & 0xFF) {
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::string_view error_label(int extended_code, int system_errno) {
+  if (from_the_os(extended_code)) {
+    if (system_errno == EROFS || system_errno == EACCES || system_errno == EPERM) return "readonly";
+    if (system_errno == ENOSPC || system_errno == EDQUOT) return "disk_full";
+  }
   switch (extended_code & 0xFF) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -49,6 +74,11 @@ std::string_view error_label(int extended_code) {
     default:
       return "other";
   }
+}
+
+std::string describe_sqlite_error(int extended_code, int system_errno, const std::string& message) {
+  if (system_errno == 0 || !from_the_os(extended_code)) return message;
+  return message + " (" + std::strerror(system_errno) + ")";
 }
 
 }  // namespace patternd::store

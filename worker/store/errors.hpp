@@ -15,20 +15,30 @@ enum class ErrorKind {
 
 ErrorKind classify_sqlite_error(int extended_code);
 
-// The short label of an error code for metrics (`patternd_db_errors_total{kind}`).
-std::string_view error_label(int extended_code);
+// The short label of an error for metrics (`patternd_db_errors_total{kind}`).
+// `system_errno` (sqlite3_system_errno, 0 if none) tells what an I/O error
+// really was: a file system gone read-only (EROFS) or full (ENOSPC) fails a
+// write with SQLITE_IOERR_WRITE, not SQLITE_READONLY or SQLITE_FULL.
+std::string_view error_label(int extended_code, int system_errno = 0);
+
+// SQLite's message, with the operating system's reason when it has one:
+// "disk I/O error (Read-only file system)".
+std::string describe_sqlite_error(int extended_code, int system_errno, const std::string& message);
 
 // A write that failed; what to do is in `kind`.
 class StoreError : public std::runtime_error {
  public:
-  StoreError(ErrorKind kind, int extended_code, const std::string& what)
-      : std::runtime_error(what), m_kind(kind), m_code(extended_code) {}
+  StoreError(ErrorKind kind, int extended_code, int system_errno, const std::string& what)
+      : std::runtime_error(what), m_kind(kind), m_code(extended_code), m_errno(system_errno) {}
   ErrorKind kind() const { return m_kind; }
   int code() const { return m_code; }
+  int system_errno() const { return m_errno; }
+  std::string_view label() const { return error_label(m_code, m_errno); }
 
  private:
   ErrorKind m_kind;
   int m_code;
+  int m_errno;
 };
 
 }  // namespace patternd::store
