@@ -49,34 +49,11 @@ int series_count(const std::string& text, const std::string& name) {
   return n;
 }
 
-// The metrics port the worker logged ("run: metrics on http://host:PORT/metrics").
-int metrics_port(const std::string& log_path, int timeout_s) {
-  const std::regex pattern(R"(metrics on http://[^:]+:(\d+)/metrics)");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(log_path);
-    std::smatch match;
-    for (std::string line; std::getline(in, line);)
-      if (std::regex_search(line, match, pattern)) return std::stoi(match[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return -1;
-}
-
-bool eventually(const std::function<bool()>& condition, int timeout_s) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
 // A broker and a worker with its HTTP endpoints on a free port.
 class Metrics : public ::testing::Test {
  protected:
-  // With `faults`, the worker runs under libfiu's fiu-run: fail_writes() then
-  // makes the operating system refuse SQLite's writes.
+  // With `faults`, m_faults can make the operating system refuse the
+  // worker's writes.
   void start(int partitions, const std::string& extra_yaml = "", bool faults = false) {
     m_broker = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{"dev-broker", "--partitions", std::to_string(partitions)});
@@ -88,11 +65,10 @@ class Metrics : public ::testing::Test {
             "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n" +
             extra_yaml);
     std::vector<std::string> argv = {PATTERND_BINARY, "run", "--config", config};
-    if (faults)
-      argv.insert(argv.begin(), {"fiu-run", "-x", "-f", m_dir.file("fiu-ctrl")});
+    if (faults) argv = m_faults.command({"run", "--config", config});
     m_worker = std::make_unique<BackgroundProcess>(BackgroundProcess::Command{argv},
                                                    m_dir.file("worker.log"));
-    m_port = metrics_port(m_dir.file("worker.log"), 30);
+    m_port = testing::metrics_port(m_dir.file("worker.log"), 30);
     ASSERT_GT(m_port, 0);
   }
 
@@ -104,19 +80,8 @@ class Metrics : public ::testing::Test {
 
   std::string db() const { return m_dir.file("patternd.db"); }
 
-  // Every pwrite() of the worker fails with `error` (an errno) from now on,
-  // as when its file system is remounted read-only (EROFS) or fills up
-  // (ENOSPC); 0 lets them through again.
-  void fail_writes(int error) {
-    const std::string command = error == 0 ? "disable name=posix/io/rw/pwrite"
-                                           : "enable name=posix/io/rw/pwrite,failinfo=" +
-                                                 std::to_string(error);
-    const auto r = testing::run_command({"fiu-ctrl", "-f", m_dir.file("fiu-ctrl"), "-c", command,
-                                         std::to_string(m_worker->pid())});
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
-
   TempDir m_dir;
+  testing::WriteFaults m_faults{m_dir};
   std::unique_ptr<BackgroundProcess> m_broker, m_worker;
   std::string m_bootstrap;
   int m_port = -1;
@@ -202,25 +167,16 @@ TEST(Dashboards, PanelsUseTheDataSourceAndInstanceAndTopicVariables) {
   }
 }
 
-bool readyz_says(int port, int status, const std::string& text, int timeout_s) {
-  return eventually(
-      [&] {
-        const auto r = testing::http_get(port, "/readyz");
-        return r.status == status && r.body.find(text) != std::string::npos;
-      },
-      timeout_s);
-}
-
 TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWrites) {
   ASSERT_NO_FATAL_FAILURE(start(2, "storage:\n  busy_timeout_ms: 100\n", true));
   const int port = m_port;
-  ASSERT_TRUE(readyz_says(port, 200, "\"assigned_partitions\":4", 60));
+  ASSERT_TRUE(testing::readyz_says(port, 200, "\"assigned_partitions\":4", 60));
 
   // The brokers go down (dev-broker: SIGUSR1), then come back (SIGUSR2).
   m_broker->signal(SIGUSR1);
-  EXPECT_TRUE(readyz_says(port, 503, "broker: no connection", 30));
+  EXPECT_TRUE(testing::readyz_says(port, 503, "broker: no connection", 30));
   m_broker->signal(SIGUSR2);
-  EXPECT_TRUE(readyz_says(port, 200, "\"ready\":true", 30));
+  EXPECT_TRUE(testing::readyz_says(port, 200, "\"ready\":true", 30));
 
   // Another process holds the database's write lock while messages flow.
   BackgroundProcess producer({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
@@ -229,16 +185,16 @@ TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWr
     SQLite::Database other(db(), SQLite::OPEN_READWRITE);
     other.setBusyTimeout(10000);
     other.exec("BEGIN IMMEDIATE");
-    EXPECT_TRUE(readyz_says(port, 503, "database: not taking writes (database is locked)", 30));
+    EXPECT_TRUE(testing::readyz_says(port, 503, "database: not taking writes (database is locked)", 30));
     other.exec("ROLLBACK");
   }
-  EXPECT_TRUE(readyz_says(port, 200, "\"ready\":true", 30));
+  EXPECT_TRUE(testing::readyz_says(port, 200, "\"ready\":true", 30));
 
   // The database's file system goes read-only under the running worker.
-  ASSERT_NO_FATAL_FAILURE(fail_writes(EROFS));
-  EXPECT_TRUE(readyz_says(port, 503, "database: not taking writes (disk I/O error (Read-only file system))", 30));
-  ASSERT_NO_FATAL_FAILURE(fail_writes(0));
-  EXPECT_TRUE(readyz_says(port, 200, "\"ready\":true", 30));
+  m_faults.fail(EROFS);
+  EXPECT_TRUE(testing::readyz_says(port, 503, "database: not taking writes (disk I/O error (Read-only file system))", 30));
+  m_faults.clear();
+  EXPECT_TRUE(testing::readyz_says(port, 200, "\"ready\":true", 30));
 
   ASSERT_EQ(producer.wait(30000), 0);
   ASSERT_TRUE(testing::wait_for_coverage(db(), 6000, 30)) << "messages lost in the outages";
@@ -301,7 +257,7 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
                                   "--web.listen-address=127.0.0.1:" +
                                       std::to_string(prometheus_port)}},
       dir.file("prometheus.log"));
-  ASSERT_TRUE(eventually(
+  ASSERT_TRUE(testing::eventually(
       [&] { return testing::http_get(prometheus_port, "/-/ready").status == 200; }, 60))
       << "prometheus did not start; see its log";
 
@@ -310,7 +266,7 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
   BackgroundProcess producer({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
                               std::to_string(k_count), "--seed", "8", "--duplicates", "0.05",
                               "--invalid", "0.02", "--rate", "1000"});
-  ASSERT_TRUE(eventually(
+  ASSERT_TRUE(testing::eventually(
       [&] { return prometheus_value(prometheus_port, "sum(patternd_messages_persisted_total)") > 2000; },
       60));
   std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -346,10 +302,10 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
 
   // Once the stream ends: consumed equals produced, and lag returns to 0.
   ASSERT_EQ(producer.wait(60000), 0);
-  EXPECT_TRUE(eventually(
+  EXPECT_TRUE(testing::eventually(
       [&] { return prometheus_value(prometheus_port, "sum(patternd_messages_consumed_total)") == k_count; },
       60));
-  EXPECT_TRUE(eventually(
+  EXPECT_TRUE(testing::eventually(
       [&] { return prometheus_value(prometheus_port, "sum(patternd_consumer_lag_messages)") == 0; },
       60));
   EXPECT_EQ(prometheus_value(prometheus_port, "patternd_ready"), 1);

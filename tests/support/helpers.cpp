@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -303,6 +304,58 @@ bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int ti
     std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
   }
   return false;
+}
+
+int metrics_port(const std::string& log_path, int timeout_s) {
+  const std::regex pattern(R"(metrics on http://[^:]+:(\d+)/metrics)");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(log_path);
+    std::smatch match;
+    for (std::string line; std::getline(in, line);)
+      if (std::regex_search(line, match, pattern)) return std::stoi(match[1]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+bool eventually(const std::function<bool()>& condition, int timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+bool readyz_says(int port, int status, const std::string& text, int timeout_s) {
+  return eventually(
+      [&] {
+        const auto r = http_get(port, "/readyz");
+        return r.status == status && r.body.find(text) != std::string::npos;
+      },
+      timeout_s);
+}
+
+WriteFaults::WriteFaults(const TempDir& dir) : m_control(dir.file("write-faults")) {}
+
+std::vector<std::string> WriteFaults::command(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {"env", std::string("LD_PRELOAD=") + PATTERND_WRITE_FAULTS_LIBRARY,
+                                   "WRITE_FAULTS_CONTROL=" + m_control, PATTERND_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+void WriteFaults::fail(int error, int percent) const {
+  // Written whole, then renamed: the process never reads half a line.
+  write_file(m_control + ".new", std::to_string(error) + " " + std::to_string(percent) + "\n");
+  std::filesystem::rename(m_control + ".new", m_control);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // it re-reads every 10 ms
+}
+
+void WriteFaults::clear() const {
+  std::filesystem::remove(m_control);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 int free_port() {

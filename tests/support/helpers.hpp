@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,31 @@ struct HttpResponse {
   std::string body;
 };
 HttpResponse http_get(int port, const std::string& path);
+
+// The metrics port a worker logged to `log_path` ("metrics on
+// http://host:PORT/metrics", text or JSON), or -1 after `timeout_s`.
+int metrics_port(const std::string& log_path, int timeout_s);
+
+// Polls `condition` every 100 ms; false if it still fails after `timeout_s`.
+bool eventually(const std::function<bool()>& condition, int timeout_s);
+
+// GET /readyz until it answers `status` with `text` in its body.
+bool readyz_says(int port, int status, const std::string& text, int timeout_s);
+
+// Makes SQLite's writes fail in a patternd process started with command():
+// the operating system answers pwrite() with an errno (tests/preload).
+class WriteFaults {
+ public:
+  explicit WriteFaults(const TempDir& dir);
+  // `patternd args...` with the fault injector preloaded (for BackgroundProcess::Command).
+  std::vector<std::string> command(const std::vector<std::string>& args) const;
+  // From now on `percent`% of writes fail with `error` (EROFS, ENOSPC, EIO, ...).
+  void fail(int error, int percent = 100) const;
+  void clear() const;  // writes pass again
+
+ private:
+  std::string m_control;
+};
 
 // A TCP port that was free a moment ago, for programs that need one given.
 int free_port();

@@ -279,6 +279,34 @@ TEST_F(StoreBatchWriter, TheWriteStageWritesInOrderAndAbandonsWhatAFailingDataba
   EXPECT_EQ(stage.error(), nullptr);
 }
 
+TEST_F(StoreBatchWriter, ADrainCutsShortAWriteWaitingForAnotherWritersLock) {
+  // A busy timeout far longer than a shutdown may take.
+  m_config.storage.busy_timeout_ms = 60'000;
+  auto db = std::move(Database::open(m_config.storage)).value();
+  BatchWriter writer(*db, m_config.kafka);
+  WriteStage stage(
+      writer, 1, [](const pipeline::Batch&, const BatchOutcome&) {},
+      [](const StoreError&, std::chrono::milliseconds) {});
+  SQLite::Database other(m_config.storage.path, SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  auto b = batch(TopicKind::workflows, {workflow("w1", "x", 0)}, 0, 1);
+  b.offsets.push_back({TopicKind::workflows, core::Partition{0}, core::Offset{2}});
+  stage.submit(std::move(b));
+  const auto started = std::chrono::steady_clock::now();
+  const auto abandoned = stage.drain(std::chrono::milliseconds(300));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_EQ(abandoned.size(), 1u);
+  EXPECT_LT(seconds, 5.0) << "the drain sat out the busy timeout";
+  other.exec("ROLLBACK");
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 0);
+
+  // Waits are not cut short any more: the same batch goes in.
+  stage.submit(abandoned[0]);
+  EXPECT_TRUE(stage.drain(std::chrono::milliseconds(5000)).empty());
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 1);
+}
+
 TEST_F(StoreBatchWriter, ALockedDatabaseIsATransientErrorThatWritesNothing) {
   m_config.storage.busy_timeout_ms = 50;
   auto db = std::move(Database::open(m_config.storage)).value();

@@ -25,9 +25,11 @@ int dev_broker(DevBrokerCommand& command) {
   sigemptyset(&outage);
   sigaddset(&outage, SIGUSR1);
   sigaddset(&outage, SIGUSR2);
+  sigaddset(&outage, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &outage, nullptr);
   sigaddset(&signals, SIGUSR1);
   sigaddset(&signals, SIGUSR2);
+  sigaddset(&signals, SIGHUP);
 
   if (command.topics.empty()) {
     const config::Config defaults;
@@ -46,10 +48,15 @@ int dev_broker(DevBrokerCommand& command) {
   std::cerr << " with " << command.options.partitions
             << " partitions each; about 5 MiB kept per partition (older data is dropped); "
                "stop with SIGTERM or Ctrl-C; SIGUSR1 takes the brokers down, SIGUSR2 brings "
-               "them back\n";
+               "them back, SIGHUP answers the next requests with errors\n";
   for (;;) {
     int signal = 0;
     sigwait(&signals, &signal);
+    if (signal == SIGHUP) {
+      (*broker)->inject_request_errors();
+      std::cerr << "dev-broker: the next fetches, offset commits and heartbeats fail\n";
+      continue;
+    }
     if (signal != SIGUSR1 && signal != SIGUSR2) break;
     (*broker)->set_brokers_up(signal == SIGUSR2);
     std::cerr << (signal == SIGUSR2 ? "dev-broker: brokers up\n"
@@ -67,7 +74,8 @@ void add_dev_broker(CLI::App& app, Action& run) {
       "dev-broker",
       "A local Kafka-protocol broker for development and tests (librdkafka's mock cluster, in "
       "memory). Prints its bootstrap address (127.0.0.1:PORT) as the first line on stdout and "
-      "runs until SIGTERM (SIGUSR1/SIGUSR2 take the brokers down/up, to rehearse an outage). "
+      "runs until SIGTERM (SIGUSR1/SIGUSR2 take the brokers down/up, to rehearse an outage; "
+      "SIGHUP makes the next fetches, offset commits and heartbeats fail). "
       "Each partition keeps only about 5 MiB; older messages are dropped "
       "silently, so use enough partitions for the backlog you need (64 x 5 MiB = 320 MiB per "
       "topic by default).");

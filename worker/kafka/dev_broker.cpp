@@ -69,6 +69,20 @@ void DevBroker::set_brokers_up(bool up) {
   }
 }
 
+void DevBroker::inject_request_errors() {
+  // Kafka protocol API keys (not in librdkafka's public headers).
+  constexpr std::int16_t k_fetch = 1, k_offset_commit = 8, k_heartbeat = 12;
+  for (int i = 0; i < 10; ++i)
+    rd_kafka_mock_push_request_errors(m_cluster, k_fetch, 1,
+                                      RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+  for (int i = 0; i < 5; ++i)
+    rd_kafka_mock_push_request_errors(m_cluster, k_offset_commit, 1,
+                                      RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
+  for (int i = 0; i < 3; ++i)
+    rd_kafka_mock_push_request_errors(m_cluster, k_heartbeat, 1,
+                                      RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+}
+
 core::Result<std::unique_ptr<DevBroker>> DevBroker::make(const DevBrokerOptions& options) {
   std::unique_ptr<DevBroker> broker(new DevBroker());
   char error[512];

@@ -47,6 +47,11 @@ class DevBroker {
   // (false), or serves again (true). The data stays.
   void set_brokers_up(bool up);
 
+  // A burst of request errors, as a struggling cluster answers: the next
+  // fetches fail (not leader), offset commits fail (coordinator not
+  // available), heartbeats fail (not coordinator). Clients must retry.
+  void inject_request_errors();
+
  private:
   DevBroker() = default;
   core::Status<> start_forwarder(int port, const std::string& target);

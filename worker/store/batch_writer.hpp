@@ -64,6 +64,10 @@ class BatchWriter {
   // When `wait` returns false the last error is thrown.
   BatchOutcome write_retrying(const pipeline::Batch& batch, const RetryWait& wait);
 
+  // From another thread: cut a write short (Database::interrupt), until resume().
+  void interrupt() { m_db.interrupt(); }
+  void resume() { m_db.resume_waits(); }
+
  private:
   void write_workflows(const pipeline::Batch& batch, BatchOutcome& outcome,
                        std::vector<pipeline::Rejection>& rejected);

@@ -8,7 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "store/migrations.hpp"
 
@@ -35,7 +37,31 @@ std::optional<Error> create_private_file(const std::string& path) {
 }  // namespace
 
 Database::Database(const std::string& path, int flags, int busy_timeout_ms)
-    : m_path(path), m_db(path, flags, busy_timeout_ms) {}
+    : m_path(path), m_db(path, flags), m_busy_timeout_ms(busy_timeout_ms) {
+  // SQLite's own busy timeout cannot be cut short; this one can (interrupt()).
+  sqlite3_busy_handler(m_db.getHandle(), &Database::on_busy, this);
+}
+
+int Database::on_busy(void* self, int attempts) {
+  auto& db = *static_cast<Database*>(self);
+  // SQLite's schedule: short sleeps first, then 100 ms at a time.
+  static constexpr int k_delays_ms[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  static constexpr int k_steps = sizeof k_delays_ms / sizeof k_delays_ms[0];
+  int waited = 0;
+  for (int i = 0; i < attempts && i < k_steps; ++i) waited += k_delays_ms[i];
+  if (attempts >= k_steps) waited += (attempts - k_steps) * 100;
+  const int delay = k_delays_ms[attempts < k_steps ? attempts : k_steps - 1];
+  if (db.m_interrupted.load() || waited + delay > db.m_busy_timeout_ms) return 0;  // SQLITE_BUSY
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+  return db.m_interrupted.load() ? 0 : 1;
+}
+
+void Database::interrupt() {
+  m_interrupted = true;
+  sqlite3_interrupt(m_db.getHandle());
+}
+
+void Database::resume_waits() { m_interrupted = false; }
 
 core::Result<std::unique_ptr<Database>> Database::open(const config::Storage& storage) {
   if (auto e = create_private_file(storage.path)) return *e;

@@ -5,6 +5,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,12 +37,22 @@ class Database {
   std::optional<std::string> meta(const std::string& key);
   void set_meta(const std::string& key, const std::string& value);
 
+  // From any thread: the statement running on this connection fails soon
+  // (SQLITE_INTERRUPT, or SQLITE_BUSY if it is waiting for another writer's
+  // lock), and so does every wait for the lock until resume_waits(). For a
+  // shutdown that must not sit out the whole busy timeout.
+  void interrupt();
+  void resume_waits();
+
  private:
   Database(const std::string& path, int flags, int busy_timeout_ms);
   core::Status<> migrate();
+  static int on_busy(void* self, int attempts);
 
   std::string m_path;
   SQLite::Database m_db;
+  const int m_busy_timeout_ms;
+  std::atomic<bool> m_interrupted{false};
   MigrationReport m_migration;
 };
 

@@ -40,23 +40,26 @@ void WriteStage::submit(pipeline::Batch batch) {
 
 std::vector<pipeline::Batch> WriteStage::drain(std::chrono::milliseconds patience) {
   std::unique_lock lock(m_mutex);
-  auto failing_since = Clock::time_point::max();
+  auto last_progress = Clock::now();
+  std::uint64_t commits = m_commits;
   while (!(m_queue.empty() && !m_writing) && !m_error) {
-    if (!m_failing) {
-      failing_since = Clock::time_point::max();
-    } else if (failing_since == Clock::time_point::max()) {
-      failing_since = Clock::now();
-    } else if (Clock::now() - failing_since >= patience) {
+    if (m_commits != commits) {
+      commits = m_commits;
+      last_progress = Clock::now();
+    } else if (Clock::now() - last_progress >= patience) {
       break;
     }
     m_changed.wait_for(lock, std::chrono::milliseconds(50));
   }
   std::vector<pipeline::Batch> abandoned;
   if (m_queue.empty() && !m_writing) return abandoned;
-  // Give up on the batch being retried and the queued ones, oldest first.
+  // Give up on the batch being written or retried and the queued ones,
+  // oldest first. A write waiting inside SQLite is cut short.
   m_abandon = true;
   m_changed.notify_all();
+  m_writer.interrupt();
   m_changed.wait(lock, [&] { return !m_writing; });
+  m_writer.resume();
   if (m_current_abandoned) abandoned.push_back(std::move(m_current));
   m_current_abandoned = false;
   for (auto& batch : m_queue) abandoned.push_back(std::move(batch));
@@ -77,8 +80,6 @@ std::exception_ptr WriteStage::error() const {
 
 bool WriteStage::wait_before_retry(std::chrono::milliseconds delay) {
   std::unique_lock lock(m_mutex);
-  m_failing = true;
-  m_changed.notify_all();
   return !m_changed.wait_for(lock, delay, [&] { return m_abandon; });
 }
 
@@ -112,9 +113,9 @@ void WriteStage::loop() {
     }
     std::lock_guard lock(m_mutex);
     if (!abandoned) m_current.clear();
+    if (!abandoned && !error) ++m_commits;
     m_current_abandoned = abandoned;
     m_writing = false;
-    m_failing = false;
     m_error = error;
     m_changed.notify_all();
     if (m_error) return;

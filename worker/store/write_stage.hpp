@@ -45,10 +45,12 @@ class WriteStage {
   // revocation or shutdown, which are drained right after.
   void submit(pipeline::Batch batch);
 
-  // Waits until every submitted batch is written. If the database keeps
-  // failing for longer than `patience` meanwhile, the queued batches and the
-  // one being retried are abandoned instead, and returned (their messages
-  // must be read again).
+  // Waits until every submitted batch is written. If nothing commits for
+  // `patience` meanwhile (the database failing, or a write waiting for
+  // another process's lock), the write in progress is interrupted and it and
+  // the queued batches are abandoned instead, and returned (their messages
+  // must be read again). So a drain never takes much longer than `patience`
+  // past the last commit, whatever the busy timeout.
   std::vector<pipeline::Batch> drain(std::chrono::milliseconds patience);
 
   bool idle() const;                 // nothing queued, nothing being written
@@ -69,7 +71,7 @@ class WriteStage {
   pipeline::Batch m_current;  // the batch being written (only the writer touches it then)
   bool m_writing = false;
   bool m_current_abandoned = false;  // m_current was given up: drain() takes it
-  bool m_failing = false;
+  std::uint64_t m_commits = 0;  // batches written so far
   bool m_abandon = false;
   bool m_stopping = false;
   std::exception_ptr m_error;
