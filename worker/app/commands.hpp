@@ -20,5 +20,6 @@ void add_redetect(CLI::App& app, Action& run);
 void add_produce(CLI::App& app, Action& run);
 void add_dev_broker(CLI::App& app, Action& run);
 void add_run(CLI::App& app, Action& run);
+void add_backup(CLI::App& app, Action& run);
 
 }  // namespace patternd::app

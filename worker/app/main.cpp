@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   app::add_check_config(cli, run);
   app::add_produce(cli, run);
   app::add_dev_broker(cli, run);
+  app::add_backup(cli, run);
 
   try {
     cli.parse(argc, argv);

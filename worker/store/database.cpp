@@ -18,8 +18,6 @@ namespace patternd::store {
 
 using core::Error;
 
-namespace {
-
 // Creates the file with owner-only permissions before SQLite opens it: the
 // database holds prompts and agent output. SQLite gives -wal and -shm the
 // same mode.
@@ -33,8 +31,6 @@ std::optional<Error> create_private_file(const std::string& path) {
   ::close(fd);
   return std::nullopt;
 }
-
-}  // namespace
 
 Database::Database(const std::string& path, int flags, int busy_timeout_ms)
     : m_path(path), m_db(path, flags), m_busy_timeout_ms(busy_timeout_ms) {

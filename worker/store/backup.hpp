@@ -1,0 +1,26 @@
+#pragma once
+// An online backup of the database: one consistent snapshot (SQLite's backup
+// API in a single step, so one read transaction: in WAL mode the workers keep
+// writing meanwhile, and the copy is never restarted by their writes),
+// verified with PRAGMA integrity_check before it takes its final name.
+
+#include <cstdint>
+#include <string>
+
+#include "core/result.hpp"
+#include "store/database.hpp"
+
+namespace patternd::store {
+
+struct BackupReport {
+  std::int64_t bytes = 0;
+  std::int64_t partitions = 0;        // partitions with a stored offset
+  std::int64_t messages_covered = 0;  // the sum of stored next offsets
+  double seconds = 0;
+};
+
+// Copies `source` to `out` (which must not exist): a self-contained file
+// (rollback journal, no -wal beside it), mode 0600.
+core::Result<BackupReport> backup(Database& source, const std::string& out);
+
+}  // namespace patternd::store
