@@ -90,17 +90,9 @@ int ingest(const IngestOptions& options) {
   std::exception_ptr writer_error;
   try {
     while (auto batch = prepared.pop()) {
-      // Transient database errors (another writer holding the lock, a full
-      // disk) are retried for up to a minute.
-      const auto give_up = Clock::now() + std::chrono::seconds(60);
-      const store::BatchOutcome outcome = writer.write_retrying(
-          *batch, [&](const store::StoreError& e, std::chrono::milliseconds delay) {
-            if (Clock::now() + delay > give_up) return false;
-            std::cerr << "ingest: database busy or unavailable (" << e.what()
-                      << "); retrying in " << delay.count() << " ms\n";
-            std::this_thread::sleep_for(delay);
-            return true;
-          });
+      // Transient database errors are retried for up to a minute per batch.
+      const store::BatchOutcome outcome =
+          writer.write_retrying(*batch, patient_retry("ingest", std::chrono::seconds(60)));
       const store::TopicOutcome& t = outcome.topic(kind);
       totals.persisted += t.persisted;
       totals.duplicates += t.duplicates;

@@ -1,5 +1,8 @@
 #include "app/common.hpp"
 
+#include <iostream>
+#include <thread>
+
 #include "core/log.hpp"
 
 namespace patternd::app {
@@ -32,6 +35,18 @@ bool reconcile_rules_version(store::Database& db, const detect::Rules& rules) {
                 "workers stopped to rebuild the pattern tables.",
             {{"rules_version", rules.version()}, {"stored_rules_version", *stored}});
   return false;
+}
+
+store::BatchWriter::RetryWait patient_retry(std::string command, std::chrono::seconds limit) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  return [command = std::move(command), give_up](const store::StoreError& e,
+                                                 std::chrono::milliseconds delay) {
+    if (std::chrono::steady_clock::now() + delay > give_up) return false;
+    std::cerr << command << ": database busy or unavailable (" << e.what() << "); retrying in "
+              << delay.count() << " ms\n";
+    std::this_thread::sleep_for(delay);
+    return true;
+  };
 }
 
 }  // namespace patternd::app

@@ -2,12 +2,14 @@
 // Start-up steps shared by subcommands: configuration, rules, database.
 // Failures here are configuration errors: they throw core::UsageError.
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "config/config.hpp"
 #include "core/format.hpp"
 #include "detect/rules.hpp"
+#include "store/batch_writer.hpp"
 #include "store/database.hpp"
 
 namespace patternd::app {
@@ -22,6 +24,11 @@ std::unique_ptr<store::Database> open_database(const config::Config& config);
 // the stored version differs (the pattern tables follow other rules until
 // `patternd redetect`). Returns true when they match.
 bool reconcile_rules_version(store::Database& db, const detect::Rules& rules);
+
+// For one-shot commands (ingest, dead-letters replay): retry transient
+// database errors (another writer holding the lock, a full disk) with the
+// writer's backoff, saying so on stderr as "COMMAND: ...", for up to `limit`.
+store::BatchWriter::RetryWait patient_retry(std::string command, std::chrono::seconds limit);
 
 using core::with_commas;
 

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   app::add_produce(cli, run);
   app::add_dev_broker(cli, run);
   app::add_backup(cli, run);
+  app::add_dead_letters(cli, run);
 
   try {
     cli.parse(argc, argv);

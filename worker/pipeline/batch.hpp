@@ -52,6 +52,9 @@ struct Batch {
   std::vector<Rejection> rejections;
   std::vector<OffsetMark> offsets;
   std::uint64_t expired[2] = {0, 0};  // per TopicKind: older than the retention horizon
+  // The messages are dead letters replayed (`patternd dead-letters replay`):
+  // those that pass now leave dead_letters in the transaction that stores them.
+  bool replay = false;
 
   void clear() {
     messages.clear();
@@ -60,6 +63,7 @@ struct Batch {
     rejections.clear();
     offsets.clear();
     expired[0] = expired[1] = 0;
+    replay = false;
   }
 };
 

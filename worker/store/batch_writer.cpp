@@ -119,6 +119,7 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     write_extractions(batch, outcome, rejections);
     outcome.new_occurrences = m_accumulator.flush(m_statements);
     write_dead_letters(batch, rejections, outcome);
+    if (batch.replay) clear_replayed(batch, rejections, outcome);
     write_offsets(batch);
     txn.commit();
   } catch (const SQLite::Exception& e) {
@@ -268,6 +269,22 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
     const std::string& example = e.matched_value.empty() ? e.original_line : e.matched_value;
     m_accumulator.add_failure(record->failure_signature, record->failure_type, example,
                               e.identity, e.timestamp, e.agent_name, session_rows[e.session_id]);
+  }
+}
+
+void BatchWriter::clear_replayed(const Batch& batch, const std::vector<Rejection>& rejections,
+                                 BatchOutcome& outcome) {
+  std::vector<bool> rejected(batch.messages.size(), false);
+  for (const Rejection& r : rejections) rejected[r.message] = true;
+  auto& q = m_statements.delete_dead_letter;
+  for (std::uint32_t i = 0; i < batch.messages.size(); ++i) {
+    if (rejected[i]) continue;
+    const pipeline::RawMessage& message = batch.messages[i];
+    q.bindNoCopy(1, m_kafka.topic(message.source.kind));
+    q.bind(2, message.source.partition.value);
+    q.bind(3, dead_letter_offset(message));
+    outcome.dead_letters_cleared += static_cast<std::uint64_t>(q.exec());
+    q.reset();
   }
 }
 

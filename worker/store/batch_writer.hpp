@@ -38,6 +38,7 @@ struct BatchOutcome {
   std::map<std::pair<core::TopicKind, decode::RejectClass>, std::uint64_t> dead_letter_classes;
   FlushCounts new_occurrences;
   double transaction_seconds = 0;  // begin to commit
+  std::uint64_t dead_letters_cleared = 0;  // replayed letters that passed and left the table
 
   TopicOutcome& topic(core::TopicKind kind) { return topics[static_cast<std::size_t>(kind)]; }
   const TopicOutcome& topic(core::TopicKind kind) const {
@@ -77,6 +78,8 @@ class BatchWriter {
                           const std::vector<pipeline::Rejection>& rejections,
                           BatchOutcome& outcome);
   void write_offsets(const pipeline::Batch& batch);
+  void clear_replayed(const pipeline::Batch& batch,
+                      const std::vector<pipeline::Rejection>& rejections, BatchOutcome& outcome);
 
   Database& m_db;
   const config::Kafka& m_kafka;

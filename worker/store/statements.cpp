@@ -119,7 +119,13 @@ INSERT INTO dead_letters
   (topic, partition, offset, reason_class, reason, payload, payload_size, message_time,
    received_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (topic, partition, offset) DO NOTHING)sql";
+ON CONFLICT (topic, partition, offset) DO UPDATE SET
+  reason_class = excluded.reason_class, reason = excluded.reason
+WHERE reason IS NOT excluded.reason)sql";
+
+// A replayed dead letter that now passes.
+constexpr const char* k_delete_dead_letter = R"sql(
+DELETE FROM dead_letters WHERE topic = ? AND partition = ? AND offset = ?)sql";
 
 // Offsets only move forward: a worker that lost its partitions but still
 // commits an older batch (its rows are idempotent) must not rewind the new
@@ -145,6 +151,7 @@ Statements::Statements(SQLite::Database& db)
       insert_failure_session(db, k_insert_failure_session),
       add_failure_members(db, k_add_failure_members),
       insert_dead_letter(db, k_insert_dead_letter),
+      delete_dead_letter(db, k_delete_dead_letter),
       upsert_offset(db, k_upsert_offset) {}
 
 }  // namespace patternd::store

@@ -1,0 +1,206 @@
+// `patternd dead-letters list|replay`: what was rejected and why, and a second
+// chance from the stored payload after a fix (a raised limit, new rules).
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+#include "app/commands.hpp"
+#include "app/common.hpp"
+#include "core/time.hpp"
+#include "pipeline/processor.hpp"
+#include "store/dead_letters.hpp"
+
+namespace patternd::app {
+namespace {
+
+struct FilterOptions {
+  std::string reason, topic, since, until;
+  std::int64_t limit = 50;
+  std::string format = "text";
+};
+
+store::DeadLetterFilter make_filter(const FilterOptions& o, const config::Config& config) {
+  store::DeadLetterFilter f;
+  if (!o.reason.empty()) f.reason_class = o.reason;
+  if (!o.topic.empty()) {
+    core::TopicKind kind;
+    f.topic = core::parse_topic_kind(o.topic, kind) ? config.kafka.topic(kind) : o.topic;
+  }
+  auto instant = [](const std::string& text, const char* option) -> std::optional<core::TimestampMs> {
+    if (text.empty()) return std::nullopt;
+    const auto t = core::parse_rfc3339(text);
+    if (!t)
+      throw core::UsageError(std::string(option) + ": expected an RFC 3339 time such as "
+                             "2026-11-20T00:00:00Z, got \"" + text + "\"");
+    return t;
+  };
+  f.since = instant(o.since, "--since");
+  f.until = instant(o.until, "--until");
+  return f;
+}
+
+void add_filter_options(CLI::App* cmd, FilterOptions& o) {
+  cmd->add_option("--reason", o.reason,
+                  "only this reason class (invalid_json, invalid_utf8, too_large, too_deep, "
+                  "not_an_object, missing_field, wrong_type, out_of_range, db_constraint)");
+  cmd->add_option("--topic", o.topic, "only this topic (workflows, extractions, or a topic name)");
+  cmd->add_option("--since", o.since, "only letters rejected at or after this RFC 3339 time");
+  cmd->add_option("--until", o.until, "only letters rejected before this RFC 3339 time");
+}
+
+std::string one_line(std::string text, std::size_t width) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (text.size() > width) text = text.substr(0, width - 3) + "...";
+  return text;
+}
+
+int list(const std::string& config_path, const FilterOptions& o) {
+  const config::Config config = load_config(config_path);
+  auto filter = make_filter(o, config);
+  filter.limit = o.limit;
+  auto db = core::value_or_throw(store::Database::open_read_only(config.storage));
+  const auto letters = store::find_dead_letters(*db, filter);
+  const std::int64_t total = store::count_dead_letters(*db, filter);
+  if (o.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& d : letters) {
+      nlohmann::json j = {{"id", d.id},
+                          {"topic", d.topic},
+                          {"partition", d.partition},
+                          {"offset", d.offset},
+                          {"reason_class", d.reason_class},
+                          {"reason", d.reason},
+                          {"payload", d.payload},
+                          {"payload_size", d.payload_size},
+                          {"payload_truncated", d.truncated()},
+                          {"rejected_at", core::format_rfc3339(d.received_at)}};
+      if (d.message_time) j["message_time"] = core::format_rfc3339(*d.message_time);
+      out.push_back(std::move(j));
+    }
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return 0;
+  }
+  std::cout << std::left << std::setw(8) << "ID" << std::setw(26) << "REJECTED AT"
+            << std::setw(34) << "TOPIC[PARTITION]@OFFSET" << std::setw(15) << "CLASS"
+            << std::setw(9) << "BYTES" << "REASON\n";
+  for (const auto& d : letters) {
+    const std::string where = d.topic + "[" + std::to_string(d.partition) + "]@" +
+                              (d.partition < 0 ? "file" : std::to_string(d.offset));
+    std::cout << std::setw(8) << d.id << std::setw(26) << core::format_rfc3339(d.received_at)
+              << std::setw(34) << where << std::setw(15) << d.reason_class << std::setw(9)
+              << d.payload_size << one_line(d.reason, 100) << "\n";
+  }
+  std::cout << letters.size() << " of " << with_commas(static_cast<std::uint64_t>(total))
+            << " matching dead letters shown"
+            << (static_cast<std::int64_t>(letters.size()) < total ? " (raise --limit for more)" : "")
+            << "\n";
+  return 0;
+}
+
+int replay(const std::string& config_path, const FilterOptions& o) {
+  const config::Config config = load_config(config_path);
+  auto filter = make_filter(o, config);
+  filter.limit = config.batch.max_messages;
+  const detect::Rules rules = load_rules(config);
+  auto db = open_database(config);
+  reconcile_rules_version(*db, rules);
+  pipeline::Processor processor(config, rules);
+  store::BatchWriter writer(*db, config.kafka);
+
+  std::uint64_t replayed = 0, cleared = 0, persisted = 0, duplicates = 0, still_failing = 0,
+                expired = 0, truncated = 0, other_topic = 0;
+  std::map<std::string, std::uint64_t> still_by_class;
+  for (;;) {
+    const auto letters = store::find_dead_letters(*db, filter);
+    if (letters.empty()) break;
+    filter.after_id = letters.back().id;
+    pipeline::Batch batch;
+    batch.replay = true;
+    for (const auto& d : letters) {
+      core::TopicKind kind;
+      if (d.topic == config.kafka.topic_workflows) {
+        kind = core::TopicKind::workflows;
+      } else if (d.topic == config.kafka.topic_extractions) {
+        kind = core::TopicKind::extractions;
+      } else {
+        ++other_topic;  // a topic this configuration does not consume
+        continue;
+      }
+      if (d.truncated()) {  // only the first 64 KiB were kept: it cannot pass as it was
+        ++truncated;
+        continue;
+      }
+      batch.messages.push_back({{kind, core::Partition{d.partition}, core::Offset{d.offset}},
+                                d.message_time.value_or(d.received_at), d.payload});
+    }
+    if (batch.messages.empty()) continue;
+    processor.prepare(batch, core::now_ms());
+    const store::BatchOutcome outcome =
+        writer.write_retrying(batch, patient_retry("dead-letters replay", std::chrono::seconds(60)));
+    replayed += batch.messages.size();
+    cleared += outcome.dead_letters_cleared;
+    for (const auto& t : outcome.topics) {
+      persisted += t.persisted;
+      duplicates += t.duplicates;
+      still_failing += t.dead_lettered;
+      expired += t.expired;
+    }
+    for (const auto& [key, n] : outcome.dead_letter_classes)
+      still_by_class[std::string(decode::to_string(key.second))] += n;
+  }
+  std::cout << "dead-letters replay: " << with_commas(replayed) << " replayed: "
+            << with_commas(cleared) << " now pass and left the table (" << with_commas(persisted)
+            << " persisted, " << with_commas(duplicates) << " already stored, "
+            << with_commas(expired) << " expired), " << with_commas(still_failing)
+            << " still fail and stay, with the reason they fail for now";
+  if (!still_by_class.empty()) {
+    std::cout << ":";
+    for (const auto& [cls, n] : still_by_class) std::cout << " " << cls << " " << with_commas(n);
+  }
+  std::cout << "\n";
+  if (truncated > 0)
+    std::cout << "dead-letters replay: " << with_commas(truncated)
+              << " letters skipped: larger than the 64 KiB kept, they cannot be replayed from "
+                 "the table (produce them again from their source)\n";
+  if (other_topic > 0)
+    std::cout << "dead-letters replay: " << with_commas(other_topic)
+              << " letters skipped: from topics this configuration does not consume\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_dead_letters(CLI::App& app, Action& run) {
+  auto* cmd = app.add_subcommand(
+      "dead-letters", "Inspect rejected messages, or replay them after a fix");
+  cmd->require_subcommand(1);
+  auto file = std::make_shared<std::string>();
+  auto options = std::make_shared<FilterOptions>();
+
+  auto* list_cmd = cmd->add_subcommand(
+      "list", "List dead letters, oldest first: where from, when, the reason class and reason");
+  list_cmd->add_option("--config", *file, "the YAML config file")->required();
+  add_filter_options(list_cmd, *options);
+  list_cmd->add_option("--limit", options->limit, "at most this many (default 50)")
+      ->check(CLI::Range(1, 100'000'000));
+  list_cmd->add_option("--format", options->format, "text or json (json includes payloads)")
+      ->check(CLI::IsMember({"text", "json"}));
+  list_cmd->callback([&run, file, options] { run = [file, options] { return list(*file, *options); }; });
+
+  auto* replay_cmd = cmd->add_subcommand(
+      "replay",
+      "Run the matching dead letters through the pipeline again, with the current config and "
+      "rules (after raising limits.max_message_bytes, say). A letter that passes now is stored "
+      "and leaves the table in the same transaction; one that still fails stays, with its new "
+      "reason. Safe while workers run, and to repeat.");
+  replay_cmd->add_option("--config", *file, "the YAML config file")->required();
+  add_filter_options(replay_cmd, *options);
+  replay_cmd->callback(
+      [&run, file, options] { run = [file, options] { return replay(*file, *options); }; });
+}
+
+}  // namespace patternd::app
