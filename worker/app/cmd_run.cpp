@@ -2,18 +2,69 @@
 // or SIGINT, which let it write what it consumed and leave the group.
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
+#include <memory>
+#include <thread>
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
 #include "app/signals.hpp"
 #include "core/log.hpp"
 #include "kafka/worker.hpp"
+#include "store/prune.hpp"
 
 namespace patternd::app {
 namespace {
 
 std::atomic<bool> g_stop{false};
+
+// Retention while the worker runs: a prune a few seconds after start-up,
+// then every 24 hours, on a connection of its own. Its short transactions
+// interleave with the worker's batches.
+class DailyPrune {
+ public:
+  explicit DailyPrune(const config::Config& config) : m_config(config) {
+    if (config.retention.days > 0) m_thread = std::thread([this] { loop(); });
+  }
+  ~DailyPrune() {  // when the worker is done, for whatever reason
+    m_done = true;
+    if (m_thread.joinable()) m_thread.join();
+  }
+  DailyPrune(const DailyPrune&) = delete;
+  DailyPrune& operator=(const DailyPrune&) = delete;
+
+ private:
+  void loop() {
+    using Clock = std::chrono::steady_clock;
+    auto next = Clock::now() + std::chrono::seconds(5);
+    std::unique_ptr<store::Database> db;
+    while (!m_done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (Clock::now() < next) continue;
+      try {
+        if (!db) db = open_database(m_config);
+        const core::TimestampMs horizon =
+            store::retention_horizon(m_config.retention.days, core::now_ms());
+        store::PruneOptions options;
+        options.stop = &m_done;
+        const auto report = store::prune(*db, horizon, options);
+        log::info("retention",
+                  "pruned rows older than " + core::format_rfc3339(horizon) + ": " +
+                      describe_prune(report),
+                  {{"rows_deleted", report.total()}, {"transactions", report.transactions}});
+        next = Clock::now() + std::chrono::hours(24);
+      } catch (const std::exception& e) {
+        log::warn("retention", std::string("prune failed (") + e.what() + "); retrying in an hour");
+        next = Clock::now() + std::chrono::hours(1);
+      }
+    }
+  }
+
+  const config::Config& m_config;
+  std::atomic<bool> m_done{false};
+  std::thread m_thread;
+};
 
 int run_worker(const std::string& config_path) {
   const config::Config config = load_config(config_path);
@@ -28,6 +79,7 @@ int run_worker(const std::string& config_path) {
 
   metrics::Metrics metrics(config.kafka, PATTERND_VERSION);
   kafka::Worker worker(config, rules, *db, metrics, g_stop, rules_match);
+  const DailyPrune retention(config);
   const metrics::HttpServer http(config.metrics.listen,
                                  {[&metrics] { return metrics.scrape(); },
                                   [&worker] { return worker.readiness(); }});

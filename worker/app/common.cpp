@@ -49,4 +49,14 @@ store::BatchWriter::RetryWait patient_retry(std::string command, std::chrono::se
   };
 }
 
+std::string describe_prune(const store::PruneReport& r) {
+  return with_commas(static_cast<std::uint64_t>(r.total())) + " rows deleted (" +
+         with_commas(static_cast<std::uint64_t>(r.workflows)) + " workflows, " +
+         with_commas(static_cast<std::uint64_t>(r.occurrences)) + " pattern occurrences, " +
+         with_commas(static_cast<std::uint64_t>(r.events)) + " extraction events, " +
+         with_commas(static_cast<std::uint64_t>(r.code_blocks)) + " code blocks, " +
+         with_commas(static_cast<std::uint64_t>(r.dead_letters)) + " dead letters) in " +
+         with_commas(static_cast<std::uint64_t>(r.transactions)) + " transactions";
+}
+
 }  // namespace patternd::app

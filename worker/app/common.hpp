@@ -11,6 +11,7 @@
 #include "detect/rules.hpp"
 #include "store/batch_writer.hpp"
 #include "store/database.hpp"
+#include "store/prune.hpp"
 
 namespace patternd::app {
 
@@ -31,5 +32,8 @@ bool reconcile_rules_version(store::Database& db, const detect::Rules& rules);
 store::BatchWriter::RetryWait patient_retry(std::string command, std::chrono::seconds limit);
 
 using core::with_commas;
+
+// "1,234 rows deleted (... workflows, ...) in 3 transactions"
+std::string describe_prune(const store::PruneReport& report);
 
 }  // namespace patternd::app

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   app::add_dev_broker(cli, run);
   app::add_backup(cli, run);
   app::add_dead_letters(cli, run);
+  app::add_prune(cli, run);
 
   try {
     cli.parse(argc, argv);
