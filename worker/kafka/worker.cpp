@@ -32,8 +32,9 @@ using core::with_commas;
 // How long the store may refuse a batch before fetching is paused. A healthy
 // write of a full batch takes well under this; only an outage lasts longer.
 constexpr milliseconds k_stall_before_pause{1000};
-// How long a rebalance or a shutdown waits for a failing database before it
-// abandons the unwritten batches (SIGTERM must exit within 10 s).
+// How long a rebalance or a shutdown waits with nothing committing (the
+// database failing, or locked by another writer) before it abandons the
+// unwritten batches (SIGTERM must exit within 10 s).
 constexpr milliseconds k_failing_patience{3000};
 // How long one poll may block while there is nothing to do.
 constexpr int k_idle_poll_ms = 100;
@@ -323,7 +324,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
       }
     }
     log::warn("run",
-              "the database is still failing: " + with_commas(messages) +
+              "nothing could be committed for 3 s: " + with_commas(messages) +
                   " consumed messages were not written; they will be read again",
               {{"abandoned_messages", static_cast<std::int64_t>(messages)}});
     for (const auto& [key, offset] : first) {
