@@ -11,21 +11,7 @@
 namespace patternd {
 namespace {
 
-// high - low watermark of each partition of `topic`.
-std::vector<std::int64_t> partition_sizes(const std::string& bootstrap, const std::string& topic,
-                                          int partitions) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  std::string error;
-  conf->set("bootstrap.servers", bootstrap, error);
-  std::unique_ptr<RdKafka::Producer> client(RdKafka::Producer::create(conf.get(), error));
-  std::vector<std::int64_t> sizes;
-  for (int p = 0; p < partitions; ++p) {
-    int64_t low = 0, high = 0;
-    EXPECT_EQ(client->query_watermark_offsets(topic, p, &low, &high, 5000), RdKafka::ERR_NO_ERROR);
-    sizes.push_back(high - low);
-  }
-  return sizes;
-}
+using testing::partition_sizes;
 
 TEST(Produce, EveryMessageReachesTheBrokerSpreadOverAllPartitions) {
   testing::BackgroundProcess broker({"dev-broker", "--partitions", "8"});

@@ -1,6 +1,7 @@
 #include "support/helpers.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <librdkafka/rdkafkacpp.h>
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <fcntl.h>
@@ -356,6 +357,23 @@ void WriteFaults::fail(int error, int percent) const {
 void WriteFaults::clear() const {
   std::filesystem::remove(m_control);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+std::vector<std::int64_t> partition_sizes(const std::string& bootstrap, const std::string& topic,
+                                          int partitions) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string error;
+  conf->set("bootstrap.servers", bootstrap, error);
+  std::unique_ptr<RdKafka::Producer> client(RdKafka::Producer::create(conf.get(), error));
+  std::vector<std::int64_t> sizes;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    const auto err = client->query_watermark_offsets(topic, p, &low, &high, 5000);
+    if (err != RdKafka::ERR_NO_ERROR)
+      throw std::runtime_error("watermarks of " + topic + ": " + RdKafka::err2str(err));
+    sizes.push_back(high - low);
+  }
+  return sizes;
 }
 
 int free_port() {

@@ -68,6 +68,11 @@ class WriteFaults {
   std::string m_control;
 };
 
+// High minus low watermark of each partition 0..partitions-1 of `topic`:
+// how many messages the broker holds.
+std::vector<std::int64_t> partition_sizes(const std::string& bootstrap, const std::string& topic,
+                                          int partitions);
+
 // A TCP port that was free a moment ago, for programs that need one given.
 int free_port();
 
