@@ -99,6 +99,24 @@ class Faults : public ::testing::Test {
     ASSERT_TRUE(testing::readyz_says(m_port, 200, "\"assigned_partitions\":8", 60));
   }
 
+  // A worker, then both streams at 1,500 messages/s each, running for a moment
+  // before the fault comes.
+  void start_stream(const std::string& extra_yaml = "") {
+    ASSERT_NO_FATAL_FAILURE(start_worker(extra_yaml));
+    start_producers(1500);
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  }
+
+  // The OS refuses every write with `error` for a few seconds: /readyz says
+  // `reason` meanwhile, and is ready again once writes pass.
+  void refuse_writes(int error, const std::string& reason) {
+    m_faults.fail(error);
+    EXPECT_TRUE(testing::readyz_says(m_port, 503, reason, 20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    m_faults.clear();
+    EXPECT_TRUE(testing::readyz_says(m_port, 200, "\"ready\":true", 20));
+  }
+
   // Both streams to the broker at `rate` messages/s each, in the background.
   void start_producers(int rate) {
     for (const char* kind : k_kinds)
@@ -184,9 +202,7 @@ class Faults : public ::testing::Test {
 };
 
 TEST_F(Faults, TheDatabaseLockedBeyondTheBusyTimeout) {
-  ASSERT_NO_FATAL_FAILURE(start_worker("storage:\n  busy_timeout_ms: 200\n"));
-  start_producers(1500);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_NO_FATAL_FAILURE(start_stream("storage:\n  busy_timeout_ms: 200\n"));
   {
     SQLite::Database other(db(), SQLite::OPEN_READWRITE);
     other.setBusyTimeout(10000);
@@ -202,27 +218,15 @@ TEST_F(Faults, TheDatabaseLockedBeyondTheBusyTimeout) {
 }
 
 TEST_F(Faults, TheFileSystemGoesReadOnly) {
-  ASSERT_NO_FATAL_FAILURE(start_worker());
-  start_producers(1500);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  m_faults.fail(EROFS);
-  EXPECT_TRUE(testing::readyz_says(m_port, 503, "Read-only file system", 20));
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  m_faults.clear();
-  EXPECT_TRUE(testing::readyz_says(m_port, 200, "\"ready\":true", 20));
+  ASSERT_NO_FATAL_FAILURE(start_stream());
+  refuse_writes(EROFS, "Read-only file system");
   finish_and_check();
   EXPECT_TRUE(logged("fetching paused"));
 }
 
 TEST_F(Faults, TheDiskIsFull) {
-  ASSERT_NO_FATAL_FAILURE(start_worker());
-  start_producers(1500);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  m_faults.fail(ENOSPC);
-  EXPECT_TRUE(testing::readyz_says(m_port, 503, "database or disk is full", 20));
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  m_faults.clear();
-  EXPECT_TRUE(testing::readyz_says(m_port, 200, "\"ready\":true", 20));
+  ASSERT_NO_FATAL_FAILURE(start_stream());
+  refuse_writes(ENOSPC, "database or disk is full");
   finish_and_check();
   EXPECT_TRUE(logged("fetching paused"));
 }
@@ -230,9 +234,7 @@ TEST_F(Faults, TheDiskIsFull) {
 TEST_F(Faults, IntermittentIoErrors) {
   // A third of all writes fail, commits included: transactions break
   // half-way through their WAL frames, again and again, for seconds.
-  ASSERT_NO_FATAL_FAILURE(start_worker());
-  start_producers(1500);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_NO_FATAL_FAILURE(start_stream());
   m_faults.fail(EIO, 30);
   std::this_thread::sleep_for(std::chrono::milliseconds(3000));
   m_faults.clear();
@@ -242,9 +244,7 @@ TEST_F(Faults, IntermittentIoErrors) {
 }
 
 TEST_F(Faults, TheBrokersGoDown) {
-  ASSERT_NO_FATAL_FAILURE(start_worker());
-  start_producers(1500);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_NO_FATAL_FAILURE(start_stream());
   m_broker->signal(SIGUSR1);
   EXPECT_TRUE(testing::readyz_says(m_port, 503, "broker: no connection", 30));
   std::this_thread::sleep_for(std::chrono::milliseconds(2000));
@@ -254,9 +254,7 @@ TEST_F(Faults, TheBrokersGoDown) {
 }
 
 TEST_F(Faults, TheBrokersAnswerWithErrors) {
-  ASSERT_NO_FATAL_FAILURE(start_worker());
-  start_producers(1500);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_NO_FATAL_FAILURE(start_stream());
   // Fetches, offset commits and heartbeats fail (dev-broker: SIGHUP), twice.
   m_broker->signal(SIGHUP);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
@@ -268,9 +266,7 @@ TEST_F(Faults, TheBrokersAnswerWithErrors) {
 TEST_F(Faults, SigtermDuringADatabaseOutageExitsWithinTenSeconds) {
   // The default busy timeout (5 s): a write may be waiting inside SQLite
   // when SIGTERM arrives.
-  ASSERT_NO_FATAL_FAILURE(start_worker());
-  start_producers(1500);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_NO_FATAL_FAILURE(start_stream());
   {
     SQLite::Database other(db(), SQLite::OPEN_READWRITE);
     other.setBusyTimeout(10000);
