@@ -1,4 +1,5 @@
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include "pipeline/processor.hpp"
 #include "store/batch_writer.hpp"
 #include "store/database.hpp"
+#include "store/migrations.hpp"
 #include "store/write_stage.hpp"
 #include "support/helpers.hpp"
 
@@ -362,6 +364,81 @@ TEST(StoreDatabase, MigratesToTheLatestVersionWithWalAndAPrivateFile) {
   auto again = Database::open(storage);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->migration().from_version, Database::latest_schema_version());
+}
+
+// Whether inserting into `table` builds an ephemeral b-tree per row, as a
+// CHECK (x IN (...)) does, in the schema as `db` has parsed it.
+bool insert_builds_an_ephemeral_table(SQLite::Database& db, const std::string& table,
+                                      const std::string& columns, const std::string& values) {
+  SQLite::Statement explain(db, "EXPLAIN INSERT INTO " + table + " (" + columns + ") VALUES (" +
+                                    values + ")");
+  while (explain.executeStep())
+    if (explain.getColumn(1).getString() == "OpenEphemeral") return true;
+  return false;
+}
+
+TEST(StoreDatabase, Version2RewritesTheChecksInPlaceKeepingRowsAndWhatTheyReject) {
+  testing::TempDir dir;
+  config::Storage storage;
+  storage.path = dir.file("p.db");
+  const std::string wf_columns =
+      "workflow_id, agent_name, nl_input, workflow_template, status, total_tokens, cost_micros, "
+      "error_count, retry_count, duration_ms, completed_at";
+  const std::string ev_columns =
+      "identity, agent_name, session_id, event_time, event_type, risk_level, auto_confirmable";
+  // A version-1 database with rows, and a second connection that parsed the
+  // version-1 schema before the upgrade (another worker, say).
+  SQLite::Database other(storage.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  other.exec("PRAGMA journal_mode = WAL");
+  other.exec(k_migrations.at(0).sql);
+  other.exec("PRAGMA user_version = 1");
+  other.exec("INSERT INTO workflow_history (" + wf_columns +
+             ") VALUES ('wf-1', 'a', 'Run pytest', 'adw', 'failed', 1, 2, 0, 0, 3, 4)");
+  other.exec("INSERT INTO extraction_events (" + ev_columns +
+             ") VALUES (zeroblob(32), 'a', 's', 1, 'error', 'high', 1)");
+  ASSERT_TRUE(insert_builds_an_ephemeral_table(other, "workflow_history", wf_columns,
+                                               "'x', 'a', 'n', 't', 'completed', 0, 0, 0, 0, 0, 0"));
+
+  auto db = Database::open(storage);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  EXPECT_EQ((*db)->migration().from_version, 1);
+  EXPECT_EQ((*db)->schema_version(), Database::latest_schema_version());
+  SQLite::Database& sql = (*db)->sql();
+  EXPECT_EQ(sql.execAndGet("PRAGMA integrity_check").getString(), "ok");
+  EXPECT_EQ(sql.execAndGet("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                           "name IN ('workflow_history', 'extraction_events') AND sql LIKE '% IN (%'")
+                .getInt(), 0);
+  EXPECT_EQ(sql.execAndGet("SELECT status FROM workflow_history").getString(), "failed");
+  EXPECT_EQ(sql.execAndGet("SELECT risk_level FROM extraction_events").getString(), "high");
+
+  // Both connections now insert without an ephemeral table: the other one
+  // re-reads the schema at its next statement because the cookie changed
+  // (EXPLAIN alone shows the program of the schema a connection has parsed) ...
+  other.exec("INSERT INTO workflow_history (" + wf_columns +
+             ") VALUES ('wf-0', 'a', 'n', 't', 'completed', 0, 0, 0, 0, 0, 0)");
+  for (SQLite::Database* c : {&sql, &other}) {
+    EXPECT_FALSE(insert_builds_an_ephemeral_table(*c, "workflow_history", wf_columns,
+                                                  "'x', 'a', 'n', 't', 'completed', 0, 0, 0, 0, 0, 0"));
+    EXPECT_FALSE(insert_builds_an_ephemeral_table(*c, "extraction_events", ev_columns,
+                                                  "zeroblob(32), 'a', 's', 1, 'e', 'low', 0"));
+  }
+  // ... and the checks reject what they rejected before, and accept NULL.
+  const auto rejects = [&](const std::string& statement) {
+    try {
+      sql.exec(statement);
+    } catch (const SQLite::Exception& e) {
+      return e.getErrorCode() == SQLITE_CONSTRAINT;
+    }
+    return false;
+  };
+  EXPECT_TRUE(rejects("INSERT INTO workflow_history (" + wf_columns +
+                      ") VALUES ('wf-2', 'a', 'n', 't', 'bogus', 0, 0, 0, 0, 0, 0)"));
+  EXPECT_TRUE(rejects("INSERT INTO extraction_events (" + ev_columns +
+                      ") VALUES (randomblob(32), 'a', 's', 1, 'e', 'severe', 0)"));
+  EXPECT_TRUE(rejects("INSERT INTO extraction_events (" + ev_columns +
+                      ") VALUES (randomblob(32), 'a', 's', 1, 'e', 'low', 2)"));
+  EXPECT_FALSE(rejects("INSERT INTO extraction_events (" + ev_columns +
+                       ") VALUES (randomblob(32), 'a', 's', 1, 'e', NULL, NULL)"));
 }
 
 TEST(StoreDatabase, RefusesASchemaNewerThanItKnows) {

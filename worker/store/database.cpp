@@ -118,6 +118,11 @@ core::Status<> Database::migrate() {
       SQLite::Transaction txn(m_db, SQLite::TransactionBehavior::IMMEDIATE);
       if (schema_version() >= migration.version) continue;  // the other one did
       m_db.exec(migration.sql);
+      // A migration that edits sqlite_schema in place (002) does not change
+      // the schema cookie itself; without a new cookie, other connections
+      // (other workers) would keep the schema they parsed before.
+      const int cookie = m_db.execAndGet("PRAGMA schema_version").getInt();
+      m_db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
       m_db.exec("PRAGMA user_version = " + std::to_string(migration.version));
       txn.commit();
       m_migration.to_version = migration.version;
