@@ -23,6 +23,7 @@
 #include "pipeline/line_source.hpp"
 #include "pipeline/processor.hpp"
 #include "store/batch_writer.hpp"
+#include "store/checkpointer.hpp"
 
 namespace patternd::app {
 namespace {
@@ -61,6 +62,7 @@ int ingest(const IngestOptions& options) {
   auto db = open_database(config);
   reconcile_rules_version(*db, rules);
   store::BatchWriter writer(*db, config.kafka);
+  store::Checkpointer checkpointer(*db);
 
   pipeline::LineSource source(*in, kind);
   pipeline::Processor processor(config, rules);

@@ -19,6 +19,7 @@
 #include "core/time.hpp"
 #include "pipeline/processor.hpp"
 #include "store/batch_writer.hpp"
+#include "store/checkpointer.hpp"
 #include "store/offsets.hpp"
 #include "store/write_stage.hpp"
 
@@ -97,6 +98,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
         m_rules_match(rules_match),
         m_processor(config, rules),
         m_writer(db, config.kafka),
+        m_checkpointer(db),
         m_max_messages(static_cast<std::size_t>(config.batch.max_messages)),
         m_max_wait(config.batch.max_wait_ms),
         m_report_interval(config.log.summary_interval_s) {
@@ -658,6 +660,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   const bool m_rules_match;
   pipeline::Processor m_processor;
   store::BatchWriter m_writer;
+  store::Checkpointer m_checkpointer;  // outlives m_stage, whose commits wake it
   const std::size_t m_max_messages;
   const milliseconds m_max_wait;
   const std::chrono::seconds m_report_interval;

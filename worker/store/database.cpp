@@ -71,9 +71,9 @@ core::Result<std::unique_ptr<Database>> Database::open(const config::Storage& st
     db->m_db.exec("PRAGMA synchronous = NORMAL");
     db->m_db.exec("PRAGMA cache_size = -65536");  // 64 MiB: fewer page re-reads and writes
     db->m_db.exec("PRAGMA temp_store = MEMORY");
-    // Checkpoint less often than the 1000-page default: each page rewritten
-    // by several batches is copied to the database once instead of each time.
-    db->m_db.exec("PRAGMA wal_autocheckpoint = 8000");
+    sqlite3_wal_autocheckpoint(db->m_db.getHandle(), k_autocheckpoint_frames);
+    // After a busy spell the WAL file is cut back to 64 MiB when it restarts.
+    db->m_db.exec("PRAGMA journal_size_limit = 67108864");
   } catch (const SQLite::Exception& e) {
     return Error{storage.path + ": cannot open the database: " + e.what()};
   }

@@ -61,4 +61,10 @@ std::optional<core::Error> create_private_file(const std::string& path);
 
 inline constexpr const char* k_meta_rules_version = "rules_version";
 
+// Connections checkpoint the WAL once it holds this many pages (32 MiB at
+// 4 KiB pages), fewer times than SQLite's default of 1000: a page rewritten
+// by several batches is copied once. The worker's writer hands the job to a
+// Checkpointer instead.
+inline constexpr int k_autocheckpoint_frames = 8000;
+
 }  // namespace patternd::store
