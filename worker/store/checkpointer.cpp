@@ -47,13 +47,15 @@ int Checkpointer::on_commit(void* self, sqlite3*, const char*, int frames) {
   if (frames < c.m_stats.wal_frames) c.m_next_pass_at = c.m_options.soft_frames;  // restarted
   c.m_stats.wal_frames = frames;
   c.m_stats.largest_wal_frames = std::max(c.m_stats.largest_wal_frames, frames);
-  if (frames < c.m_next_pass_at) return SQLITE_OK;
+  const bool hard = frames >= c.m_options.hard_frames;
+  if (frames < c.m_next_pass_at && !hard) return SQLITE_OK;
   c.m_next_pass_at = frames + c.m_options.soft_frames;
   c.m_wanted = true;
   c.m_changed.notify_all();
-  if (frames >= c.m_options.hard_frames && !c.m_stopping) {
-    // Wait for a pass that starts after this commit: it copies every frame,
-    // so the next transaction starts the WAL over.
+  if (hard && !c.m_stopping) {
+    // Wait for a pass that starts after this commit (m_wanted makes sure one
+    // does): it copies every frame, so the next transaction starts the WAL
+    // over.
     ++c.m_stats.writer_waits;
     const std::uint64_t after = c.m_started;
     c.m_changed.wait_for(lock, c.m_options.max_wait,
