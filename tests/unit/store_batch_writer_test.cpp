@@ -10,6 +10,7 @@
 #include "store/batch_writer.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
+#include "store/row_keys.hpp"
 #include "store/write_stage.hpp"
 #include "support/helpers.hpp"
 
@@ -85,6 +86,102 @@ TEST_F(StoreBatchWriter, AggregatesAreExactSumsOfNewOccurrencesOnly) {
   EXPECT_EQ(q.getColumn(3).getInt64(), 2);
   EXPECT_EQ(q.getColumn(4).getInt64(), 2000);
   EXPECT_EQ(count("SELECT count(*) FROM pattern_occurrences"), 2);
+}
+
+// A 64-bit key collision cannot be found by search; it is staged instead: a
+// row of another id or identity is made to hold the key of the one written.
+TEST_F(StoreBatchWriter, ARowWhoseCompactKeyAnotherRowHoldsIsStoredOnceAndOnlyOnce) {
+  m_writer->write(batch(TopicKind::workflows, {workflow("holder", "Run pytest", 0.1)}));
+  m_writer->write(batch(TopicKind::extractions,
+                        {R"({"agent_name": "a", "session_id": "s", "event_type": "note",)"
+                         R"( "event_id": "holder", "timestamp": "2026-11-20T10:00:00Z"})"}));
+  SQLite::Statement stage(m_db->sql(), "UPDATE workflow_history SET workflow_key = ?");
+  stage.bind(1, text_key("b"));
+  stage.exec();
+  const auto b_event = batch(TopicKind::extractions,
+                             {R"({"agent_name": "a", "session_id": "s", "event_type": "note",)"
+                              R"( "event_id": "b", "timestamp": "2026-11-20T10:00:00Z"})"});
+  SQLite::Statement stage_event(m_db->sql(), "UPDATE extraction_events SET identity_key = ?");
+  stage_event.bind(1, digest_key(b_event.extractions.at(0).event.identity));
+  stage_event.exec();
+
+  const auto b = batch(TopicKind::workflows, {workflow("b", "Run pytest", 0.2)});
+  const auto first = m_writer->write(b);
+  EXPECT_EQ(first.topic(TopicKind::workflows).persisted, 1u);
+  EXPECT_EQ(first.new_occurrences.operation_occurrences, 1u);
+  EXPECT_EQ(m_writer->write(b_event).topic(TopicKind::extractions).persisted, 1u);
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history WHERE workflow_key IS NULL AND "
+                  "workflow_id = 'b'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM extraction_events WHERE identity_key IS NULL"), 1);
+
+  // Delivered again: a duplicate, whether the holder is still there ...
+  EXPECT_EQ(m_writer->write(b).topic(TopicKind::workflows).duplicates, 1u);
+  EXPECT_EQ(m_writer->write(b_event).topic(TopicKind::extractions).duplicates, 1u);
+  // ... or gone (pruned), which frees the key: the unkeyed copy still counts.
+  m_db->sql().exec("DELETE FROM pattern_occurrences WHERE workflow_id IN "
+                   "(SELECT id FROM workflow_history WHERE workflow_id = 'holder')");
+  m_db->sql().exec("DELETE FROM workflow_history WHERE workflow_id = 'holder'");
+  m_db->sql().exec("DELETE FROM extraction_events WHERE event_id = 'holder'");
+  const auto again = m_writer->write(b);
+  EXPECT_EQ(again.topic(TopicKind::workflows).duplicates, 1u);
+  EXPECT_EQ(again.new_occurrences.operation_occurrences, 0u);
+  EXPECT_EQ(m_writer->write(b_event).topic(TopicKind::extractions).duplicates, 1u);
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history WHERE workflow_id = 'b'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM extraction_events"), 1);
+  EXPECT_EQ(count("SELECT occurrences FROM operation_patterns WHERE "
+                  "pattern_signature = 'test:pytest:any'"), 2);  // holder's and b's
+}
+
+TEST_F(StoreBatchWriter, Version3KeysExistingRowsKeepingTheirIdsAndTheirDuplicates) {
+  // A version-2 database: one workflow, and two events whose identities
+  // share their first 8 bytes (a collision staged in the data), the staged
+  // one older.
+  const auto real = batch(TopicKind::extractions,
+                          {R"({"agent_name": "a", "session_id": "s", "event_type": "note",)"
+                           R"( "event_id": "e-1", "timestamp": "2026-11-20T10:00:00Z"})"});
+  const core::Digest identity = real.extractions.at(0).event.identity;
+  core::Digest staged = identity;
+  staged[31] ^= 0xFF;
+  const std::string v2 = m_dir.file("v2.db");
+  {
+    SQLite::Database raw(v2, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (int i = 0; i < 2; ++i) raw.exec(k_migrations.at(static_cast<std::size_t>(i)).sql);
+    raw.exec("PRAGMA user_version = 2");
+    raw.exec("INSERT INTO workflow_history (id, workflow_id, agent_name, nl_input, "
+             "workflow_template, status, total_tokens, cost_micros, error_count, retry_count, "
+             "duration_ms, completed_at) VALUES (7, 'wf-1', 'a', 'Run pytest', 'adw', "
+             "'completed', 1, 2, 0, 0, 3, 4)");
+    SQLite::Statement event(raw, "INSERT INTO extraction_events (id, identity, event_id, "
+                                 "agent_name, session_id, event_time, event_type) "
+                                 "VALUES (?, ?, ?, 'a', 's', 1763632800000, 'note')");
+    for (const auto& [id, digest, event_id] :
+         {std::tuple{3, staged, "staged"}, std::tuple{5, identity, "e-1"}}) {
+      event.bind(1, id);
+      event.bind(2, digest.data(), static_cast<int>(digest.size()));
+      event.bind(3, event_id);
+      event.exec();
+      event.reset();
+    }
+  }
+  config::Storage storage;
+  storage.path = v2;
+  auto db = Database::open(storage);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  EXPECT_EQ((*db)->migration().from_version, 2);
+  SQLite::Database& sql = (*db)->sql();
+  EXPECT_EQ(sql.execAndGet("PRAGMA integrity_check").getString(), "ok");
+  EXPECT_EQ(sql.execAndGet("SELECT workflow_key FROM workflow_history WHERE id = 7").getInt64(),
+            text_key("wf-1"));
+  EXPECT_EQ(sql.execAndGet("SELECT identity_key FROM extraction_events WHERE id = 3").getInt64(),
+            digest_key(identity));  // the older row keeps the key
+  EXPECT_TRUE(sql.execAndGet("SELECT identity_key FROM extraction_events WHERE id = 5").isNull());
+
+  // What was stored before the upgrade is a duplicate after it.
+  BatchWriter writer(**db, m_config.kafka);
+  const auto wf = writer.write(batch(TopicKind::workflows, {workflow("wf-1", "Run pytest", 0.1)}));
+  EXPECT_EQ(wf.topic(TopicKind::workflows).duplicates, 1u);
+  EXPECT_EQ(writer.write(real).topic(TopicKind::extractions).duplicates, 1u);
+  EXPECT_EQ(sql.execAndGet("SELECT count(*) FROM extraction_events").getInt(), 2);
 }
 
 TEST_F(StoreBatchWriter, TheStatsViewDerivesConfidenceAndSavingsByHand) {

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/sha256.hpp"
+#include "store/row_keys.hpp"
 
 namespace patternd::store {
 namespace {
@@ -16,24 +17,81 @@ namespace {
 using pipeline::Batch;
 using pipeline::Rejection;
 
-// Runs a record's bound insert and counts it as persisted or duplicate; true
-// when the row is new. A constraint failure rejects that record only (the
-// statement rolled back, the transaction did not).
-bool insert_record(SQLite::Statement& statement, std::uint32_t message, TopicOutcome& topic,
-                   std::vector<Rejection>& rejected) {
-  int changes = 0;
+// Runs a bound insert: 1 if it added the row, 0 if a unique key already held
+// it, nullopt if a constraint rejected the record (recorded in `rejected`;
+// the statement rolled back, the transaction did not).
+std::optional<int> run_insert(SQLite::Statement& statement, std::uint32_t message,
+                              std::vector<Rejection>& rejected) {
   try {
-    changes = statement.exec();
+    const int changes = statement.exec();
     statement.reset();
+    return changes > 0 ? 1 : 0;
   } catch (const SQLite::Exception& e) {
     statement.tryReset();  // reset() would throw the same error again
     if (classify_sqlite_error(e.getExtendedErrorCode()) != ErrorKind::record) throw;
     rejected.push_back({message, decode::RejectClass::db_constraint,
                         std::string("rejected by the database: ") + e.what()});
+    return std::nullopt;
+  }
+}
+
+// Whether a one-value query (SELECT EXISTS ...) answers 1.
+bool ask(SQLite::Statement& query) {
+  const bool yes = query.executeStep() && query.getColumn(0).getInt() == 1;
+  query.reset();
+  return yes;
+}
+
+// The statements that store one kind of raw row exactly once under its
+// compact key (see Statements).
+struct RawInserts {
+  SQLite::Statement& keyed;
+  SQLite::Statement& holder;
+  SQLite::Statement* stored_unkeyed;  // null while no row is stored unkeyed
+  SQLite::Statement& unkeyed;
+};
+
+// Stores a raw row under its compact key, exactly once; true when the row is
+// new. `bind(statement, key)` binds the row's values and the key (NULL for
+// nullopt); `bind_value(statement, index)` binds the full unique value.
+//
+// A row stored unkeyed after an earlier collision is a duplicate. Otherwise,
+// when the keyed insert adds nothing, the key is held either by this very
+// row (a duplicate) or by another row sharing 64 bits of hash (a collision):
+// only then is the row stored, unkeyed, where the partial unique index on the
+// full value makes a second copy a duplicate again.
+template <class Bind, class BindValue>
+bool insert_raw(RawInserts& q, std::int64_t key, const Bind& bind, const BindValue& bind_value,
+                std::uint32_t message, TopicOutcome& topic, std::vector<Rejection>& rejected) {
+  if (q.stored_unkeyed) {
+    bind_value(*q.stored_unkeyed, 1);
+    const bool stored = q.stored_unkeyed->executeStep();
+    q.stored_unkeyed->reset();
+    if (stored) {
+      ++topic.duplicates;
+      return false;
+    }
+  }
+  bind(q.keyed, std::optional<std::int64_t>(key));
+  const auto added = run_insert(q.keyed, message, rejected);
+  if (!added) return false;
+  if (*added == 0) {
+    q.holder.bind(1, key);
+    bind_value(q.holder, 2);
+    const bool other_row = q.holder.executeStep() && q.holder.getColumn(0).getInt() == 0;
+    q.holder.reset();
+    if (other_row) {
+      bind(q.unkeyed, std::nullopt);
+      const auto stored = run_insert(q.unkeyed, message, rejected);
+      if (!stored) return false;
+      ++(*stored > 0 ? topic.persisted : topic.duplicates);
+      return *stored > 0;
+    }
+    ++topic.duplicates;
     return false;
   }
-  ++(changes > 0 ? topic.persisted : topic.duplicates);
-  return changes > 0;
+  ++topic.persisted;
+  return true;
 }
 
 void bind_optional(SQLite::Statement& s, int index, const std::optional<std::int64_t>& value) {
@@ -68,10 +126,7 @@ void bind_digest(SQLite::Statement& s, int index, const core::Digest& digest) {
 std::int64_t dead_letter_offset(const pipeline::RawMessage& message) {
   if (message.source.partition != core::k_file_partition) return message.source.offset.value;
   thread_local core::Sha256 sha;
-  const core::Digest digest = sha.add_bytes(message.payload).finish();
-  std::int64_t key = 0;
-  for (int i = 0; i < 8; ++i) key = (key << 8) | digest[static_cast<std::size_t>(i)];
-  return key & 0x7FFF'FFFF'FFFF'FFFF;
+  return digest_key(sha.add_bytes(message.payload).finish()) & 0x7FFF'FFFF'FFFF'FFFF;
 }
 
 struct SessionDelta {
@@ -157,56 +212,76 @@ BatchOutcome BatchWriter::write_retrying(const Batch& batch, const RetryWait& wa
 
 void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,
                                   std::vector<Rejection>& rejected) {
+  if (batch.workflows.empty()) return;
   auto& topic = outcome.topic(core::TopicKind::workflows);
-  auto& q = m_statements.insert_workflow;
+  auto& s = m_statements;
+  RawInserts inserts{s.insert_workflow, s.workflow_key_holder,
+                     ask(s.any_unkeyed_workflow) ? &s.workflow_stored_unkeyed : nullptr,
+                     s.insert_workflow_unkeyed};
   for (const auto& record : batch.workflows) {
     const core::Workflow& w = record.workflow;
-    q.bindNoCopy(1, w.workflow_id);
-    q.bindNoCopy(2, w.agent_name);
-    q.bindNoCopy(3, w.nl_input);
-    q.bindNoCopy(4, w.workflow_template);
-    q.bindNoCopy(5, core::to_string(w.status).data());  // a NUL-terminated literal
-    q.bind(6, w.total_tokens);
-    q.bind(7, w.cost_micros);
-    q.bind(8, w.error_count);
-    q.bind(9, w.retry_count);
-    q.bind(10, w.duration_ms);
-    q.bind(11, w.completed_at);
-    if (!insert_record(q, record.message, topic, rejected)) continue;
+    const auto bind = [&w](SQLite::Statement& q, std::optional<std::int64_t> key) {
+      q.bindNoCopy(1, w.workflow_id);
+      q.bindNoCopy(2, w.agent_name);
+      q.bindNoCopy(3, w.nl_input);
+      q.bindNoCopy(4, w.workflow_template);
+      q.bindNoCopy(5, core::to_string(w.status).data());  // a NUL-terminated literal
+      q.bind(6, w.total_tokens);
+      q.bind(7, w.cost_micros);
+      q.bind(8, w.error_count);
+      q.bind(9, w.retry_count);
+      q.bind(10, w.duration_ms);
+      q.bind(11, w.completed_at);
+      bind_optional(q, 12, key);
+    };
+    const auto bind_value = [&w](SQLite::Statement& q, int i) { q.bindNoCopy(i, w.workflow_id); };
+    if (!insert_raw(inserts, text_key(w.workflow_id), bind, bind_value, record.message, topic,
+                    rejected))
+      continue;
     m_accumulator.add_workflow(m_db.sql().getLastInsertRowid(), w, record.signatures);
   }
 }
 
 void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
                                     std::vector<Rejection>& rejected) {
+  if (batch.extractions.empty()) return;
   auto& topic = outcome.topic(core::TopicKind::extractions);
-  auto& q = m_statements.insert_event;
+  auto& s = m_statements;
+  RawInserts inserts{s.insert_event, s.event_key_holder,
+                     ask(s.any_unkeyed_event) ? &s.event_stored_unkeyed : nullptr,
+                     s.insert_event_unkeyed};
   std::vector<const pipeline::ExtractionRecord*> fresh;
   fresh.reserve(batch.extractions.size());
   for (const auto& record : batch.extractions) {
     const core::Extraction& e = record.event;
-    bind_digest(q, 1, e.identity);
-    bind_text_or_null(q, 2, e.event_id);
-    q.bindNoCopy(3, e.agent_name);
-    q.bindNoCopy(4, e.session_id);
-    q.bind(5, e.timestamp);
-    q.bindNoCopy(6, e.event_type);
-    bind_text_or_null(q, 7, e.pattern);
-    bind_text_or_null(q, 8, e.matched_value);
-    bind_text_or_null(q, 9, e.original_line);
-    bind_optional(q, 10, e.line_number);
-    bind_text_or_null(q, 11, e.risk_level);
-    bind_optional(q, 12, e.auto_confirmable);
-    bind_text_or_null(q, 13, e.metadata_json);
-    if (e.code_block) {
-      bind_digest(q, 14, e.code_block->digest);
-      bind_optional(q, 15, e.code_block->line_start);
-      bind_optional(q, 16, e.code_block->line_end);
-      bind_optional(q, 17, e.code_block->parseable);
-    } else {
-      for (int i = 14; i <= 17; ++i) q.bind(i);
-    }
-    if (insert_record(q, record.message, topic, rejected)) fresh.push_back(&record);
+    const auto bind = [&e](SQLite::Statement& q, std::optional<std::int64_t> key) {
+      bind_digest(q, 1, e.identity);
+      bind_text_or_null(q, 2, e.event_id);
+      q.bindNoCopy(3, e.agent_name);
+      q.bindNoCopy(4, e.session_id);
+      q.bind(5, e.timestamp);
+      q.bindNoCopy(6, e.event_type);
+      bind_text_or_null(q, 7, e.pattern);
+      bind_text_or_null(q, 8, e.matched_value);
+      bind_text_or_null(q, 9, e.original_line);
+      bind_optional(q, 10, e.line_number);
+      bind_text_or_null(q, 11, e.risk_level);
+      bind_optional(q, 12, e.auto_confirmable);
+      bind_text_or_null(q, 13, e.metadata_json);
+      if (e.code_block) {
+        bind_digest(q, 14, e.code_block->digest);
+        bind_optional(q, 15, e.code_block->line_start);
+        bind_optional(q, 16, e.code_block->line_end);
+        bind_optional(q, 17, e.code_block->parseable);
+      } else {
+        for (int i = 14; i <= 17; ++i) q.bind(i);
+      }
+      bind_optional(q, 18, key);
+    };
+    const auto bind_value = [&e](SQLite::Statement& q, int i) { bind_digest(q, i, e.identity); };
+    if (insert_raw(inserts, digest_key(e.identity), bind, bind_value, record.message, topic,
+                   rejected))
+      fresh.push_back(&record);
   }
 
   // Sessions and code blocks: one upsert each per batch.

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "store/migrations.hpp"
+#include "store/row_keys.hpp"
 
 namespace patternd::store {
 
@@ -36,6 +37,7 @@ Database::Database(const std::string& path, int flags, int busy_timeout_ms)
     : m_path(path), m_db(path, flags), m_busy_timeout_ms(busy_timeout_ms) {
   // SQLite's own busy timeout cannot be cut short; this one can (interrupt()).
   sqlite3_busy_handler(m_db.getHandle(), &Database::on_busy, this);
+  register_key_functions(m_db.getHandle());  // migration 3 computes keys with them
 }
 
 int Database::on_busy(void* self, int attempts) {

@@ -11,9 +11,30 @@ namespace {
 constexpr const char* k_insert_workflow = R"sql(
 INSERT INTO workflow_history
   (workflow_id, agent_name, nl_input, workflow_template, status, total_tokens, cost_micros,
-   error_count, retry_count, duration_ms, completed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (workflow_id) DO NOTHING)sql";
+   error_count, retry_count, duration_ms, completed_at, workflow_key)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+ON CONFLICT (workflow_key) DO NOTHING)sql";
+
+// Rows stored without a key (after a collision): whether there are any, and
+// whether a given id is one of them. An INSERT ... SELECT ... WHERE NOT
+// EXISTS on the same table would do the second in the insert, but SQLite
+// then stages every row in an ephemeral table first.
+constexpr const char* k_any_unkeyed_workflow = R"sql(
+SELECT EXISTS (SELECT 1 FROM workflow_history WHERE workflow_key IS NULL))sql";
+constexpr const char* k_workflow_stored_unkeyed = R"sql(
+SELECT 1 FROM workflow_history WHERE workflow_key IS NULL AND workflow_id = ?)sql";
+
+constexpr const char* k_workflow_key_holder = R"sql(
+SELECT workflow_id = ?2 FROM workflow_history WHERE workflow_key = ?1)sql";
+
+// Untargeted: the partial unique index on workflow_id (rows without a key)
+// is the one that can conflict.
+constexpr const char* k_insert_workflow_unkeyed = R"sql(
+INSERT INTO workflow_history
+  (workflow_id, agent_name, nl_input, workflow_template, status, total_tokens, cost_micros,
+   error_count, retry_count, duration_ms, completed_at, workflow_key)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+ON CONFLICT DO NOTHING)sql";
 
 // Aggregates arrive pre-summed per batch: one upsert per pattern per batch.
 constexpr const char* k_upsert_operation_pattern = R"sql(
@@ -45,9 +66,25 @@ constexpr const char* k_insert_event = R"sql(
 INSERT INTO extraction_events
   (identity, event_id, agent_name, session_id, event_time, event_type, pattern, matched_value,
    original_line, line_number, risk_level, auto_confirmable, metadata, code_digest,
-   code_line_start, code_line_end, code_parseable)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (identity) DO NOTHING)sql";
+   code_line_start, code_line_end, code_parseable, identity_key)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+ON CONFLICT (identity_key) DO NOTHING)sql";
+
+constexpr const char* k_any_unkeyed_event = R"sql(
+SELECT EXISTS (SELECT 1 FROM extraction_events WHERE identity_key IS NULL))sql";
+constexpr const char* k_event_stored_unkeyed = R"sql(
+SELECT 1 FROM extraction_events WHERE identity_key IS NULL AND identity = ?)sql";
+
+constexpr const char* k_event_key_holder = R"sql(
+SELECT identity = ?2 FROM extraction_events WHERE identity_key = ?1)sql";
+
+constexpr const char* k_insert_event_unkeyed = R"sql(
+INSERT INTO extraction_events
+  (identity, event_id, agent_name, session_id, event_time, event_type, pattern, matched_value,
+   original_line, line_number, risk_level, auto_confirmable, metadata, code_digest,
+   code_line_start, code_line_end, code_parseable, identity_key)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+ON CONFLICT DO NOTHING)sql";
 
 // A session's agent is the agent of its earliest event (ties: smaller
 // identity), so it does not depend on the order of arrival.
@@ -140,10 +177,18 @@ WHERE excluded.next_offset > kafka_offsets.next_offset)sql";
 
 Statements::Statements(SQLite::Database& db)
     : insert_workflow(db, k_insert_workflow),
+      workflow_key_holder(db, k_workflow_key_holder),
+      any_unkeyed_workflow(db, k_any_unkeyed_workflow),
+      workflow_stored_unkeyed(db, k_workflow_stored_unkeyed),
+      insert_workflow_unkeyed(db, k_insert_workflow_unkeyed),
       upsert_operation_pattern(db, k_upsert_operation_pattern),
       insert_occurrence(db, k_insert_occurrence),
       upsert_pattern_day(db, k_upsert_pattern_day),
       insert_event(db, k_insert_event),
+      event_key_holder(db, k_event_key_holder),
+      any_unkeyed_event(db, k_any_unkeyed_event),
+      event_stored_unkeyed(db, k_event_stored_unkeyed),
+      insert_event_unkeyed(db, k_insert_event_unkeyed),
       upsert_session(db, k_upsert_session),
       upsert_code_block(db, k_upsert_code_block),
       upsert_failure_pattern(db, k_upsert_failure_pattern),
