@@ -45,10 +45,9 @@ bool ask(SQLite::Statement& query) {
 // The statements that store one kind of raw row exactly once under its
 // compact key (see Statements).
 struct RawInserts {
-  SQLite::Statement& keyed;
+  SQLite::Statement& insert;
   SQLite::Statement& holder;
   SQLite::Statement* stored_unkeyed;  // null while no row is stored unkeyed
-  SQLite::Statement& unkeyed;
 };
 
 // Stores a raw row under its compact key, exactly once; true when the row is
@@ -72,8 +71,8 @@ bool insert_raw(RawInserts& q, std::int64_t key, const Bind& bind, const BindVal
       return false;
     }
   }
-  bind(q.keyed, std::optional<std::int64_t>(key));
-  const auto added = run_insert(q.keyed, message, rejected);
+  bind(q.insert, std::optional<std::int64_t>(key));
+  const auto added = run_insert(q.insert, message, rejected);
   if (!added) return false;
   if (*added == 0) {
     q.holder.bind(1, key);
@@ -81,8 +80,8 @@ bool insert_raw(RawInserts& q, std::int64_t key, const Bind& bind, const BindVal
     const bool other_row = q.holder.executeStep() && q.holder.getColumn(0).getInt() == 0;
     q.holder.reset();
     if (other_row) {
-      bind(q.unkeyed, std::nullopt);
-      const auto stored = run_insert(q.unkeyed, message, rejected);
+      bind(q.insert, std::nullopt);
+      const auto stored = run_insert(q.insert, message, rejected);
       if (!stored) return false;
       ++(*stored > 0 ? topic.persisted : topic.duplicates);
       return *stored > 0;
@@ -216,8 +215,7 @@ void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,
   auto& topic = outcome.topic(core::TopicKind::workflows);
   auto& s = m_statements;
   RawInserts inserts{s.insert_workflow, s.workflow_key_holder,
-                     ask(s.any_unkeyed_workflow) ? &s.workflow_stored_unkeyed : nullptr,
-                     s.insert_workflow_unkeyed};
+                     ask(s.any_unkeyed_workflow) ? &s.workflow_stored_unkeyed : nullptr};
   for (const auto& record : batch.workflows) {
     const core::Workflow& w = record.workflow;
     const auto bind = [&w](SQLite::Statement& q, std::optional<std::int64_t> key) {
@@ -248,8 +246,7 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
   auto& topic = outcome.topic(core::TopicKind::extractions);
   auto& s = m_statements;
   RawInserts inserts{s.insert_event, s.event_key_holder,
-                     ask(s.any_unkeyed_event) ? &s.event_stored_unkeyed : nullptr,
-                     s.insert_event_unkeyed};
+                     ask(s.any_unkeyed_event) ? &s.event_stored_unkeyed : nullptr};
   std::vector<const pipeline::ExtractionRecord*> fresh;
   fresh.reserve(batch.extractions.size());
   for (const auto& record : batch.extractions) {

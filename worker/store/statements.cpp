@@ -8,12 +8,17 @@ namespace {
 // NULL constraint, silently, and it would be counted as a duplicate. This way
 // only a true duplicate is ignored; any other violation fails the statement
 // and the record becomes a dead letter.
+//
+// The insert of a raw row serves both with a key and without one (NULL, after
+// a collision): the unique index a keyed row can break is the key's, an
+// unkeyed row's the partial index on the full value; untargeted, DO NOTHING
+// covers either.
 constexpr const char* k_insert_workflow = R"sql(
 INSERT INTO workflow_history
   (workflow_id, agent_name, nl_input, workflow_template, status, total_tokens, cost_micros,
    error_count, retry_count, duration_ms, completed_at, workflow_key)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-ON CONFLICT (workflow_key) DO NOTHING)sql";
+ON CONFLICT DO NOTHING)sql";
 
 // Rows stored without a key (after a collision): whether there are any, and
 // whether a given id is one of them. An INSERT ... SELECT ... WHERE NOT
@@ -26,15 +31,6 @@ SELECT 1 FROM workflow_history WHERE workflow_key IS NULL AND workflow_id = ?)sq
 
 constexpr const char* k_workflow_key_holder = R"sql(
 SELECT workflow_id = ?2 FROM workflow_history WHERE workflow_key = ?1)sql";
-
-// Untargeted: the partial unique index on workflow_id (rows without a key)
-// is the one that can conflict.
-constexpr const char* k_insert_workflow_unkeyed = R"sql(
-INSERT INTO workflow_history
-  (workflow_id, agent_name, nl_input, workflow_template, status, total_tokens, cost_micros,
-   error_count, retry_count, duration_ms, completed_at, workflow_key)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-ON CONFLICT DO NOTHING)sql";
 
 // Aggregates arrive pre-summed per batch: one upsert per pattern per batch.
 constexpr const char* k_upsert_operation_pattern = R"sql(
@@ -68,7 +64,7 @@ INSERT INTO extraction_events
    original_line, line_number, risk_level, auto_confirmable, metadata, code_digest,
    code_line_start, code_line_end, code_parseable, identity_key)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-ON CONFLICT (identity_key) DO NOTHING)sql";
+ON CONFLICT DO NOTHING)sql";
 
 constexpr const char* k_any_unkeyed_event = R"sql(
 SELECT EXISTS (SELECT 1 FROM extraction_events WHERE identity_key IS NULL))sql";
@@ -77,14 +73,6 @@ SELECT 1 FROM extraction_events WHERE identity_key IS NULL AND identity = ?)sql"
 
 constexpr const char* k_event_key_holder = R"sql(
 SELECT identity = ?2 FROM extraction_events WHERE identity_key = ?1)sql";
-
-constexpr const char* k_insert_event_unkeyed = R"sql(
-INSERT INTO extraction_events
-  (identity, event_id, agent_name, session_id, event_time, event_type, pattern, matched_value,
-   original_line, line_number, risk_level, auto_confirmable, metadata, code_digest,
-   code_line_start, code_line_end, code_parseable, identity_key)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-ON CONFLICT DO NOTHING)sql";
 
 // A session's agent is the agent of its earliest event (ties: smaller
 // identity), so it does not depend on the order of arrival.
@@ -180,7 +168,6 @@ Statements::Statements(SQLite::Database& db)
       workflow_key_holder(db, k_workflow_key_holder),
       any_unkeyed_workflow(db, k_any_unkeyed_workflow),
       workflow_stored_unkeyed(db, k_workflow_stored_unkeyed),
-      insert_workflow_unkeyed(db, k_insert_workflow_unkeyed),
       upsert_operation_pattern(db, k_upsert_operation_pattern),
       insert_occurrence(db, k_insert_occurrence),
       upsert_pattern_day(db, k_upsert_pattern_day),
@@ -188,7 +175,6 @@ Statements::Statements(SQLite::Database& db)
       event_key_holder(db, k_event_key_holder),
       any_unkeyed_event(db, k_any_unkeyed_event),
       event_stored_unkeyed(db, k_event_stored_unkeyed),
-      insert_event_unkeyed(db, k_insert_event_unkeyed),
       upsert_session(db, k_upsert_session),
       upsert_code_block(db, k_upsert_code_block),
       upsert_failure_pattern(db, k_upsert_failure_pattern),

@@ -12,14 +12,13 @@ struct Statements {
 
   // Raw rows go in under their compact key (row_keys.hpp); when that adds
   // nothing, *_key_holder tells a duplicate from a 64-bit collision, and a
-  // colliding row goes in unkeyed. Parameters ?1..?N are the row's values,
-  // the last one its key (NULL for the unkeyed insert). While any row is
-  // stored unkeyed, *_stored_unkeyed is asked first.
+  // colliding row goes in unkeyed, by the same insert. Parameters ?1..?N are
+  // the row's values, the last one its key (NULL for a row stored unkeyed).
+  // While any row is stored unkeyed, *_stored_unkeyed is asked first.
   SQLite::Statement insert_workflow;
   SQLite::Statement workflow_key_holder;  // ?1 key, ?2 workflow_id: 1 if the holder is that id
   SQLite::Statement any_unkeyed_workflow;
   SQLite::Statement workflow_stored_unkeyed;  // ?1 workflow_id
-  SQLite::Statement insert_workflow_unkeyed;
   SQLite::Statement upsert_operation_pattern;
   SQLite::Statement insert_occurrence;
   SQLite::Statement upsert_pattern_day;
@@ -27,7 +26,6 @@ struct Statements {
   SQLite::Statement event_key_holder;  // ?1 key, ?2 identity: 1 if the holder has that identity
   SQLite::Statement any_unkeyed_event;
   SQLite::Statement event_stored_unkeyed;  // ?1 identity
-  SQLite::Statement insert_event_unkeyed;
   SQLite::Statement upsert_session;
   SQLite::Statement upsert_code_block;
   SQLite::Statement upsert_failure_pattern;
