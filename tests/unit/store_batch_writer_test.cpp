@@ -88,21 +88,21 @@ TEST_F(StoreBatchWriter, AggregatesAreExactSumsOfNewOccurrencesOnly) {
   EXPECT_EQ(count("SELECT count(*) FROM pattern_occurrences"), 2);
 }
 
-// A 64-bit key collision cannot be found by search; it is staged instead: a
-// row of another id or identity is made to hold the key of the one written.
+// A collision of 44 bits of hash within a generation is staged: a row of
+// another id or identity is made to hold the key of the one written.
 TEST_F(StoreBatchWriter, ARowWhoseCompactKeyAnotherRowHoldsIsStoredOnceAndOnlyOnce) {
   m_writer->write(batch(TopicKind::workflows, {workflow("holder", "Run pytest", 0.1)}));
   m_writer->write(batch(TopicKind::extractions,
                         {R"({"agent_name": "a", "session_id": "s", "event_type": "note",)"
                          R"( "event_id": "holder", "timestamp": "2026-11-20T10:00:00Z"})"}));
   SQLite::Statement stage(m_db->sql(), "UPDATE workflow_history SET workflow_key = ?");
-  stage.bind(1, text_key("b"));
+  stage.bind(1, pack_key(1, key_hash(text_key("b"))));
   stage.exec();
   const auto b_event = batch(TopicKind::extractions,
                              {R"({"agent_name": "a", "session_id": "s", "event_type": "note",)"
                               R"( "event_id": "b", "timestamp": "2026-11-20T10:00:00Z"})"});
   SQLite::Statement stage_event(m_db->sql(), "UPDATE extraction_events SET identity_key = ?");
-  stage_event.bind(1, digest_key(b_event.extractions.at(0).event.identity));
+  stage_event.bind(1, pack_key(1, key_hash(digest_key(b_event.extractions.at(0).event.identity))));
   stage_event.exec();
 
   const auto b = batch(TopicKind::workflows, {workflow("b", "Run pytest", 0.2)});
@@ -132,16 +132,99 @@ TEST_F(StoreBatchWriter, ARowWhoseCompactKeyAnotherRowHoldsIsStoredOnceAndOnlyOn
                   "pattern_signature = 'test:pytest:any'"), 2);  // holder's and b's
 }
 
-TEST_F(StoreBatchWriter, Version3KeysExistingRowsKeepingTheirIdsAndTheirDuplicates) {
-  // A version-2 database: one workflow, and two events whose identities
-  // share their first 8 bytes (a collision staged in the data), the staged
-  // one older.
+// Keys go to generations of 4,096 rows; a copy of a row stored generations
+// ago is found through the writer's directory of them, which a restart
+// loads again and which grows past its first size (55,705 keys) on the way.
+TEST_F(StoreBatchWriter, DuplicatesAreFoundInEveryGenerationBeforeAndAfterARestart) {
+  std::vector<pipeline::Batch> batches;
+  for (int b = 0; b < 12; ++b) {
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 5000; ++i)
+      payloads.push_back(workflow("w" + std::to_string(b * 5000 + i), "Run pytest", 0.1));
+    batches.push_back(batch(TopicKind::workflows, payloads));
+  }
+  for (const auto& b : batches)
+    ASSERT_EQ(m_writer->write(b).topic(TopicKind::workflows).persisted, 5000u);
+  EXPECT_EQ(count("SELECT count(DISTINCT workflow_key >> 44) FROM workflow_history"), 15);
+
+  for (int round = 0; round < 2; ++round) {
+    if (round == 1) m_writer = std::make_unique<BatchWriter>(*m_db, m_config.kafka);
+    for (const auto& b : batches) {
+      const auto again = m_writer->write(b);
+      EXPECT_EQ(again.topic(TopicKind::workflows).duplicates, 5000u) << "round " << round;
+      EXPECT_EQ(again.new_occurrences.operation_occurrences, 0u);
+    }
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 60'000);
+  EXPECT_EQ(count("SELECT occurrences FROM operation_patterns WHERE "
+                  "pattern_signature = 'test:pytest:any'"), 60'000);
+}
+
+// Another row holding the same 44 bits in an older generation (staged) is
+// probed and found to be another row: the new one is stored, once.
+TEST_F(StoreBatchWriter, AHashAnOlderGenerationHoldsForAnotherRowIsNoDuplicate) {
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 4100; ++i)
+    payloads.push_back(workflow("w" + std::to_string(i), "Run pytest", 0.1));
+  m_writer->write(batch(TopicKind::workflows, payloads));  // generations 1 and 2
+  SQLite::Statement stage(m_db->sql(),
+                          "UPDATE workflow_history SET workflow_key = ? WHERE workflow_id = 'w0'");
+  stage.bind(1, pack_key(1, key_hash(text_key("b"))));
+  stage.exec();
+  m_writer = std::make_unique<BatchWriter>(*m_db, m_config.kafka);  // loads the staged key
+
+  const auto b = batch(TopicKind::workflows, {workflow("b", "Run pytest", 0.2)});
+  EXPECT_EQ(m_writer->write(b).topic(TopicKind::workflows).persisted, 1u);
+  EXPECT_EQ(m_writer->write(b).topic(TopicKind::workflows).duplicates, 1u);
+  m_writer = std::make_unique<BatchWriter>(*m_db, m_config.kafka);
+  EXPECT_EQ(m_writer->write(b).topic(TopicKind::workflows).duplicates, 1u);
+  EXPECT_EQ(count("SELECT workflow_key >> 44 FROM workflow_history WHERE workflow_id = 'b'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history WHERE workflow_id = 'b'"), 1);
+}
+
+// Two workers on one database: each writer learns, at the start of every
+// transaction, the rows the other stored, including those of a generation
+// newer than its own.
+TEST_F(StoreBatchWriter, TwoWritersOnOneDatabaseSeeEachOthersRowsAndGenerations) {
+  auto other_db = std::move(Database::open(m_config.storage)).value();
+  BatchWriter other(*other_db, m_config.kafka);  // loaded while the database is empty
+  const auto event = [](const std::string& id) {
+    return R"({"agent_name": "a", "session_id": "s", "event_type": "note", "event_id": ")" + id +
+           R"(", "timestamp": "2026-11-20T10:00:00Z"})";
+  };
+  std::vector<std::string> workflows, events;
+  for (int i = 0; i < 4100; ++i) {
+    workflows.push_back(workflow("w" + std::to_string(i), "Run pytest", 0.1));
+    events.push_back(event("e" + std::to_string(i)));
+  }
+  m_writer->write(batch(TopicKind::workflows, workflows));  // this one in generation 2
+  other.write(batch(TopicKind::extractions, events));       // that one in generation 2
+  const auto x = batch(TopicKind::workflows, {workflow("x", "Run pytest", 0.2)});
+  const auto e = batch(TopicKind::extractions, {event("e")});
+  EXPECT_EQ(m_writer->write(x).topic(TopicKind::workflows).persisted, 1u);
+  EXPECT_EQ(other.write(x).topic(TopicKind::workflows).duplicates, 1u);
+  EXPECT_EQ(other.write(e).topic(TopicKind::extractions).persisted, 1u);
+  EXPECT_EQ(m_writer->write(e).topic(TopicKind::extractions).duplicates, 1u);
+  EXPECT_EQ(other.write(batch(TopicKind::workflows, {workflows.front()}))
+                .topic(TopicKind::workflows).duplicates, 1u);
+  EXPECT_EQ(m_writer->write(batch(TopicKind::extractions, {events.front()}))
+                .topic(TopicKind::extractions).duplicates, 1u);
+  EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 4101);
+  EXPECT_EQ(count("SELECT count(*) FROM extraction_events"), 4101);
+}
+
+TEST_F(StoreBatchWriter, Versions3And4KeyExistingRowsKeepingTheirIdsAndTheirDuplicates) {
+  // A version-2 database: one workflow, two events whose identities share
+  // their first 8 bytes (a 64-bit collision staged in the data), the staged
+  // one older, and a third sharing only the 44 bits version 4 keeps.
   const auto real = batch(TopicKind::extractions,
                           {R"({"agent_name": "a", "session_id": "s", "event_type": "note",)"
                            R"( "event_id": "e-1", "timestamp": "2026-11-20T10:00:00Z"})"});
   const core::Digest identity = real.extractions.at(0).event.identity;
   core::Digest staged = identity;
   staged[31] ^= 0xFF;
+  core::Digest near = identity;
+  near[7] ^= 0x01;  // bits 7..0 of the 64-bit key
   const std::string v2 = m_dir.file("v2.db");
   {
     SQLite::Database raw(v2, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -155,7 +238,8 @@ TEST_F(StoreBatchWriter, Version3KeysExistingRowsKeepingTheirIdsAndTheirDuplicat
                                  "agent_name, session_id, event_time, event_type) "
                                  "VALUES (?, ?, ?, 'a', 's', 1763632800000, 'note')");
     for (const auto& [id, digest, event_id] :
-         {std::tuple{3, staged, "staged"}, std::tuple{5, identity, "e-1"}}) {
+         {std::tuple{3, staged, "staged"}, std::tuple{5, identity, "e-1"},
+          std::tuple{9, near, "near"}}) {
       event.bind(1, id);
       event.bind(2, digest.data(), static_cast<int>(digest.size()));
       event.bind(3, event_id);
@@ -170,18 +254,20 @@ TEST_F(StoreBatchWriter, Version3KeysExistingRowsKeepingTheirIdsAndTheirDuplicat
   EXPECT_EQ((*db)->migration().from_version, 2);
   SQLite::Database& sql = (*db)->sql();
   EXPECT_EQ(sql.execAndGet("PRAGMA integrity_check").getString(), "ok");
+  // Version 4: generation 1 + id / 4096, then the top 44 bits of the hash.
   EXPECT_EQ(sql.execAndGet("SELECT workflow_key FROM workflow_history WHERE id = 7").getInt64(),
-            text_key("wf-1"));
+            pack_key(1, key_hash(text_key("wf-1"))));
   EXPECT_EQ(sql.execAndGet("SELECT identity_key FROM extraction_events WHERE id = 3").getInt64(),
-            digest_key(identity));  // the older row keeps the key
+            pack_key(1, key_hash(digest_key(identity))));  // the older row keeps the key
   EXPECT_TRUE(sql.execAndGet("SELECT identity_key FROM extraction_events WHERE id = 5").isNull());
+  EXPECT_TRUE(sql.execAndGet("SELECT identity_key FROM extraction_events WHERE id = 9").isNull());
 
   // What was stored before the upgrade is a duplicate after it.
   BatchWriter writer(**db, m_config.kafka);
   const auto wf = writer.write(batch(TopicKind::workflows, {workflow("wf-1", "Run pytest", 0.1)}));
   EXPECT_EQ(wf.topic(TopicKind::workflows).duplicates, 1u);
   EXPECT_EQ(writer.write(real).topic(TopicKind::extractions).duplicates, 1u);
-  EXPECT_EQ(sql.execAndGet("SELECT count(*) FROM extraction_events").getInt(), 2);
+  EXPECT_EQ(sql.execAndGet("SELECT count(*) FROM extraction_events").getInt(), 3);
 }
 
 TEST_F(StoreBatchWriter, TheStatsViewDerivesConfidenceAndSavingsByHand) {

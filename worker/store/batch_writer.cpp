@@ -43,52 +43,71 @@ bool ask(SQLite::Statement& query) {
 }
 
 // The statements that store one kind of raw row exactly once under its
-// compact key (see Statements).
+// packed key (see Statements), and where its keys are (KeySpace).
 struct RawInserts {
   SQLite::Statement& insert;
   SQLite::Statement& holder;
   SQLite::Statement* stored_unkeyed;  // null while no row is stored unkeyed
+  KeySpace& keys;
 };
 
-// Stores a raw row under its compact key, exactly once; true when the row is
-// new. `bind(statement, key)` binds the row's values and the key (NULL for
-// nullopt); `bind_value(statement, index)` binds the full unique value.
+// Whether the row stored under `key` holds the value bind_value(q, 2) binds:
+// nullopt when no row has that key.
+template <class BindValue>
+std::optional<bool> holder_is(SQLite::Statement& holder, std::int64_t key,
+                              const BindValue& bind_value) {
+  holder.bind(1, key);
+  bind_value(holder, 2);
+  std::optional<bool> same;
+  if (holder.executeStep()) same = holder.getColumn(0).getInt() == 1;
+  holder.reset();
+  return same;
+}
+
+// Stores a raw row exactly once; true when the row is new. `hash` is the
+// 44-bit hash of its unique value; `bind(statement, key)` binds the row's
+// values and its key (NULL for nullopt); `bind_value(statement, index)`
+// binds the full unique value.
 //
-// A row stored unkeyed after an earlier collision is a duplicate. Otherwise,
-// when the keyed insert adds nothing, the key is held either by this very
-// row (a duplicate) or by another row sharing 64 bits of hash (a collision):
-// only then is the row stored, unkeyed, where the partial unique index on the
-// full value makes a second copy a duplicate again.
+// A copy is looked for where it can be: among the rows stored unkeyed after
+// a collision, then in each older generation the directory names. Then the
+// row is inserted under its key in the current generation; when that adds
+// nothing, the key is held either by this very row (a duplicate) or by
+// another row sharing 44 bits of hash (a collision): only then is the row
+// stored, unkeyed, where the partial unique index on the full value makes a
+// second copy a duplicate again.
 template <class Bind, class BindValue>
-bool insert_raw(RawInserts& q, std::int64_t key, const Bind& bind, const BindValue& bind_value,
+bool insert_raw(RawInserts& q, std::uint64_t hash, const Bind& bind, const BindValue& bind_value,
                 std::uint32_t message, TopicOutcome& topic, std::vector<Rejection>& rejected) {
+  bool stored = false;
   if (q.stored_unkeyed) {
     bind_value(*q.stored_unkeyed, 1);
-    const bool stored = q.stored_unkeyed->executeStep();
+    stored = q.stored_unkeyed->executeStep();
     q.stored_unkeyed->reset();
-    if (stored) {
-      ++topic.duplicates;
-      return false;
-    }
   }
+  q.keys.elsewhere(hash, [&](std::int64_t key) {
+    stored = stored || holder_is(q.holder, key, bind_value).value_or(false);
+  });
+  if (stored) {
+    ++topic.duplicates;
+    return false;
+  }
+  const std::int64_t key = q.keys.key(hash);
   bind(q.insert, std::optional<std::int64_t>(key));
   const auto added = run_insert(q.insert, message, rejected);
   if (!added) return false;
   if (*added == 0) {
-    q.holder.bind(1, key);
-    bind_value(q.holder, 2);
-    const bool other_row = q.holder.executeStep() && q.holder.getColumn(0).getInt() == 0;
-    q.holder.reset();
-    if (other_row) {
-      bind(q.insert, std::nullopt);
-      const auto stored = run_insert(q.insert, message, rejected);
-      if (!stored) return false;
-      ++(*stored > 0 ? topic.persisted : topic.duplicates);
-      return *stored > 0;
+    if (holder_is(q.holder, key, bind_value).value_or(true)) {
+      ++topic.duplicates;
+      return false;
     }
-    ++topic.duplicates;
-    return false;
+    bind(q.insert, std::nullopt);
+    const auto unkeyed = run_insert(q.insert, message, rejected);
+    if (!unkeyed) return false;
+    ++(*unkeyed > 0 ? topic.persisted : topic.duplicates);
+    return *unkeyed > 0;
   }
+  q.keys.stored(hash);
   ++topic.persisted;
   return true;
 }
@@ -160,7 +179,11 @@ int system_errno_of_failed_write(sqlite3* db) {
 }  // namespace
 
 BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
-    : m_db(db), m_kafka(kafka), m_statements(db.sql()) {}
+    : m_db(db),
+      m_kafka(kafka),
+      m_statements(db.sql()),
+      m_workflow_keys(db.sql(), k_workflow_keys),
+      m_event_keys(db.sql(), k_event_keys) {}
 
 BatchOutcome BatchWriter::write(const Batch& batch) {
   BatchOutcome outcome;
@@ -168,6 +191,8 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
   errno = 0;  // see system_errno_of_failed_write()
   try {
     SQLite::Transaction txn(m_db.sql(), SQLite::TransactionBehavior::IMMEDIATE);
+    m_workflow_keys.catch_up();
+    m_event_keys.catch_up();
     std::vector<Rejection> rejections(batch.rejections);
     write_workflows(batch, outcome, rejections);
     write_extractions(batch, outcome, rejections);
@@ -175,7 +200,11 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     write_dead_letters(batch, rejections, outcome);
     if (batch.replay) clear_replayed(batch, rejections, outcome);
     write_offsets(batch);
+    m_workflow_keys.before_commit();
+    m_event_keys.before_commit();
     txn.commit();
+    m_workflow_keys.committed();
+    m_event_keys.committed();
   } catch (const SQLite::Exception& e) {
     const int os_errno = system_errno_of_failed_write(m_db.sql().getHandle());
     // The transaction rolled back; leave no half-built aggregate behind.
@@ -215,7 +244,8 @@ void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,
   auto& topic = outcome.topic(core::TopicKind::workflows);
   auto& s = m_statements;
   RawInserts inserts{s.insert_workflow, s.workflow_key_holder,
-                     ask(s.any_unkeyed_workflow) ? &s.workflow_stored_unkeyed : nullptr};
+                     ask(s.any_unkeyed_workflow) ? &s.workflow_stored_unkeyed : nullptr,
+                     m_workflow_keys};
   for (const auto& record : batch.workflows) {
     const core::Workflow& w = record.workflow;
     const auto bind = [&w](SQLite::Statement& q, std::optional<std::int64_t> key) {
@@ -233,8 +263,8 @@ void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,
       bind_optional(q, 12, key);
     };
     const auto bind_value = [&w](SQLite::Statement& q, int i) { q.bindNoCopy(i, w.workflow_id); };
-    if (!insert_raw(inserts, text_key(w.workflow_id), bind, bind_value, record.message, topic,
-                    rejected))
+    const std::uint64_t hash = key_hash(text_key(w.workflow_id));
+    if (!insert_raw(inserts, hash, bind, bind_value, record.message, topic, rejected))
       continue;
     m_accumulator.add_workflow(m_db.sql().getLastInsertRowid(), w, record.signatures);
   }
@@ -246,7 +276,7 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
   auto& topic = outcome.topic(core::TopicKind::extractions);
   auto& s = m_statements;
   RawInserts inserts{s.insert_event, s.event_key_holder,
-                     ask(s.any_unkeyed_event) ? &s.event_stored_unkeyed : nullptr};
+                     ask(s.any_unkeyed_event) ? &s.event_stored_unkeyed : nullptr, m_event_keys};
   std::vector<const pipeline::ExtractionRecord*> fresh;
   fresh.reserve(batch.extractions.size());
   for (const auto& record : batch.extractions) {
@@ -276,8 +306,8 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
       bind_optional(q, 18, key);
     };
     const auto bind_value = [&e](SQLite::Statement& q, int i) { bind_digest(q, i, e.identity); };
-    if (insert_raw(inserts, digest_key(e.identity), bind, bind_value, record.message, topic,
-                   rejected))
+    const std::uint64_t hash = key_hash(digest_key(e.identity));
+    if (insert_raw(inserts, hash, bind, bind_value, record.message, topic, rejected))
       fresh.push_back(&record);
   }
 

@@ -22,6 +22,7 @@
 #include "store/accumulator.hpp"
 #include "store/database.hpp"
 #include "store/errors.hpp"
+#include "store/key_space.hpp"
 #include "store/statements.hpp"
 
 namespace patternd::store {
@@ -84,6 +85,8 @@ class BatchWriter {
   Database& m_db;
   const config::Kafka& m_kafka;
   Statements m_statements;
+  KeySpace m_workflow_keys;
+  KeySpace m_event_keys;
   PatternAccumulator m_accumulator;
 };
 

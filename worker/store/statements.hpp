@@ -10,10 +10,12 @@ namespace patternd::store {
 struct Statements {
   explicit Statements(SQLite::Database& db);
 
-  // Raw rows go in under their compact key (row_keys.hpp); when that adds
-  // nothing, *_key_holder tells a duplicate from a 64-bit collision, and a
-  // colliding row goes in unkeyed, by the same insert. Parameters ?1..?N are
-  // the row's values, the last one its key (NULL for a row stored unkeyed).
+  // Raw rows go in under their packed key (row_keys.hpp); *_key_holder
+  // probes an older generation the key directory names, and, when the
+  // insert adds nothing, tells a duplicate from a collision of 44 bits of
+  // hash: a colliding row goes in unkeyed, by the same insert. Parameters
+  // ?1..?N are the row's values, the last one its key (NULL for a row stored
+  // unkeyed).
   // While any row is stored unkeyed, *_stored_unkeyed is asked first.
   SQLite::Statement insert_workflow;
   SQLite::Statement workflow_key_holder;  // ?1 key, ?2 workflow_id: 1 if the holder is that id
