@@ -4,10 +4,12 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <random>
 #include <unordered_map>
 
+#include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "store/row_keys.hpp"
 
@@ -179,11 +181,27 @@ int system_errno_of_failed_write(sqlite3* db) {
 }  // namespace
 
 BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
-    : m_db(db),
+    : m_created(std::chrono::steady_clock::now()),
+      m_db(db),
       m_kafka(kafka),
       m_statements(db.sql()),
       m_workflow_keys(db.sql(), k_workflow_keys),
-      m_event_keys(db.sql(), k_event_keys) {}
+      m_event_keys(db.sql(), k_event_keys) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - m_created).count();
+  const std::size_t keys = m_workflow_keys.directory().size() + m_event_keys.directory().size();
+  const std::size_t bytes = m_workflow_keys.directory().bytes() + m_event_keys.directory().bytes();
+  // Worth an operator's notice only when it delays the start (millions of rows).
+  char took[32];
+  std::snprintf(took, sizeof took, "%.1f s", seconds);
+  (seconds >= 1 ? log::info : log::debug)(
+      "store",
+      "key directory loaded: " + std::to_string(keys) + " keys in " + took + ", " +
+          std::to_string(bytes >> 20) + " MiB",
+      {{"keys", static_cast<std::int64_t>(keys)},
+       {"bytes", static_cast<std::int64_t>(bytes)},
+       {"seconds", seconds}});
+}
 
 BatchOutcome BatchWriter::write(const Batch& batch) {
   BatchOutcome outcome;

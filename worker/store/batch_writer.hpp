@@ -82,6 +82,7 @@ class BatchWriter {
   void clear_replayed(const pipeline::Batch& batch,
                       const std::vector<pipeline::Rejection>& rejections, BatchOutcome& outcome);
 
+  std::chrono::steady_clock::time_point m_created;
   Database& m_db;
   const config::Kafka& m_kafka;
   Statements m_statements;
