@@ -71,7 +71,7 @@ core::Result<std::unique_ptr<Database>> Database::open(const config::Storage& st
     // With WAL, NORMAL loses no committed transaction on a process crash,
     // only (possibly) the last ones on power loss; it never corrupts.
     db->m_db.exec("PRAGMA synchronous = NORMAL");
-    db->m_db.exec("PRAGMA cache_size = -65536");  // 64 MiB: fewer page re-reads and writes
+    db->m_db.exec("PRAGMA cache_size = -49152");  // 48 MiB: fewer page re-reads and writes
     db->m_db.exec("PRAGMA temp_store = MEMORY");
     sqlite3_wal_autocheckpoint(db->m_db.getHandle(), k_autocheckpoint_frames);
     // After a busy spell the WAL file is cut back to 64 MiB when it restarts.
