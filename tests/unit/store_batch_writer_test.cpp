@@ -10,6 +10,7 @@
 #include "store/batch_writer.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
+#include "store/prune.hpp"
 #include "store/row_keys.hpp"
 #include "store/write_stage.hpp"
 #include "support/helpers.hpp"
@@ -211,6 +212,24 @@ TEST_F(StoreBatchWriter, TwoWritersOnOneDatabaseSeeEachOthersRowsAndGenerations)
                 .topic(TopicKind::extractions).duplicates, 1u);
   EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 4101);
   EXPECT_EQ(count("SELECT count(*) FROM extraction_events"), 4101);
+}
+
+// Writers learn each other's rows by id, so an id must never be given out
+// twice: pruning keeps the newest raw row even when it is old, and the next
+// row stored gets a higher id than any before it.
+TEST_F(StoreBatchWriter, PruningNeverFreesTheHighestIdOfARawTable) {
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 3; ++i)
+    payloads.push_back(workflow("old-" + std::to_string(i), "Run pytest", 0.1, "completed", 0,
+                                "2020-01-01T00:00:00Z"));
+  m_writer->write(batch(TopicKind::workflows, payloads));
+  PruneOptions options;
+  options.pause = std::chrono::milliseconds(0);
+  const PruneReport report = prune(*m_db, core::now_ms(), options);
+  EXPECT_EQ(report.workflows, 2);
+  EXPECT_EQ(count("SELECT group_concat(id) FROM workflow_history"), 3);
+  m_writer->write(batch(TopicKind::workflows, {workflow("new", "Run pytest", 0.1)}));
+  EXPECT_EQ(count("SELECT id FROM workflow_history WHERE workflow_id = 'new'"), 4);
 }
 
 TEST_F(StoreBatchWriter, Versions3And4KeyExistingRowsKeepingTheirIdsAndTheirDuplicates) {

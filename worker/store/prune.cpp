@@ -126,13 +126,17 @@ PruneReport prune(Database& db, core::TimestampMs horizon, const PruneOptions& o
   PruneReport report;
   Pruner p(db, options, report);
   p.occurrences(horizon);
+  // The raw row with the highest id is never deleted, so that an id is never
+  // given out twice: writers learn each other's rows by id (key_space.hpp).
   p.by_time_index(R"sql(
 DELETE FROM workflow_history WHERE id IN
-  (SELECT id FROM workflow_history WHERE completed_at < ?1 ORDER BY completed_at LIMIT ?2))sql",
+  (SELECT id FROM workflow_history WHERE completed_at < ?1 ORDER BY completed_at LIMIT ?2)
+  AND id < (SELECT max(id) FROM workflow_history))sql",
                   horizon, report.workflows);
   p.by_time_index(R"sql(
 DELETE FROM extraction_events WHERE rowid IN
-  (SELECT rowid FROM extraction_events WHERE event_time < ?1 ORDER BY event_time LIMIT ?2))sql",
+  (SELECT rowid FROM extraction_events WHERE event_time < ?1 ORDER BY event_time LIMIT ?2)
+  AND rowid < (SELECT max(rowid) FROM extraction_events))sql",
                   horizon, report.events);
   p.by_key_scan(
       "SELECT rowid FROM code_blocks WHERE rowid > ?1 AND last_seen < ?2 ORDER BY rowid LIMIT ?3",
