@@ -24,9 +24,12 @@ const KeyTable k_event_keys = {
 
 namespace {
 
-std::int64_t int_or_zero(SQLite::Database& db, const char* sql) {
-  SQLite::Statement q(db, sql);
-  return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getInt64() : 0;
+// A one-value query's answer, 0 for NULL; the statement is left ready to run again.
+std::int64_t int_or_zero(SQLite::Statement& q) {
+  const std::int64_t value =
+      q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getInt64() : 0;
+  q.reset();
+  return value;
 }
 
 }  // namespace
@@ -36,15 +39,15 @@ KeySpace::KeySpace(SQLite::Database& db, const KeyTable& table)
   // One read transaction, so that the directory and the id it covers agree.
   m_db.exec("BEGIN");
   try {
-    m_seen_id = int_or_zero(m_db, m_table.last_id);
+    m_seen_id = int_or_zero(m_last_id);
     load(static_cast<std::size_t>(m_seen_id));  // ids >= rows
     // Carry on in the newest generation where it was left.
-    if (const std::int64_t newest = int_or_zero(m_db, m_table.newest_key); newest > 0) {
+    SQLite::Statement newest_key(m_db, m_table.newest_key);
+    if (const std::int64_t newest = int_or_zero(newest_key); newest > 0) {
       m_generation = key_generation(newest);
       SQLite::Statement count(m_db, m_table.in_generation);
       count.bind(1, pack_key(m_generation, 0));
-      count.executeStep();
-      m_in_generation = static_cast<std::uint32_t>(count.getColumn(0).getInt64());
+      m_in_generation = static_cast<std::uint32_t>(int_or_zero(count));
     }
     m_db.exec("COMMIT");
   } catch (...) {
@@ -102,10 +105,7 @@ void KeySpace::stored(std::uint64_t hash) {
 }
 
 void KeySpace::before_commit() {
-  m_pending_id = m_last_id.executeStep() && !m_last_id.getColumn(0).isNull()
-                     ? m_last_id.getColumn(0).getInt64()
-                     : 0;
-  m_last_id.reset();
+  m_pending_id = int_or_zero(m_last_id);
 }
 
 }  // namespace patternd::store
