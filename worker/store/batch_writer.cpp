@@ -205,6 +205,7 @@ BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
 
 BatchOutcome BatchWriter::write(const Batch& batch) {
   BatchOutcome outcome;
+  m_db.before_write();
   const auto started = std::chrono::steady_clock::now();
   errno = 0;  // see system_errno_of_failed_write()
   try {

@@ -10,12 +10,15 @@
 //
 // A WAL only starts over from its beginning when a write transaction begins
 // with every frame already copied. A writer that never pauses would never
-// let that happen, and the WAL would grow without bound; so once it holds
-// `hard_frames`, a commit waits (after the commit itself, holding no lock)
-// for a pass that starts then, which copies everything, and the next
-// transaction restarts the WAL. The wait is bounded: a reader holding an old
-// snapshot can keep a checkpoint from finishing its work, and the writer must
-// not stop for it.
+// let that happen, and the WAL would grow without bound. So once a commit
+// leaves `hard_frames`, the WAL is brought to an end in two steps: that
+// commit only starts a pass (the bulk of the copying, while the writer goes
+// on); the next commit starts another, which has little left to copy, and
+// the writer waits for it before its next transaction (Database::
+// before_write: between transactions, holding no lock, so no transaction
+// is made longer), which then starts the WAL over. The wait is bounded: a
+// reader holding an old snapshot can keep a checkpoint from finishing its
+// work, and the writer must not stop for it.
 
 #include <sqlite3.h>
 #include <SQLiteCpp/Database.h>
@@ -24,6 +27,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -35,14 +39,15 @@ class Checkpointer {
  public:
   struct Options {
     int soft_frames = 8000;   // a commit leaving this many frames wakes the thread
-    int hard_frames = 24000;  // a commit leaving this many waits for a full pass
+    int hard_frames = 24000;  // a commit leaving this many starts the WAL over
     std::chrono::milliseconds max_wait{2000};
   };
 
   struct Stats {
     std::uint64_t passes = 0;          // checkpoints run by this thread
     std::uint64_t failures = 0;        // of which failed (busy, I/O error): retried later
-    std::uint64_t writer_waits = 0;    // commits that waited at the hard limit
+    std::uint64_t writer_waits = 0;    // transactions that waited for the WAL to start over
+    double writer_wait_seconds = 0;    // how long they waited, in all
     int wal_frames = 0;                // frames in the WAL after the last commit
     int largest_wal_frames = 0;        // the most frames a commit left in the WAL
   };
@@ -59,6 +64,7 @@ class Checkpointer {
 
  private:
   static int on_commit(void* self, sqlite3* db, const char* name, int frames);
+  void before_write();
   void loop();
 
   Database& m_writer;
@@ -66,6 +72,7 @@ class Checkpointer {
   SQLite::Database m_connection;
 
   int m_next_pass_at = 0;  // the writer's thread only (in on_commit)
+  bool m_ending = false;   // the WAL is past hard_frames; a pass was started for it
 
   mutable std::mutex m_mutex;
   std::condition_variable m_changed;
@@ -73,6 +80,9 @@ class Checkpointer {
   bool m_stopping = false;
   std::uint64_t m_started = 0;   // passes begun
   std::uint64_t m_finished = 0;  // passes ended
+  // Once the WAL is to start over: the next write transaction waits for the
+  // passes begun so far and one more (begun after the last commit) to end.
+  std::optional<std::uint64_t> m_restart_after;
   Stats m_stats;
   std::thread m_thread;
 };

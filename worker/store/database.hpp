@@ -6,6 +6,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,14 @@ class Database {
   void interrupt();
   void resume_waits();
 
+  // Run by a writer before each write transaction, on its thread and holding
+  // no lock: where a Checkpointer makes the writer wait for the WAL to start
+  // over, between transactions rather than inside one.
+  void set_before_write(std::function<void()> gate) { m_before_write = std::move(gate); }
+  void before_write() {
+    if (m_before_write) m_before_write();
+  }
+
  private:
   Database(const std::string& path, int flags, int busy_timeout_ms);
   core::Status<> migrate();
@@ -53,6 +62,7 @@ class Database {
   SQLite::Database m_db;
   const int m_busy_timeout_ms;
   std::atomic<bool> m_interrupted{false};
+  std::function<void()> m_before_write;
   MigrationReport m_migration;
 };
 
