@@ -322,7 +322,7 @@ TEST(IngestCommandLine, CheckConfigPrintsTheEffectiveConfigAndMigrateReportsTheV
   const CommandResult check = run_patternd({"check-config", config});
   ASSERT_EQ(check.exit_code, 0) << check.err;
   EXPECT_NE(check.out.find("path: " + dir.file("patternd.db")), std::string::npos) << check.out;
-  EXPECT_NE(check.out.find("max_messages: 5000"), std::string::npos);
+  EXPECT_NE(check.out.find("max_messages: 2000"), std::string::npos);
 
   const CommandResult first = run_patternd({"migrate", "--config", config});
   ASSERT_EQ(first.exit_code, 0) << first.err;

@@ -18,7 +18,8 @@ using prometheus::BuildHistogram;
 // messages, caught up) to ~100 ms (a full batch in a backlog); seconds mean
 // trouble.
 const prometheus::Histogram::BucketBoundaries k_write_latency = {
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10};
+    0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25,
+    0.5,   1,      2.5,   5,    10};
 const prometheus::Histogram::BucketBoundaries k_batch_size = {
     1, 10, 50, 100, 250, 500, 1000, 2000, 3000, 4000, 5000, 10000, 20000, 50000};
 // Caught up: tens of ms to a second. Draining a backlog: minutes to hours.
