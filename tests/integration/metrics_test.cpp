@@ -27,20 +27,6 @@ namespace {
 using testing::BackgroundProcess;
 using testing::TempDir;
 
-// Sum of every series of `name` whose labels contain `label` (if given).
-double metric_sum(const std::string& text, const std::string& name, const std::string& label = "") {
-  double sum = 0;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    const auto end_of_name = line.find_first_of("{ ");
-    if (line.compare(0, end_of_name, name) != 0 || end_of_name != name.size()) continue;
-    if (!label.empty() && line.find(label) == std::string::npos) continue;
-    sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
-
 int series_count(const std::string& text, const std::string& name) {
   int n = 0;
   std::istringstream in(text);
@@ -108,36 +94,36 @@ TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 
   const std::string& m = metrics.body;
-  EXPECT_EQ(metric_sum(m, "patternd_messages_consumed_total"), k_count);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_messages_consumed_total"), k_count);
   SQLite::Database database(db(), SQLite::OPEN_READONLY);
   const auto rows = database.execAndGet("SELECT (SELECT count(*) FROM workflow_history) + "
                                   "(SELECT count(*) FROM extraction_events)")
                         .getInt64();
   const auto dead = database.execAndGet("SELECT count(*) FROM dead_letters").getInt64();
-  EXPECT_EQ(metric_sum(m, "patternd_messages_persisted_total"), rows);
-  EXPECT_EQ(metric_sum(m, "patternd_messages_dead_lettered_total"), dead);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_messages_persisted_total"), rows);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_messages_dead_lettered_total"), dead);
   EXPECT_GT(dead, 0);
-  EXPECT_EQ(metric_sum(m, "patternd_messages_persisted_total") +
-                metric_sum(m, "patternd_messages_duplicate_total") +
-                metric_sum(m, "patternd_messages_dead_lettered_total"),
+  EXPECT_EQ(testing::metric_sum(m, "patternd_messages_persisted_total") +
+                testing::metric_sum(m, "patternd_messages_duplicate_total") +
+                testing::metric_sum(m, "patternd_messages_dead_lettered_total"),
             k_count);
-  EXPECT_GT(metric_sum(m, "patternd_messages_duplicate_total"), 0);
+  EXPECT_GT(testing::metric_sum(m, "patternd_messages_duplicate_total"), 0);
   // Caught up: a lag series per owned partition, all 0; nothing in process.
   EXPECT_EQ(series_count(m, "patternd_consumer_lag_messages"), 8);
-  EXPECT_EQ(metric_sum(m, "patternd_consumer_lag_messages"), 0);
-  EXPECT_EQ(metric_sum(m, "patternd_consumer_lag_seconds"), 0);
-  EXPECT_EQ(metric_sum(m, "patternd_queue_depth_messages"), 0);
-  EXPECT_EQ(metric_sum(m, "patternd_batch_size_messages_sum"), k_count);
-  EXPECT_EQ(metric_sum(m, "patternd_end_to_end_latency_seconds_count"), k_count);
-  EXPECT_GE(metric_sum(m, "patternd_db_write_latency_seconds_count"), 1);
-  EXPECT_EQ(metric_sum(m, "patternd_patterns", "kind=\"operation\""),
+  EXPECT_EQ(testing::metric_sum(m, "patternd_consumer_lag_messages"), 0);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_consumer_lag_seconds"), 0);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_queue_depth_messages"), 0);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_batch_size_messages_sum"), k_count);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_end_to_end_latency_seconds_count"), k_count);
+  EXPECT_GE(testing::metric_sum(m, "patternd_db_write_latency_seconds_count"), 1);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_patterns", "kind=\"operation\""),
             database.execAndGet("SELECT count(*) FROM operation_patterns").getInt64());
-  EXPECT_EQ(metric_sum(m, "patternd_patterns", "kind=\"failure\""),
+  EXPECT_EQ(testing::metric_sum(m, "patternd_patterns", "kind=\"failure\""),
             database.execAndGet("SELECT count(*) FROM failure_patterns").getInt64());
-  EXPECT_GT(metric_sum(m, "patternd_db_size_bytes"), 0);
-  EXPECT_EQ(metric_sum(m, "patternd_rebalances_total", "type=\"assign\""), 1);
-  EXPECT_EQ(metric_sum(m, "patternd_ready"), 1);
-  EXPECT_EQ(metric_sum(m, "patternd_build_info"), 1);
+  EXPECT_GT(testing::metric_sum(m, "patternd_db_size_bytes"), 0);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_rebalances_total", "type=\"assign\""), 1);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_ready"), 1);
+  EXPECT_EQ(testing::metric_sum(m, "patternd_build_info"), 1);
 
   const auto ready = testing::http_get(port, "/readyz");
   EXPECT_EQ(ready.status, 200) << ready.body;
@@ -200,8 +186,8 @@ TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWr
   ASSERT_TRUE(testing::wait_for_coverage(db(), 6000, 30)) << "messages lost in the outages";
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const auto metrics = testing::http_get(port, "/metrics").body;
-  EXPECT_GE(metric_sum(metrics, "patternd_db_errors_total", "kind=\"busy\""), 1);
-  EXPECT_GE(metric_sum(metrics, "patternd_db_errors_total", "kind=\"readonly\""), 1);
+  EXPECT_GE(testing::metric_sum(metrics, "patternd_db_errors_total", "kind=\"busy\""), 1);
+  EXPECT_GE(testing::metric_sum(metrics, "patternd_db_errors_total", "kind=\"readonly\""), 1);
   stop();
 }
 

@@ -307,6 +307,19 @@ bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int ti
   return false;
 }
 
+double metric_sum(const std::string& text, const std::string& name, const std::string& label) {
+  double sum = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto end_of_name = line.find_first_of("{ ");
+    if (line.compare(0, end_of_name, name) != 0 || end_of_name != name.size()) continue;
+    if (!label.empty() && line.find(label) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
 int metrics_port(const std::string& log_path, int timeout_s) {
   const std::regex pattern(R"(metrics on http://[^:]+:(\d+)/metrics)");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);

@@ -43,6 +43,10 @@ struct HttpResponse {
 };
 HttpResponse http_get(int port, const std::string& path);
 
+// The sum of every series of metric `name` in Prometheus text `text` whose
+// labels contain `label` (if given).
+double metric_sum(const std::string& text, const std::string& name, const std::string& label = "");
+
 // The metrics port a worker logged to `log_path` ("metrics on
 // http://host:PORT/metrics", text or JSON), or -1 after `timeout_s`.
 int metrics_port(const std::string& log_path, int timeout_s);

@@ -22,13 +22,24 @@ using core::Error;
 // Creates the file with owner-only permissions before SQLite opens it: the
 // database holds prompts and agent output. SQLite gives -wal and -shm the
 // same mode.
+//
+// Only ever a file that did not exist (O_EXCL). POSIX advisory locks belong
+// to the process: closing any descriptor of a database file drops every lock
+// the process holds on it, those of its live SQLite connections included.
+// Another process closing its connection then takes itself for the last one,
+// checkpoints and deletes the WAL, and this process's commits go on into a
+// deleted file. An existing file is never opened here; a new one cannot have
+// a connection of this process on it.
 std::optional<Error> create_private_file(const std::string& path) {
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) return Error{path + ": cannot create directory " + parent.string() + ": " + ec.message()};
-  const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) return Error{path + ": cannot create the database file: " + std::strerror(errno)};
+  const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return std::nullopt;
+    return Error{path + ": cannot create the database file: " + std::strerror(errno)};
+  }
   ::close(fd);
   return std::nullopt;
 }

@@ -66,7 +66,9 @@ class Database {
   MigrationReport m_migration;
 };
 
-// Creates `path` (and its directory) with mode 0600 if it does not exist.
+// Creates `path` (and its directory) with mode 0600 if it does not exist;
+// never opens an existing file (see database.cpp: that would drop the
+// process's SQLite locks on it).
 std::optional<core::Error> create_private_file(const std::string& path);
 
 inline constexpr const char* k_meta_rules_version = "rules_version";
