@@ -20,7 +20,7 @@ TEST(ConfigConfig, AnEmptyFileGivesTheSpecDefaults) {
   auto c = load_text(dir, "");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->kafka.brokers, "127.0.0.1:9092");
-  EXPECT_EQ(c->kafka.topic_workflows, "agent.workflows");
+  EXPECT_EQ(c->kafka.topic(core::TopicKind::workflows), "agent.workflows");
   // The SPEC's example says 5000; measured, 2000 meets its write latency
   // target at the same throughput (config.hpp, docs/operations.md).
   EXPECT_EQ(c->batch.max_messages, 2000);
@@ -88,7 +88,7 @@ TEST(ConfigConfig, EnvironmentOverridesTheFile) {
   auto c = load_text(dir, "kafka:\n  brokers: file:9092\n", environment);
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->kafka.brokers, "kafka:29092");
-  EXPECT_EQ(c->kafka.topic_workflows, "wf");
+  EXPECT_EQ(c->kafka.topic(core::TopicKind::workflows), "wf");
   EXPECT_EQ(c->batch.max_messages, 20000);
   EXPECT_EQ(c->kafka.properties.at("sasl.password"), "hunter2");
 }

@@ -26,8 +26,8 @@ store::DeadLetterFilter make_filter(const FilterOptions& o, const config::Config
   store::DeadLetterFilter f;
   if (!o.reason.empty()) f.reason_class = o.reason;
   if (!o.topic.empty()) {
-    core::TopicKind kind;
-    f.topic = core::parse_topic_kind(o.topic, kind) ? config.kafka.topic(kind) : o.topic;
+    const auto kind = core::parse_topic_kind(o.topic);
+    f.topic = kind ? config.kafka.topic(*kind) : o.topic;
   }
   auto instant = [](const std::string& text, const char* option) -> std::optional<core::TimestampMs> {
     if (text.empty()) return std::nullopt;
@@ -121,12 +121,8 @@ int replay(const std::string& config_path, const FilterOptions& o) {
     pipeline::Batch batch;
     batch.replay = true;
     for (const auto& d : letters) {
-      core::TopicKind kind;
-      if (d.topic == config.kafka.topic_workflows) {
-        kind = core::TopicKind::workflows;
-      } else if (d.topic == config.kafka.topic_extractions) {
-        kind = core::TopicKind::extractions;
-      } else {
+      const auto kind = config.kafka.kind_of(d.topic);
+      if (!kind) {
         ++other_topic;  // a topic this configuration does not consume
         continue;
       }
@@ -134,12 +130,12 @@ int replay(const std::string& config_path, const FilterOptions& o) {
         ++truncated;
         continue;
       }
-      batch.messages.push_back({{kind, core::Partition{d.partition}, core::Offset{d.offset}},
+      batch.messages.push_back({{*kind, core::Partition{d.partition}, core::Offset{d.offset}},
                                 d.message_time.value_or(d.received_at), d.payload});
     }
     if (batch.messages.empty()) continue;
     processor.prepare(batch, core::now_ms());
-    const store::BatchOutcome outcome =
+    const pipeline::BatchOutcome outcome =
         writer.write_retrying(batch, patient_retry("dead-letters replay", std::chrono::seconds(60)));
     replayed += batch.messages.size();
     cleared += outcome.dead_letters_cleared;
@@ -150,7 +146,7 @@ int replay(const std::string& config_path, const FilterOptions& o) {
       expired += t.expired;
     }
     for (const auto& [key, n] : outcome.dead_letter_classes)
-      still_by_class[std::string(decode::to_string(key.second))] += n;
+      still_by_class[std::string(core::to_string(key.second))] += n;
   }
   std::cout << "dead-letters replay: " << with_commas(replayed) << " replayed: "
             << with_commas(cleared) << " now pass and left the table (" << with_commas(persisted)

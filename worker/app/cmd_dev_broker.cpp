@@ -33,7 +33,7 @@ int dev_broker(DevBrokerCommand& command) {
 
   if (command.topics.empty()) {
     const config::Config defaults;
-    command.options.topics = {defaults.kafka.topic_workflows, defaults.kafka.topic_extractions};
+    command.options.topics.assign(defaults.kafka.topics.begin(), defaults.kafka.topics.end());
   } else {
     std::stringstream list(command.topics);
     for (std::string topic; std::getline(list, topic, ',');)

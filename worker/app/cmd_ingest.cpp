@@ -44,10 +44,11 @@ double seconds_since(Clock::time_point start) {
 
 int ingest(const IngestOptions& options) {
   const config::Config config = load_config(options.config_path);
-  core::TopicKind kind;
-  if (!core::parse_topic_kind(options.topic, kind))
+  const auto parsed = core::parse_topic_kind(options.topic);
+  if (!parsed)
     throw core::UsageError("--topic must be workflows or extractions, got \"" + options.topic +
                            "\"");
+  const core::TopicKind kind = *parsed;
   const detect::Rules rules = load_rules(config);
 
   std::ifstream file;
@@ -88,14 +89,14 @@ int ingest(const IngestOptions& options) {
   const auto started = Clock::now();
   auto last_progress = started;
   std::uint64_t messages = 0;
-  store::TopicOutcome totals;
+  pipeline::TopicOutcome totals;
   std::exception_ptr writer_error;
   try {
     while (auto batch = prepared.pop()) {
       // Transient database errors are retried for up to a minute per batch.
-      const store::BatchOutcome outcome =
+      const pipeline::BatchOutcome outcome =
           writer.write_retrying(*batch, patient_retry("ingest", std::chrono::seconds(60)));
-      const store::TopicOutcome& t = outcome.topic(kind);
+      const pipeline::TopicOutcome& t = outcome.topic(kind);
       totals.persisted += t.persisted;
       totals.duplicates += t.duplicates;
       totals.dead_lettered += t.dead_lettered;

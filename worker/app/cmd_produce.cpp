@@ -113,7 +113,9 @@ int produce_to_kafka(const ProduceOptions& options) {
 
   if (!options.file.empty()) {
     core::TopicKind kind;
-    if (!core::parse_topic_kind(options.topic, kind))
+    const auto parsed = core::parse_topic_kind(options.topic);
+    if (parsed) kind = *parsed;
+    if (!parsed)
       throw core::UsageError("--file needs --topic workflows or --topic extractions");
     std::ifstream in(options.file, std::ios::binary);
     if (!in) throw core::UsageError(options.file + ": cannot open the input file");
@@ -143,8 +145,8 @@ int produce_to_kafka(const ProduceOptions& options) {
             << " duplicates, " << with_commas(invalid) << " invalid) to " << options.brokers
             << " in " << seconds << " s ("
             << with_commas(static_cast<std::uint64_t>(seconds > 0 ? sent / seconds : 0))
-            << "/s): " << with_commas(per_topic[0]) << " to " << config.kafka.topic_workflows
-            << ", " << with_commas(per_topic[1]) << " to " << config.kafka.topic_extractions
+            << "/s): " << with_commas(per_topic[0]) << " to " << config.kafka.topic(core::TopicKind::workflows)
+            << ", " << with_commas(per_topic[1]) << " to " << config.kafka.topic(core::TopicKind::extractions)
             << "; delivered " << with_commas(producer.delivered()) << ", failed "
             << with_commas(producer.failed()) << "\n";
   if (producer.failed() > 0)

@@ -10,6 +10,7 @@
 #include "app/commands.hpp"
 #include "app/common.hpp"
 #include "app/signals.hpp"
+#include "core/format.hpp"
 #include "core/log.hpp"
 #include "kafka/worker.hpp"
 #include "store/prune.hpp"
@@ -85,8 +86,7 @@ int run_worker(const std::string& config_path) {
                                   [&worker] { return worker.readiness(); }});
   const std::string host = config.metrics.listen.substr(0, config.metrics.listen.rfind(':'));
   log::info("run",
-            "consuming " + config.kafka.topic_workflows + " and " +
-                config.kafka.topic_extractions + " from " + config.kafka.brokers + " as group " +
+            "consuming " + core::join(config.kafka.topics, ", ") + " from " + config.kafka.brokers + " as group " +
                 config.kafka.group_id + " into " + config.storage.path,
             {{"version", PATTERND_VERSION},
              {"brokers", config.kafka.brokers},

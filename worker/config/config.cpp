@@ -80,16 +80,25 @@ std::function<bool(const std::string&)> one_of(std::vector<std::string> choices)
   };
 }
 
-const std::vector<Key>& keys() {
-  static const std::vector<Key> k_keys = {
+// kafka.topics.<name> for every stream kind of the registry.
+Key topic_key(core::TopicKind kind) {
+  const std::size_t i = core::index_of(kind);
+  return Key{"kafka.topics." + std::string(core::stream_kind(kind).name),
+             "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)",
+             [i](Config& c, const std::string& text) {
+               if (!valid_topic(text)) return false;
+               c.kafka.topics[i] = text;
+               return true;
+             },
+             [i](const Config& c) { return c.kafka.topics[i]; }};
+}
+
+std::vector<Key> make_keys() {
+  std::vector<Key> keys = {
       string_key("kafka.brokers", &Config::kafka, &Kafka::brokers, non_empty,
                  "a non-empty list of host:port"),
       string_key("kafka.group_id", &Config::kafka, &Kafka::group_id, non_empty,
                  "a non-empty consumer group id"),
-      string_key("kafka.topics.workflows", &Config::kafka, &Kafka::topic_workflows, valid_topic,
-                 "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)"),
-      string_key("kafka.topics.extractions", &Config::kafka, &Kafka::topic_extractions,
-                 valid_topic, "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)"),
       string_key("kafka.dead_letter_topic_suffix", &Config::kafka,
                  &Kafka::dead_letter_topic_suffix, valid_topic_chars,
                  "empty, or a topic-name suffix (a-z A-Z 0-9 . _ -) such as .dlq"),
@@ -112,6 +121,14 @@ const std::vector<Key>& keys() {
                  "one of text, json"),
       integer_key("log.summary_interval_s", &Config::log, &Log::summary_interval_s, 1, 86'400),
   };
+  // After kafka.group_id, where the printed config shows them.
+  auto at = keys.begin() + 2;
+  for (const auto& k : core::k_stream_kinds) at = keys.insert(at, topic_key(k.kind)) + 1;
+  return keys;
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> k_keys = make_keys();
   return k_keys;
 }
 
@@ -271,8 +288,11 @@ core::Result<Config> load(const std::string& path, char** environment) {
   }
   if (auto e = Loader(config, path).walk(root, "")) return *e;
   if (auto status = apply_environment(config, environment); !status) return status.error();
-  if (config.kafka.topic_workflows == config.kafka.topic_extractions)
-    return Error{path + ": kafka.topics: workflows and extractions must be different topics"};
+  for (const auto& a : core::k_stream_kinds)
+    for (const auto& b : core::k_stream_kinds)
+      if (a.kind < b.kind && config.kafka.topic(a.kind) == config.kafka.topic(b.kind))
+        return Error{path + ": kafka.topics: " + std::string(a.name) + " and " +
+                     std::string(b.name) + " must be different topics"};
   return config;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "core/result.hpp"
@@ -15,13 +16,22 @@ namespace patternd::config {
 struct Kafka {
   std::string brokers = "127.0.0.1:9092";
   std::string group_id = "patternd";
-  std::string topic_workflows = "agent.workflows";
-  std::string topic_extractions = "agent.extractions";
+  core::PerKind<std::string> topics = default_topics();  // kafka.topics.<kind name>
   std::string dead_letter_topic_suffix;
   std::map<std::string, std::string> properties;  // passed to librdkafka as-is
 
-  const std::string& topic(core::TopicKind kind) const {
-    return kind == core::TopicKind::workflows ? topic_workflows : topic_extractions;
+  const std::string& topic(core::TopicKind kind) const { return topics[core::index_of(kind)]; }
+  // The stream a topic carries; nullopt for a topic this config does not consume.
+  std::optional<core::TopicKind> kind_of(std::string_view topic) const {
+    for (const auto& k : core::k_stream_kinds)
+      if (topics[core::index_of(k.kind)] == topic) return k.kind;
+    return std::nullopt;
+  }
+
+  static core::PerKind<std::string> default_topics() {
+    core::PerKind<std::string> out;
+    for (const auto& k : core::k_stream_kinds) out[core::index_of(k.kind)] = k.default_topic;
+    return out;
   }
 };
 

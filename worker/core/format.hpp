@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace patternd::core {
 
@@ -14,6 +15,17 @@ inline std::string with_commas(std::uint64_t n) {
   for (std::size_t i = 0; i < digits.size(); ++i) {
     if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
     out.push_back(digits[i]);
+  }
+  return out;
+}
+
+// The strings of `items`, `separator` between them.
+template <typename Strings>
+std::string join(const Strings& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
   }
   return out;
 }

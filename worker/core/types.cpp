@@ -2,26 +2,21 @@
 
 namespace patternd::core {
 
-std::string_view to_string(TopicKind kind) {
-  switch (kind) {
-    case TopicKind::workflows:
-      return "workflows";
-    case TopicKind::extractions:
-      return "extractions";
-  }
-  return "unknown";
+std::string_view to_string(TopicKind kind) { return stream_kind(kind).name; }
+
+std::optional<TopicKind> parse_topic_kind(std::string_view name) {
+  for (const auto& k : k_stream_kinds)
+    if (k.name == name) return k.kind;
+  return std::nullopt;
 }
 
-bool parse_topic_kind(std::string_view text, TopicKind& out) {
-  if (text == "workflows") {
-    out = TopicKind::workflows;
-    return true;
+std::string stream_kind_names(std::string_view separator) {
+  std::string out;
+  for (const auto& k : k_stream_kinds) {
+    if (!out.empty()) out += separator;
+    out += k.name;
   }
-  if (text == "extractions") {
-    out = TopicKind::extractions;
-    return true;
-  }
-  return false;
+  return out;
 }
 
 }  // namespace patternd::core

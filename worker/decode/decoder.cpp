@@ -11,30 +11,6 @@ namespace patternd::decode {
 
 using core::Result;
 
-std::string_view to_string(RejectClass reject) {
-  switch (reject) {
-    case RejectClass::invalid_json:
-      return "invalid_json";
-    case RejectClass::invalid_utf8:
-      return "invalid_utf8";
-    case RejectClass::too_large:
-      return "too_large";
-    case RejectClass::too_deep:
-      return "too_deep";
-    case RejectClass::not_an_object:
-      return "not_an_object";
-    case RejectClass::missing_field:
-      return "missing_field";
-    case RejectClass::wrong_type:
-      return "wrong_type";
-    case RejectClass::out_of_range:
-      return "out_of_range";
-    case RejectClass::db_constraint:
-      return "db_constraint";
-  }
-  return "invalid_json";
-}
-
 namespace {
 
 using simdjson::dom::element;

@@ -10,23 +10,12 @@
 #include <string_view>
 
 #include "core/event.hpp"
+#include "core/rejection.hpp"
 #include "core/result.hpp"
 
 namespace patternd::decode {
 
-// Short, stable classes for metrics labels; the detail goes to the table.
-enum class RejectClass {
-  invalid_json,
-  invalid_utf8,
-  too_large,
-  too_deep,
-  not_an_object,
-  missing_field,
-  wrong_type,
-  out_of_range,
-  db_constraint,  // set by the store, not the decoder: see store/batch_writer.hpp
-};
-std::string_view to_string(RejectClass reject);
+using core::RejectClass;
 
 struct DecodeError {
   RejectClass reject = RejectClass::invalid_json;

@@ -109,7 +109,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
     connect();
     m_stage = std::make_unique<store::WriteStage>(
         m_writer, 1,
-        [this](const pipeline::Batch& batch, const store::BatchOutcome& outcome) {
+        [this](const pipeline::Batch& batch, const pipeline::BatchOutcome& outcome) {
           on_written(batch, outcome);
         },
         [this](const store::StoreError& e, milliseconds delay) {
@@ -185,7 +185,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
     m_consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
     if (!m_consumer) throw std::runtime_error("cannot create the Kafka consumer: " + error);
     const RdKafka::ErrorCode err = m_consumer->subscribe(
-        {m_config.kafka.topic_workflows, m_config.kafka.topic_extractions});
+        std::vector<std::string>(m_config.kafka.topics.begin(), m_config.kafka.topics.end()));
     if (err != RdKafka::ERR_NO_ERROR)
       throw std::runtime_error("cannot subscribe: " + RdKafka::err2str(err));
   }
@@ -210,9 +210,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   void add(const RdKafka::Message& message) {
     if (m_forming.messages.empty()) m_forming_since = Clock::now();
     pipeline::RawMessage& raw = m_forming.messages.emplace_back();
-    raw.source.kind = message.topic_name() == m_config.kafka.topic_workflows
-                          ? core::TopicKind::workflows
-                          : core::TopicKind::extractions;
+    raw.source.kind = kind_of(message.topic_name());
     raw.source.partition = core::Partition{message.partition()};
     raw.source.offset = core::Offset{message.offset()};
     const auto ts = message.timestamp();
@@ -389,7 +387,7 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
 
   // --- the store side (writer thread) ---------------------------------------
 
-  void on_written(const pipeline::Batch& batch, const store::BatchOutcome& outcome) {
+  void on_written(const pipeline::Batch& batch, const pipeline::BatchOutcome& outcome) {
     const core::TimestampMs now = core::now_ms();
     m_metrics.written(batch, outcome, now);
     m_last_commit_ms = now;
@@ -565,8 +563,8 @@ struct Worker::Impl : RdKafka::RebalanceCb, RdKafka::EventCb {
   }
 
   core::TopicKind kind_of(const std::string& topic) const {
-    return topic == m_config.kafka.topic_workflows ? core::TopicKind::workflows
-                                                   : core::TopicKind::extractions;
+    // Subscribed to exactly the configured topics: every message has a kind.
+    return m_config.kafka.kind_of(topic).value_or(core::TopicKind::workflows);
   }
 
   // --- gauges and readiness ---------------------------------------------------

@@ -179,10 +179,10 @@ void Metrics::forget_partition(core::TopicKind kind, std::int32_t partition) {
 
 void Metrics::set_ready(bool ready) { m_ready.Set(ready ? 1 : 0); }
 
-void Metrics::written(const pipeline::Batch& batch, const store::BatchOutcome& outcome,
+void Metrics::written(const pipeline::Batch& batch, const pipeline::BatchOutcome& outcome,
                       core::TimestampMs committed_at) {
   for (auto kind : {core::TopicKind::workflows, core::TopicKind::extractions}) {
-    const store::TopicOutcome& t = outcome.topic(kind);
+    const pipeline::TopicOutcome& t = outcome.topic(kind);
     const prometheus::Labels topic = {{"topic", m_kafka.topic(kind)}};
     if (t.persisted > 0) m_persisted.Add(topic).Increment(static_cast<double>(t.persisted));
     if (t.duplicates > 0) m_duplicate.Add(topic).Increment(static_cast<double>(t.duplicates));

@@ -21,7 +21,7 @@
 #include "config/config.hpp"
 #include "core/types.hpp"
 #include "pipeline/batch.hpp"
-#include "store/batch_writer.hpp"
+#include "pipeline/outcome.hpp"
 
 namespace patternd::metrics {
 
@@ -43,7 +43,7 @@ class Metrics {
   void set_ready(bool ready);
 
   // Store side: one committed batch (`committed_at` in ms since the epoch).
-  void written(const pipeline::Batch& batch, const store::BatchOutcome& outcome,
+  void written(const pipeline::Batch& batch, const pipeline::BatchOutcome& outcome,
                core::TimestampMs committed_at);
   void db_error(std::string_view kind);  // store::StoreError::label()
   void set_patterns(std::int64_t operation, std::int64_t failure);

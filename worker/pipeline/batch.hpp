@@ -9,7 +9,7 @@
 
 #include "core/event.hpp"
 #include "core/types.hpp"
-#include "decode/decoder.hpp"
+#include "core/rejection.hpp"
 
 namespace patternd::pipeline {
 
@@ -34,7 +34,7 @@ struct ExtractionRecord {
 
 struct Rejection {
   std::uint32_t message = 0;
-  decode::RejectClass reject = decode::RejectClass::invalid_json;
+  core::RejectClass reject = core::RejectClass::invalid_json;
   std::string reason;
 };
 
@@ -51,7 +51,7 @@ struct Batch {
   std::vector<ExtractionRecord> extractions;
   std::vector<Rejection> rejections;
   std::vector<OffsetMark> offsets;
-  std::uint64_t expired[2] = {0, 0};  // per TopicKind: older than the retention horizon
+  core::PerKind<std::uint64_t> expired{};  // older than the retention horizon
   // The messages are dead letters replayed (`patternd dead-letters replay`):
   // those that pass now leave dead_letters in the transaction that stores them.
   bool replay = false;
@@ -62,7 +62,7 @@ struct Batch {
     extractions.clear();
     rejections.clear();
     offsets.clear();
-    expired[0] = expired[1] = 0;
+    expired = {};
     replay = false;
   }
 };

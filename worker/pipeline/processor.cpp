@@ -17,7 +17,7 @@ void Processor::prepare(Batch& batch, core::TimestampMs now) {
   batch.workflows.clear();
   batch.extractions.clear();
   batch.rejections.clear();
-  batch.expired[0] = batch.expired[1] = 0;
+  batch.expired = {};
 
   for (std::uint32_t i = 0; i < batch.messages.size(); ++i) {
     const RawMessage& message = batch.messages[i];

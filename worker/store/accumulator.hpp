@@ -12,14 +12,12 @@
 #include <vector>
 
 #include "core/event.hpp"
+#include "pipeline/outcome.hpp"
 #include "store/statements.hpp"
 
 namespace patternd::store {
 
-struct FlushCounts {
-  std::uint64_t operation_occurrences = 0;
-  std::uint64_t failure_occurrences = 0;
-};
+using FlushCounts = pipeline::NewOccurrences;
 
 class PatternAccumulator {
  public:

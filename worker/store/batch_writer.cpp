@@ -31,7 +31,7 @@ std::optional<int> run_insert(SQLite::Statement& statement, std::uint32_t messag
   } catch (const SQLite::Exception& e) {
     statement.tryReset();  // reset() would throw the same error again
     if (classify_sqlite_error(e.getExtendedErrorCode()) != ErrorKind::record) throw;
-    rejected.push_back({message, decode::RejectClass::db_constraint,
+    rejected.push_back({message, core::RejectClass::db_constraint,
                         std::string("rejected by the database: ") + e.what()});
     return std::nullopt;
   }
@@ -236,8 +236,8 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
   }
   outcome.transaction_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  outcome.topic(core::TopicKind::workflows).expired = batch.expired[0];
-  outcome.topic(core::TopicKind::extractions).expired = batch.expired[1];
+  for (const auto& k : core::k_stream_kinds)
+    outcome.topic(k.kind).expired = batch.expired[core::index_of(k.kind)];
   return outcome;
 }
 
@@ -419,7 +419,7 @@ void BatchWriter::write_dead_letters(const Batch& batch, const std::vector<Rejec
     q.bindNoCopy(1, m_kafka.topic(kind));
     q.bind(2, message.source.partition.value);
     q.bind(3, dead_letter_offset(message));
-    q.bind(4, std::string(decode::to_string(rejection.reject)));
+    q.bind(4, std::string(core::to_string(rejection.reject)));
     q.bindNoCopy(5, rejection.reason);
     const std::size_t kept = std::min(message.payload.size(), k_max_dead_letter_payload);
     q.bindNoCopy(6, message.payload.data(), static_cast<int>(kept));

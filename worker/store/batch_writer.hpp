@@ -19,6 +19,7 @@
 
 #include "config/config.hpp"
 #include "pipeline/batch.hpp"
+#include "pipeline/outcome.hpp"
 #include "store/accumulator.hpp"
 #include "store/database.hpp"
 #include "store/errors.hpp"
@@ -27,25 +28,8 @@
 
 namespace patternd::store {
 
-struct TopicOutcome {
-  std::uint64_t persisted = 0;      // new rows
-  std::uint64_t duplicates = 0;     // already present, ignored
-  std::uint64_t dead_lettered = 0;  // rejected (decoder or database)
-  std::uint64_t expired = 0;        // older than the retention horizon, not ingested
-};
-
-struct BatchOutcome {
-  std::array<TopicOutcome, 2> topics{};  // indexed by TopicKind
-  std::map<std::pair<core::TopicKind, decode::RejectClass>, std::uint64_t> dead_letter_classes;
-  FlushCounts new_occurrences;
-  double transaction_seconds = 0;  // begin to commit
-  std::uint64_t dead_letters_cleared = 0;  // replayed letters that passed and left the table
-
-  TopicOutcome& topic(core::TopicKind kind) { return topics[static_cast<std::size_t>(kind)]; }
-  const TopicOutcome& topic(core::TopicKind kind) const {
-    return topics[static_cast<std::size_t>(kind)];
-  }
-};
+using pipeline::BatchOutcome;
+using pipeline::TopicOutcome;
 
 inline constexpr std::size_t k_max_dead_letter_payload = 64 * 1024;
 
