@@ -80,14 +80,13 @@ int run_worker(const std::string& config_path) {
   metrics::Metrics metrics(config.kafka, PATTERND_VERSION);
   kafka::Worker worker(config, rules, *db, metrics, g_stop, rules_match);
   const DailyPrune retention(config);
-  const metrics::HttpServer http(config.metrics.listen,
-                                 {[&metrics] { return metrics.scrape(); },
-                                  [&worker] { return worker.readiness(); }});
+  const metrics::HttpServer http(config.metrics.listen, {[&metrics] { return metrics.scrape(); },
+                                                         [&worker] { return worker.readiness(); }});
   const std::string host = config.metrics.listen.substr(0, config.metrics.listen.rfind(':'));
   log::info("run",
-            "consuming " + config.kafka.topic_workflows + " and " +
-                config.kafka.topic_extractions + " from " + config.kafka.brokers + " as group " +
-                config.kafka.group_id + " into " + config.storage.path,
+            "consuming " + config.kafka.topic_workflows + " and " + config.kafka.topic_extractions +
+                " from " + config.kafka.brokers + " as group " + config.kafka.group_id + " into " +
+                config.storage.path,
             {{"version", PATTERND_VERSION},
              {"brokers", config.kafka.brokers},
              {"group_id", config.kafka.group_id},
