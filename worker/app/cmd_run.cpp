@@ -67,8 +67,10 @@ class DailyPrune {
 };
 
 int run_worker(const std::string& config_path) {
-  const config::Config config = load_config(config_path);
+  const config::Loaded loaded = core::value_or_throw(config::load(config_path));
+  const config::Config& config = loaded.config;
   log::configure(config.log.level, config.log.format);
+  warn_about_unknown_variables(loaded.unknown_variables);
   const detect::Rules rules = load_rules(config);
   auto db = open_database(config);
   const bool rules_match = reconcile_rules_version(*db, rules);
