@@ -1,6 +1,7 @@
+#include "config/config.hpp"
+
 #include <gtest/gtest.h>
 
-#include "config/config.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd::config {
@@ -8,7 +9,7 @@ namespace {
 
 char* k_no_environment[] = {nullptr};
 
-core::Result<Config> load_text(const testing::TempDir& dir, const std::string& text,
+core::Result<Loaded> load_text(const testing::TempDir& dir, const std::string& text,
                                char** environment = k_no_environment) {
   const std::string path = dir.file("c.yaml");
   testing::write_file(path, text);
@@ -19,23 +20,23 @@ TEST(ConfigConfig, AnEmptyFileGivesTheSpecDefaults) {
   testing::TempDir dir;
   auto c = load_text(dir, "");
   ASSERT_TRUE(c.ok()) << c.error().message;
-  EXPECT_EQ(c->kafka.brokers, "127.0.0.1:9092");
-  EXPECT_EQ(c->kafka.topic(core::TopicKind::workflows), "agent.workflows");
+  EXPECT_EQ(c->config.kafka.brokers, "127.0.0.1:9092");
+  EXPECT_EQ(c->config.kafka.topic(core::TopicKind::workflows), "agent.workflows");
   // The SPEC's example says 5000; measured, 2000 meets its write latency
   // target at the same throughput (config.hpp, docs/operations.md).
-  EXPECT_EQ(c->batch.max_messages, 2000);
-  EXPECT_EQ(c->batch.max_wait_ms, 100);
-  EXPECT_EQ(c->storage.path, "data/patternd.db");
-  EXPECT_EQ(c->limits.max_message_bytes, 1048576);
-  EXPECT_EQ(c->retention.days, 90);
-  EXPECT_EQ(c->metrics.listen, "127.0.0.1:9464");
-  EXPECT_EQ(c->log.format, "text");
+  EXPECT_EQ(c->config.batch.max_messages, 2000);
+  EXPECT_EQ(c->config.batch.max_wait_ms, 100);
+  EXPECT_EQ(c->config.storage.path, "data/patternd.db");
+  EXPECT_EQ(c->config.limits.max_message_bytes, 1048576);
+  EXPECT_EQ(c->config.retention.days, 90);
+  EXPECT_EQ(c->config.metrics.listen, "127.0.0.1:9464");
+  EXPECT_EQ(c->config.log.format, "text");
 }
 
 TEST(ConfigConfig, TheShippedConfigIsValidAndEqualToTheDefaults) {
   auto c = load(testing::source_path("config/patternd.yaml"), k_no_environment);
   ASSERT_TRUE(c.ok()) << c.error().message;
-  EXPECT_EQ(to_yaml(*c), to_yaml(Config{}));
+  EXPECT_EQ(to_yaml(c->config), to_yaml(Config{}));
 }
 
 TEST(ConfigConfig, UnknownKeysAreNamedWithTheirLine) {
@@ -55,8 +56,9 @@ TEST(ConfigConfig, BadValuesNameFileLineKeyAndExpectation) {
   testing::TempDir dir;
   auto c = load_text(dir, "batch:\n  max_messages: 5000\n  max_wait_ms: soon\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().message, dir.file("c.yaml") +
-                                   ":3: batch.max_wait_ms: expected an integer 1..60000, got \"soon\"");
+  EXPECT_EQ(
+      c.error().message,
+      dir.file("c.yaml") + ":3: batch.max_wait_ms: expected an integer 1..60000, got \"soon\"");
   auto level = load_text(dir, "log:\n  level: loud\n");
   ASSERT_FALSE(level.ok());
   EXPECT_NE(level.error().message.find(":2: log.level: expected one of debug, info, warn, error"),
@@ -66,7 +68,8 @@ TEST(ConfigConfig, BadValuesNameFileLineKeyAndExpectation) {
   EXPECT_NE(listen.error().message.find("metrics.listen: expected host:port"), std::string::npos);
   auto mapping = load_text(dir, "storage:\n  path:\n    nested: 1\n");
   ASSERT_FALSE(mapping.ok());
-  EXPECT_NE(mapping.error().message.find(":3: storage.path: expected a non-empty file path, got a mapping"),
+  EXPECT_NE(mapping.error().message.find(
+                ":3: storage.path: expected a non-empty file path, got a mapping"),
             std::string::npos);
 }
 
@@ -87,13 +90,13 @@ TEST(ConfigConfig, EnvironmentOverridesTheFile) {
   char* environment[] = {brokers, topic, batch, password, other, nullptr};
   auto c = load_text(dir, "kafka:\n  brokers: file:9092\n", environment);
   ASSERT_TRUE(c.ok()) << c.error().message;
-  EXPECT_EQ(c->kafka.brokers, "kafka:29092");
-  EXPECT_EQ(c->kafka.topic(core::TopicKind::workflows), "wf");
-  EXPECT_EQ(c->batch.max_messages, 20000);
-  EXPECT_EQ(c->kafka.properties.at("sasl.password"), "hunter2");
+  EXPECT_EQ(c->config.kafka.brokers, "kafka:29092");
+  EXPECT_EQ(c->config.kafka.topic(core::TopicKind::workflows), "wf");
+  EXPECT_EQ(c->config.batch.max_messages, 20000);
+  EXPECT_EQ(c->config.kafka.properties.at("sasl.password"), "hunter2");
 }
 
-TEST(ConfigConfig, BadOrUnknownEnvironmentVariablesAreErrors) {
+TEST(ConfigConfig, AKnownEnvironmentVariableWithABadValueIsAnError) {
   testing::TempDir dir;
   char bad[] = "PATTERND_BATCH_MAX_MESSAGES=lots";
   char* with_bad[] = {bad, nullptr};
@@ -102,11 +105,52 @@ TEST(ConfigConfig, BadOrUnknownEnvironmentVariablesAreErrors) {
   EXPECT_EQ(c.error().message,
             "environment variable PATTERND_BATCH_MAX_MESSAGES (batch.max_messages): expected an "
             "integer 1..1000000, got \"lots\"");
+}
+
+TEST(ConfigConfig, UnknownEnvironmentVariablesAreReturnedWithTheClosestKnownNameAndIgnored) {
+  testing::TempDir dir;
   char typo[] = "PATTERND_KAFKA_BROKER=x:1";
-  char* with_typo[] = {typo, nullptr};
-  auto t = load_text(dir, "", with_typo);
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.error().message.find("PATTERND_KAFKA_BROKER: unknown"), std::string::npos);
+  char swapped[] = "PATTERND_LOG_LEVLE=debug";
+  char other[] = "PATTERND_RULES=/etc/rules.yaml";  // far from PATTERND_DETECTION_RULES
+  char known[] = "PATTERND_BATCH_MAX_WAIT_MS=50";
+  char* environment[] = {typo, swapped, other, known, nullptr};
+  auto c = load_text(dir, "", environment);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->unknown_variables.size(), 3u);
+  EXPECT_EQ(c->unknown_variables[0].name, "PATTERND_KAFKA_BROKER");
+  EXPECT_EQ(c->unknown_variables[0].closest_known, "PATTERND_KAFKA_BROKERS");
+  EXPECT_EQ(c->unknown_variables[1].name, "PATTERND_LOG_LEVLE");
+  EXPECT_EQ(c->unknown_variables[1].closest_known, "PATTERND_LOG_LEVEL");
+  EXPECT_EQ(c->unknown_variables[2].name, "PATTERND_RULES");
+  EXPECT_EQ(c->unknown_variables[2].closest_known, "");
+  EXPECT_EQ(c->config.kafka.brokers, "127.0.0.1:9092");
+  EXPECT_EQ(c->config.log.level, "info");
+  EXPECT_EQ(c->config.detection.rules, "config/patterns.yaml");
+  EXPECT_EQ(c->config.batch.max_wait_ms, 50);
+}
+
+TEST(ConfigConfig, KubernetesServiceLinksAreIgnoredWithoutBeingReported) {
+  testing::TempDir dir;
+  // What a Service named patternd (port 9464, named metrics) and one named
+  // patternd-db give every pod of their namespace.
+  std::vector<std::string> links = {
+      "PATTERND_SERVICE_HOST=10.0.0.1",
+      "PATTERND_SERVICE_PORT=9464",
+      "PATTERND_SERVICE_PORT_METRICS=9464",
+      "PATTERND_PORT=tcp://10.0.0.1:9464",
+      "PATTERND_PORT_9464_TCP=tcp://10.0.0.1:9464",
+      "PATTERND_PORT_9464_TCP_PROTO=tcp",
+      "PATTERND_PORT_9464_TCP_PORT=9464",
+      "PATTERND_PORT_9464_TCP_ADDR=10.0.0.1",
+      "PATTERND_DB_SERVICE_HOST=10.0.0.2",
+      "PATTERND_DB_PORT_5432_UDP_ADDR=10.0.0.2",
+  };
+  std::vector<char*> environment;
+  for (auto& link : links) environment.push_back(link.data());
+  environment.push_back(nullptr);
+  auto c = load_text(dir, "", environment.data());
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->unknown_variables.empty()) << c->unknown_variables.front().name;
 }
 
 TEST(ConfigConfig, SecretsAreMaskedInTheEffectiveConfig) {
@@ -127,7 +171,7 @@ TEST(ConfigConfig, TheEffectiveConfigLoadsBackToTheSameConfig) {
   c.retention.days = 7;
   auto back = load_text(dir, to_yaml(c));
   ASSERT_TRUE(back.ok()) << back.error().message;
-  EXPECT_EQ(to_yaml(*back), to_yaml(c));
+  EXPECT_EQ(to_yaml(back->config), to_yaml(c));
 }
 
 }  // namespace

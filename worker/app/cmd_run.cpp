@@ -68,8 +68,10 @@ class DailyPrune {
 };
 
 int run_worker(const std::string& config_path) {
-  const config::Config config = load_config(config_path);
+  const config::Loaded loaded = core::value_or_throw(config::load(config_path));
+  const config::Config& config = loaded.config;
   log::configure(config.log.level, config.log.format);
+  warn_about_unknown_variables(loaded.unknown_variables);
   const detect::Rules rules = load_rules(config);
   auto db = open_database(config);
   const bool rules_match = reconcile_rules_version(*db, rules);
@@ -81,13 +83,12 @@ int run_worker(const std::string& config_path) {
   metrics::Metrics metrics(config.kafka, PATTERND_VERSION);
   kafka::Worker worker(config, rules, *db, metrics, g_stop, rules_match);
   const DailyPrune retention(config);
-  const metrics::HttpServer http(config.metrics.listen,
-                                 {[&metrics] { return metrics.scrape(); },
-                                  [&worker] { return worker.readiness(); }});
+  const metrics::HttpServer http(config.metrics.listen, {[&metrics] { return metrics.scrape(); },
+                                                         [&worker] { return worker.readiness(); }});
   const std::string host = config.metrics.listen.substr(0, config.metrics.listen.rfind(':'));
   log::info("run",
-            "consuming " + core::join(config.kafka.topics, ", ") + " from " + config.kafka.brokers + " as group " +
-                config.kafka.group_id + " into " + config.storage.path,
+            "consuming " + core::join(config.kafka.topics, ", ") + " from " + config.kafka.brokers +
+                " as group " + config.kafka.group_id + " into " + config.storage.path,
             {{"version", PATTERND_VERSION},
              {"brokers", config.kafka.brokers},
              {"group_id", config.kafka.group_id},

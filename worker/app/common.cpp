@@ -8,7 +8,22 @@
 namespace patternd::app {
 
 config::Config load_config(const std::string& path) {
-  return core::value_or_throw(config::load(path));
+  config::Loaded loaded = core::value_or_throw(config::load(path));
+  warn_about_unknown_variables(loaded.unknown_variables);
+  return std::move(loaded.config);
+}
+
+void warn_about_unknown_variables(const std::vector<config::UnknownVariable>& unknown) {
+  if (unknown.empty()) return;
+  std::string described, names;
+  for (const auto& variable : unknown) {
+    described += (described.empty() ? "" : ", ") + variable.name;
+    if (!variable.closest_known.empty())
+      described += " (did you mean " + variable.closest_known + "?)";
+    names += (names.empty() ? "" : ",") + variable.name;
+  }
+  log::warn("config", "unknown environment variables ignored: " + described,
+            {{"unknown_variables", names}});
 }
 
 detect::Rules load_rules(const config::Config& config) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "core/format.hpp"
@@ -15,7 +16,14 @@
 
 namespace patternd::app {
 
+// Loads the configuration and warns, once, about PATTERND_* variables that
+// name no setting (stderr, in the log's format).
 config::Config load_config(const std::string& path);
+
+// That warning, for `run`: it loads with config::load and configures the log
+// from the configuration before it warns, so a JSON log gets a JSON line.
+// Says nothing when `unknown` is empty.
+void warn_about_unknown_variables(const std::vector<config::UnknownVariable>& unknown);
 detect::Rules load_rules(const config::Config& config);
 
 // Opens (and migrates) the database; a failure is a runtime error.

@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <numeric>
 #include <optional>
+#include <regex>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
@@ -99,8 +102,8 @@ std::vector<Key> make_keys() {
                  "a non-empty list of host:port"),
       string_key("kafka.group_id", &Config::kafka, &Kafka::group_id, non_empty,
                  "a non-empty consumer group id"),
-      string_key("kafka.dead_letter_topic_suffix", &Config::kafka,
-                 &Kafka::dead_letter_topic_suffix, valid_topic_chars,
+      string_key("kafka.dead_letter_topic_suffix", &Config::kafka, &Kafka::dead_letter_topic_suffix,
+                 valid_topic_chars,
                  "empty, or a topic-name suffix (a-z A-Z 0-9 . _ -) such as .dlq"),
       integer_key("batch.max_messages", &Config::batch, &Batch::max_messages, 1, 1'000'000),
       integer_key("batch.max_wait_ms", &Config::batch, &Batch::max_wait_ms, 1, 60'000),
@@ -189,8 +192,9 @@ class Loader {
         if (auto e = walk(value, path)) return e;
       } else {
         return at(entry.first, path,
-                  "unknown key (known keys" + std::string(prefix.empty() ? "" : " under " + prefix) +
-                      ": " + join(children_of(prefix)) + ")");
+                  "unknown key (known keys" +
+                      std::string(prefix.empty() ? "" : " under " + prefix) + ": " +
+                      join(children_of(prefix)) + ")");
       }
     }
     return std::nullopt;
@@ -228,8 +232,55 @@ class Loader {
 std::string env_name(const std::string& path) {
   std::string out = "PATTERND_";
   for (const char ch : path)
-    out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+    out.push_back(ch == '.' ? '_'
+                            : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
   return out;
+}
+
+// The variables Kubernetes gives every pod of a namespace for a Service named
+// patternd or patternd-*: PATTERND_SERVICE_HOST, PATTERND_SERVICE_PORT[_NAME],
+// PATTERND_PORT and PATTERND_PORT_9464_TCP[_PROTO|_PORT|_ADDR]. The operator
+// did not set them, so they are not worth a warning.
+bool is_service_link(const std::string& name) {
+  static const std::regex k_service_link(
+      "PATTERND(_[A-Z0-9_]+)?_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|"
+      "PORT(_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)");
+  return std::regex_match(name, k_service_link);
+}
+
+// Levenshtein: insertions, deletions and substitutions, one each.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), std::size_t{0});
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Two edits catch a dropped, doubled or wrong letter and a swapped pair
+// (PATTERND_KAFKA_BROKER); a name farther from every setting is more likely
+// some other tool's variable, and a suggestion would only mislead.
+constexpr std::size_t k_max_typo_distance = 2;
+
+std::string closest_known_variable(const std::string& name) {
+  std::string closest;
+  std::size_t closest_distance = k_max_typo_distance + 1;
+  for (const auto& key : keys()) {
+    const std::string known = env_name(key.path);
+    const std::size_t distance = edit_distance(name, known);
+    if (distance < closest_distance) {
+      closest_distance = distance;
+      closest = known;
+    }
+  }
+  return closest;
 }
 
 }  // namespace
@@ -242,8 +293,9 @@ bool is_secret_property(const std::string& name) {
          lower.find("token") != std::string::npos || lower.find("key.pem") != std::string::npos;
 }
 
-core::Status<> apply_environment(Config& config, char** environment) {
+core::Result<std::vector<UnknownVariable>> apply_environment(Config& config, char** environment) {
   const std::string properties_prefix = env_name(std::string(k_properties)) + "_";
+  std::vector<UnknownVariable> unknown;
   for (char** entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view item(*entry);
     if (item.rfind("PATTERND_", 0) != 0) continue;
@@ -262,21 +314,19 @@ core::Status<> apply_environment(Config& config, char** environment) {
     for (const auto& key : keys())
       if (env_name(key.path) == name) match = &key;
     if (match == nullptr) {
-      std::vector<std::string> known;
-      for (const auto& key : keys()) known.push_back(env_name(key.path));
-      return Error{"environment variable " + name + ": unknown (known: " + join(known) +
-                   ", and " + properties_prefix + "<PROPERTY>)"};
+      if (!is_service_link(name)) unknown.push_back({name, closest_known_variable(name)});
+      continue;
     }
     if (!match->set(config, value))
       return Error{"environment variable " + name + " (" + match->path + "): expected " +
                    match->expectation + ", got \"" + value + "\""};
   }
-  return {};
+  return unknown;
 }
 
-core::Result<Config> load(const std::string& path) { return load(path, environ); }
+core::Result<Loaded> load(const std::string& path) { return load(path, environ); }
 
-core::Result<Config> load(const std::string& path, char** environment) {
+core::Result<Loaded> load(const std::string& path, char** environment) {
   Config config;
   YAML::Node root;
   try {
@@ -287,13 +337,14 @@ core::Result<Config> load(const std::string& path, char** environment) {
     return Error{path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg};
   }
   if (auto e = Loader(config, path).walk(root, "")) return *e;
-  if (auto status = apply_environment(config, environment); !status) return status.error();
+  auto unknown = apply_environment(config, environment);
+  if (!unknown) return unknown.error();
   for (const auto& a : core::k_stream_kinds)
     for (const auto& b : core::k_stream_kinds)
       if (a.kind < b.kind && config.kafka.topic(a.kind) == config.kafka.topic(b.kind))
         return Error{path + ": kafka.topics: " + std::string(a.name) + " and " +
                      std::string(b.name) + " must be different topics"};
-  return config;
+  return Loaded{std::move(config), std::move(unknown).value()};
 }
 
 std::string to_yaml(const Config& config) {

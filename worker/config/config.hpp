@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "core/types.hpp"
@@ -65,8 +66,8 @@ struct Detection {
 };
 
 struct Log {
-  std::string level = "info";   // debug|info|warn|error
-  std::string format = "text";  // text|json
+  std::string level = "info";            // debug|info|warn|error
+  std::string format = "text";           // text|json
   std::int64_t summary_interval_s = 10;  // one progress line per interval at info
 };
 
@@ -81,14 +82,31 @@ struct Config {
   Log log;
 };
 
+// A PATTERND_* variable that names no setting. Unlike an unknown key in the
+// file it is not an error: the environment is not the operator's alone
+// (wrapper scripts, CI systems, and Kubernetes service links for a Service
+// named patternd-*, which are left out of this list altogether).
+struct UnknownVariable {
+  std::string name;
+  std::string closest_known;  // the known variable it is likely a typo of, or empty
+};
+
+struct Loaded {
+  Config config;
+  std::vector<UnknownVariable> unknown_variables;  // in the order of the environment
+};
+
 // Loads `path` over the defaults, then applies PATTERND_* variables from
 // `environ` (upper-case key path, dots to underscores: PATTERND_KAFKA_BROKERS).
-// Errors name the file, the line, the key and what was expected.
-core::Result<Config> load(const std::string& path);
-core::Result<Config> load(const std::string& path, char** environment);
+// Errors name the file, the line, the key and what was expected; a known
+// variable with a bad value is an error too. Unknown variables are returned
+// for the caller to report, never printed here.
+core::Result<Loaded> load(const std::string& path);
+core::Result<Loaded> load(const std::string& path, char** environment);
 
-// Applies PATTERND_* variables only (for commands that run without a file).
-core::Status<> apply_environment(Config& config, char** environment);
+// Applies PATTERND_* variables only (for commands that run without a file);
+// returns the unknown ones.
+core::Result<std::vector<UnknownVariable>> apply_environment(Config& config, char** environment);
 
 // The effective configuration as YAML, secrets masked.
 std::string to_yaml(const Config& config);

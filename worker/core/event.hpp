@@ -41,8 +41,8 @@ struct CodeBlock {
 };
 
 struct Extraction {
-  Digest identity{};      // from event_id, or from the identifying fields
-  std::string event_id;   // empty when the producer sent none
+  Digest identity{};     // from event_id, or from the identifying fields
+  std::string event_id;  // empty when the producer sent none
   std::string agent_name;
   std::string session_id;
   TimestampMs timestamp = 0;

@@ -32,26 +32,21 @@ using Fields = std::vector<Field>;
 void write(Level level, std::string_view logger, std::string_view message,
            const Fields& fields = {});
 
-inline void debug(std::string_view logger, std::string_view message,
-                  const Fields& fields = {}) {
+inline void debug(std::string_view logger, std::string_view message, const Fields& fields = {}) {
   write(Level::debug, logger, message, fields);
 }
-inline void info(std::string_view logger, std::string_view message,
-                 const Fields& fields = {}) {
+inline void info(std::string_view logger, std::string_view message, const Fields& fields = {}) {
   write(Level::info, logger, message, fields);
 }
-inline void warn(std::string_view logger, std::string_view message,
-                 const Fields& fields = {}) {
+inline void warn(std::string_view logger, std::string_view message, const Fields& fields = {}) {
   write(Level::warn, logger, message, fields);
 }
-inline void error(std::string_view logger, std::string_view message,
-                  const Fields& fields = {}) {
+inline void error(std::string_view logger, std::string_view message, const Fields& fields = {}) {
   write(Level::error, logger, message, fields);
 }
 
 // The line write() would print, without printing it (for tests).
 std::string format_line(Format format, Level level, std::string_view logger,
-                        std::string_view message, const Fields& fields,
-                        std::int64_t unix_ms);
+                        std::string_view message, const Fields& fields, std::int64_t unix_ms);
 
 }  // namespace patternd::log

@@ -25,8 +25,8 @@ enum class RejectClass : std::uint8_t {
 // Every class, in the enum's order: to name them and to initialise every
 // label value of a metric.
 inline constexpr std::array<std::string_view, 9> k_reject_class_names = {
-    "invalid_json", "invalid_utf8", "too_large",    "too_deep",      "not_an_object",
-    "missing_field", "wrong_type",  "out_of_range", "db_constraint",
+    "invalid_json",  "invalid_utf8", "too_large",    "too_deep",      "not_an_object",
+    "missing_field", "wrong_type",   "out_of_range", "db_constraint",
 };
 
 constexpr std::string_view to_string(RejectClass reject) {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "core/event.hpp"
-#include "core/types.hpp"
 #include "core/rejection.hpp"
+#include "core/types.hpp"
 
 namespace patternd::pipeline {
 
@@ -20,7 +20,7 @@ struct RawMessage {
 };
 
 struct WorkflowRecord {
-  std::uint32_t message = 0;            // index into Batch::messages
+  std::uint32_t message = 0;  // index into Batch::messages
   core::Workflow workflow;
   std::vector<std::string> signatures;  // filled by detection
 };
