@@ -12,7 +12,8 @@
 #include "store/migrations.hpp"
 #include "store/prune.hpp"
 #include "store/row_keys.hpp"
-#include "store/write_stage.hpp"
+#include "runner/write_stage.hpp"
+#include "store/sqlite_store.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd::store {
@@ -430,12 +431,11 @@ TEST_F(StoreBatchWriter, AStoredOffsetNeverMovesBack) {
 
 TEST_F(StoreBatchWriter, TheWriteStageWritesInOrderAndAbandonsWhatAFailingDatabaseHolds) {
   m_config.storage.busy_timeout_ms = 20;
-  auto db = std::move(Database::open(m_config.storage)).value();
-  BatchWriter writer(*db, m_config.kafka);
+  SqliteStore writer(std::move(Database::open(m_config.storage)).value(), m_config.kafka);
   std::mutex mutex;
   std::vector<std::int64_t> written;  // first offset of each batch written
   std::atomic<int> retries{0};
-  WriteStage stage(
+  runner::WriteStage stage(
       writer, 1,
       [&](const pipeline::Batch& b, const BatchOutcome&) {
         std::lock_guard lock(mutex);
@@ -444,6 +444,7 @@ TEST_F(StoreBatchWriter, TheWriteStageWritesInOrderAndAbandonsWhatAFailingDataba
       [&](const StoreError& e, std::chrono::milliseconds) {
         EXPECT_EQ(e.kind(), ErrorKind::transient);
         ++retries;
+        return true;
       });
   auto numbered = [&](std::int64_t first) {
     auto b = batch(TopicKind::workflows, {workflow("w" + std::to_string(first), "x", 0)}, 0, first);
@@ -486,11 +487,10 @@ TEST_F(StoreBatchWriter, TheWriteStageWritesInOrderAndAbandonsWhatAFailingDataba
 TEST_F(StoreBatchWriter, ADrainCutsShortAWriteWaitingForAnotherWritersLock) {
   // A busy timeout far longer than a shutdown may take.
   m_config.storage.busy_timeout_ms = 60'000;
-  auto db = std::move(Database::open(m_config.storage)).value();
-  BatchWriter writer(*db, m_config.kafka);
-  WriteStage stage(
+  SqliteStore writer(std::move(Database::open(m_config.storage)).value(), m_config.kafka);
+  runner::WriteStage stage(
       writer, 1, [](const pipeline::Batch&, const BatchOutcome&) {},
-      [](const StoreError&, std::chrono::milliseconds) {});
+      [](const StoreError&, std::chrono::milliseconds) { return true; });
   SQLite::Database other(m_config.storage.path, SQLite::OPEN_READWRITE);
   other.exec("BEGIN IMMEDIATE");
   auto b = batch(TopicKind::workflows, {workflow("w1", "x", 0)}, 0, 1);

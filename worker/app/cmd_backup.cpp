@@ -7,7 +7,7 @@
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
-#include "store/backup.hpp"
+#include "store/store.hpp"
 
 namespace patternd::app {
 
@@ -26,14 +26,16 @@ void add_backup(CLI::App& app, Action& run) {
       const config::Config config = load_config(*file);
       if (std::filesystem::exists(*out))
         throw core::UsageError(*out + ": exists already; choose a new file name");
-      auto db = core::value_or_throw(store::Database::open_read_only(config.storage));
-      const auto report = store::backup(*db, *out);
+      auto store = open_store_read_only(config);
+      const auto report = store->backup(*out);
       if (!report) throw std::runtime_error(report.error().message);
       char seconds[32];
       std::snprintf(seconds, sizeof seconds, "%.1f", report->seconds);
-      std::cout << "backup: " << *out << ": " << with_commas(static_cast<std::uint64_t>(report->bytes))
+      std::cout << "backup: " << *out << ": "
+                << with_commas(static_cast<std::uint64_t>(report->bytes))
                 << " bytes, integrity ok, offsets of " << report->partitions
-                << " partitions covering " << with_commas(static_cast<std::uint64_t>(report->messages_covered))
+                << " partitions covering "
+                << with_commas(static_cast<std::uint64_t>(report->messages_covered))
                 << " Kafka messages, in " << seconds << " s\n";
       return 0;
     };

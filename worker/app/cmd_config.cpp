@@ -35,8 +35,8 @@ void add_migrate(CLI::App& app, Action& run) {
   cmd->callback([&run, file] {
     run = [file] {
       const config::Config config = load_config(*file);
-      const auto db = open_database(config);
-      const auto& m = db->migration();
+      const auto store = open_store(config);
+      const auto m = store->migration();
       if (m.from_version == m.to_version) {
         std::cout << config.storage.path << ": schema is at version " << m.to_version
                   << " (up to date)\n";

@@ -1,17 +1,17 @@
 // `patternd dead-letters list|replay`: what was rejected and why, and a second
 // chance from the stored payload after a fix (a raised limit, new rules).
 
-#include <nlohmann/json.hpp>
-
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
 #include "core/time.hpp"
 #include "pipeline/processor.hpp"
-#include "store/dead_letters.hpp"
+#include "runner/dead_letter_source.hpp"
+#include "runner/runner.hpp"
 
 namespace patternd::app {
 namespace {
@@ -29,12 +29,15 @@ store::DeadLetterFilter make_filter(const FilterOptions& o, const config::Config
     const auto kind = core::parse_topic_kind(o.topic);
     f.topic = kind ? config.kafka.topic(*kind) : o.topic;
   }
-  auto instant = [](const std::string& text, const char* option) -> std::optional<core::TimestampMs> {
+  auto instant = [](const std::string& text,
+                    const char* option) -> std::optional<core::TimestampMs> {
     if (text.empty()) return std::nullopt;
     const auto t = core::parse_rfc3339(text);
     if (!t)
-      throw core::UsageError(std::string(option) + ": expected an RFC 3339 time such as "
-                             "2026-11-20T00:00:00Z, got \"" + text + "\"");
+      throw core::UsageError(std::string(option) +
+                             ": expected an RFC 3339 time such as "
+                             "2026-11-20T00:00:00Z, got \"" +
+                             text + "\"");
     return t;
   };
   f.since = instant(o.since, "--since");
@@ -62,9 +65,9 @@ int list(const std::string& config_path, const FilterOptions& o) {
   const config::Config config = load_config(config_path);
   auto filter = make_filter(o, config);
   filter.limit = o.limit;
-  auto db = core::value_or_throw(store::Database::open_read_only(config.storage));
-  const auto letters = store::find_dead_letters(*db, filter);
-  const std::int64_t total = store::count_dead_letters(*db, filter);
+  auto store = open_store_read_only(config);
+  const auto letters = store->find_dead_letters(filter);
+  const std::int64_t total = store->count_dead_letters(filter);
   if (o.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& d : letters) {
@@ -84,9 +87,9 @@ int list(const std::string& config_path, const FilterOptions& o) {
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
-  std::cout << std::left << std::setw(8) << "ID" << std::setw(26) << "REJECTED AT"
-            << std::setw(34) << "TOPIC[PARTITION]@OFFSET" << std::setw(15) << "CLASS"
-            << std::setw(9) << "BYTES" << "REASON\n";
+  std::cout << std::left << std::setw(8) << "ID" << std::setw(26) << "REJECTED AT" << std::setw(34)
+            << "TOPIC[PARTITION]@OFFSET" << std::setw(15) << "CLASS" << std::setw(9) << "BYTES"
+            << "REASON\n";
   for (const auto& d : letters) {
     const std::string where = d.topic + "[" + std::to_string(d.partition) + "]@" +
                               (d.partition < 0 ? "file" : std::to_string(d.offset));
@@ -96,62 +99,39 @@ int list(const std::string& config_path, const FilterOptions& o) {
   }
   std::cout << letters.size() << " of " << with_commas(static_cast<std::uint64_t>(total))
             << " matching dead letters shown"
-            << (static_cast<std::int64_t>(letters.size()) < total ? " (raise --limit for more)" : "")
+            << (static_cast<std::int64_t>(letters.size()) < total ? " (raise --limit for more)"
+                                                                  : "")
             << "\n";
   return 0;
 }
 
 int replay(const std::string& config_path, const FilterOptions& o) {
   const config::Config config = load_config(config_path);
-  auto filter = make_filter(o, config);
-  filter.limit = config.batch.max_messages;
   const detect::Rules rules = load_rules(config);
-  auto db = open_database(config);
-  reconcile_rules_version(*db, rules);
+  auto store = open_store(config);
+  reconcile_rules_version(*store, rules);
+  auto letters_store = open_store(config);  // read by the source while the runner writes
+  runner::DeadLetterSource source(*letters_store, config.kafka, make_filter(o, config));
   pipeline::Processor processor(config, rules);
-  store::BatchWriter writer(*db, config.kafka);
+  CommandProgress progress("dead-letters replay", std::chrono::seconds(60), true);
+  runner::Options run_options;
+  run_options.max_messages = static_cast<std::size_t>(config.batch.max_messages);
+  run_options.patience = std::chrono::hours(24 * 365);
+  runner::Runner runner(run_options, processor, *store, progress);
+  const std::atomic<bool> never{false};
+  runner.run(source, never);
 
-  std::uint64_t replayed = 0, cleared = 0, persisted = 0, duplicates = 0, still_failing = 0,
-                expired = 0, truncated = 0, other_topic = 0;
-  std::map<std::string, std::uint64_t> still_by_class;
-  for (;;) {
-    const auto letters = store::find_dead_letters(*db, filter);
-    if (letters.empty()) break;
-    filter.after_id = letters.back().id;
-    pipeline::Batch batch;
-    batch.replay = true;
-    for (const auto& d : letters) {
-      const auto kind = config.kafka.kind_of(d.topic);
-      if (!kind) {
-        ++other_topic;  // a topic this configuration does not consume
-        continue;
-      }
-      if (d.truncated()) {  // only the first 64 KiB were kept: it cannot pass as it was
-        ++truncated;
-        continue;
-      }
-      batch.messages.push_back({{*kind, core::Partition{d.partition}, core::Offset{d.offset}},
-                                d.message_time.value_or(d.received_at), d.payload});
-    }
-    if (batch.messages.empty()) continue;
-    processor.prepare(batch, core::now_ms());
-    const pipeline::BatchOutcome outcome =
-        writer.write_retrying(batch, patient_retry("dead-letters replay", std::chrono::seconds(60)));
-    replayed += batch.messages.size();
-    cleared += outcome.dead_letters_cleared;
-    for (const auto& t : outcome.topics) {
-      persisted += t.persisted;
-      duplicates += t.duplicates;
-      still_failing += t.dead_lettered;
-      expired += t.expired;
-    }
-    for (const auto& [key, n] : outcome.dead_letter_classes)
-      still_by_class[std::string(core::to_string(key.second))] += n;
-  }
-  std::cout << "dead-letters replay: " << with_commas(replayed) << " replayed: "
-            << with_commas(cleared) << " now pass and left the table (" << with_commas(persisted)
-            << " persisted, " << with_commas(duplicates) << " already stored, "
-            << with_commas(expired) << " expired), " << with_commas(still_failing)
+  const pipeline::TopicOutcome& t = progress.totals();
+  const std::uint64_t replayed = progress.messages(), cleared = progress.dead_letters_cleared(),
+                      persisted = t.persisted, duplicates = t.duplicates,
+                      still_failing = t.dead_lettered, expired = t.expired,
+                      truncated = source.truncated(), other_topic = source.other_topic();
+  const auto& still_by_class = progress.dead_letter_classes();
+  std::cout << "dead-letters replay: " << with_commas(replayed)
+            << " replayed: " << with_commas(cleared) << " now pass and left the table ("
+            << with_commas(persisted) << " persisted, " << with_commas(duplicates)
+            << " already stored, " << with_commas(expired) << " expired), "
+            << with_commas(still_failing)
             << " still fail and stay, with the reason they fail for now";
   if (!still_by_class.empty()) {
     std::cout << ":";
@@ -171,8 +151,8 @@ int replay(const std::string& config_path, const FilterOptions& o) {
 }  // namespace
 
 void add_dead_letters(CLI::App& app, Action& run) {
-  auto* cmd = app.add_subcommand(
-      "dead-letters", "Inspect rejected messages, or replay them after a fix");
+  auto* cmd =
+      app.add_subcommand("dead-letters", "Inspect rejected messages, or replay them after a fix");
   cmd->require_subcommand(1);
   auto file = std::make_shared<std::string>();
   auto options = std::make_shared<FilterOptions>();
@@ -185,7 +165,8 @@ void add_dead_letters(CLI::App& app, Action& run) {
       ->check(CLI::Range(1, 100'000'000));
   list_cmd->add_option("--format", options->format, "text or json (json includes payloads)")
       ->check(CLI::IsMember({"text", "json"}));
-  list_cmd->callback([&run, file, options] { run = [file, options] { return list(*file, *options); }; });
+  list_cmd->callback(
+      [&run, file, options] { run = [file, options] { return list(*file, *options); }; });
 
   auto* replay_cmd = cmd->add_subcommand(
       "replay",

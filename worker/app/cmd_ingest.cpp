@@ -1,29 +1,22 @@
-// `patternd ingest --config FILE --topic workflows|extractions FILE.jsonl|-`:
-// backfill through the same pipeline as Kafka (decode -> detect -> store, same
-// idempotency, same dead letters). Two stages run in parallel: reading +
-// decoding + detection on one thread, the store on the other, with one
-// prepared batch waiting between them.
+// `patternd ingest --config FILE --topic KIND FILE.jsonl|-`: backfill through
+// the same runner as Kafka (decode -> detect -> store, same idempotency, same
+// dead letters), with a file source.
 //
 // A backfill is all backlog, so it writes bigger transactions than the
 // worker's batch.max_messages (measured on 1M generated lines: 20,000 per
 // transaction is ~25% faster than 5,000; 50,000 adds little and uses ~50%
 // more memory).
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
-#include "pipeline/bounded_queue.hpp"
-#include "pipeline/line_source.hpp"
 #include "pipeline/processor.hpp"
-#include "store/batch_writer.hpp"
-#include "store/checkpointer.hpp"
+#include "runner/runner.hpp"
+#include "source/file_source.hpp"
 
 namespace patternd::app {
 namespace {
@@ -35,12 +28,6 @@ struct IngestOptions {
   std::size_t batch_size = 20'000;
   bool quiet = false;
 };
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 int ingest(const IngestOptions& options) {
   const config::Config config = load_config(options.config_path);
@@ -60,72 +47,32 @@ int ingest(const IngestOptions& options) {
   }
   const std::string input_name = options.input == "-" ? "standard input" : options.input;
 
-  auto db = open_database(config);
-  reconcile_rules_version(*db, rules);
-  store::BatchWriter writer(*db, config.kafka);
-  store::Checkpointer checkpointer(*db);
+  auto store = open_store(config);
+  reconcile_rules_version(*store, rules);
 
-  pipeline::LineSource source(*in, kind);
+  source::FileSource source(*in, kind);
   pipeline::Processor processor(config, rules);
-  pipeline::BoundedQueue<pipeline::Batch> prepared(1);
-  const std::size_t batch_size = options.batch_size;
-  std::exception_ptr reader_error;
-  std::thread reader([&] {
-    try {
-      for (;;) {
-        pipeline::Batch batch;
-        batch.messages.reserve(batch_size);
-        if (!source.next(batch, batch_size, core::now_ms())) break;
-        processor.prepare(batch, core::now_ms());
-        if (!prepared.push(std::move(batch))) break;
-      }
-    } catch (...) {
-      reader_error = std::current_exception();
-    }
-    prepared.close();
-  });
-
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  const auto started = Clock::now();
-  auto last_progress = started;
-  std::uint64_t messages = 0;
-  pipeline::TopicOutcome totals;
-  std::exception_ptr writer_error;
+  CommandProgress progress("ingest", std::chrono::seconds(60), options.quiet);
+  runner::Options run_options;
+  run_options.max_messages = options.batch_size;
+  run_options.max_wait = std::chrono::seconds(1);  // a slow pipe still commits every second
+  // Everything read is written, however long the database takes; a batch
+  // that fails for a minute stops the ingest (CommandProgress).
+  run_options.patience = std::chrono::hours(24 * 365);
+  runner::Runner runner(run_options, processor, *store, progress);
+  const std::atomic<bool> never{false};
   try {
-    while (auto batch = prepared.pop()) {
-      // Transient database errors are retried for up to a minute per batch.
-      const pipeline::BatchOutcome outcome =
-          writer.write_retrying(*batch, patient_retry("ingest", std::chrono::seconds(60)));
-      const pipeline::TopicOutcome& t = outcome.topic(kind);
-      totals.persisted += t.persisted;
-      totals.duplicates += t.duplicates;
-      totals.dead_lettered += t.dead_lettered;
-      totals.expired += t.expired;
-      messages += batch->messages.size();
-      if (!options.quiet && Clock::now() - last_progress > std::chrono::seconds(2)) {
-        last_progress = Clock::now();
-        const double elapsed = seconds_since(started);
-        std::fprintf(stderr, "%singest: %s messages (%s/s)%s", tty ? "\r" : "",
-                     with_commas(messages).c_str(),
-                     with_commas(static_cast<std::uint64_t>(messages / elapsed)).c_str(),
-                     tty ? "" : "\n");
-      }
-    }
+    runner.run(source, never);
   } catch (...) {
-    writer_error = std::current_exception();
-    prepared.close();
-  }
-  reader.join();
-  if (tty && !options.quiet && last_progress != started) std::fputc('\n', stderr);
-  if (writer_error) {
-    std::cerr << "ingest: stopped after " << with_commas(totals.persisted)
+    std::cerr << "ingest: stopped after " << with_commas(progress.totals().persisted)
               << " new rows were committed; the failed batch left nothing behind, so running "
                  "the same ingest again is safe\n";
-    std::rethrow_exception(writer_error);
+    throw;
   }
-  if (reader_error) std::rethrow_exception(reader_error);
-
-  const double elapsed = seconds_since(started);
+  const pipeline::TopicOutcome& totals = progress.totals();
+  const std::uint64_t messages = progress.messages();
+  progress.end_line();
+  const double elapsed = progress.seconds();
   std::fprintf(stderr,
                "ingest: %s messages from %s in %.2f s (%s messages/s)\n"
                "  persisted     %s\n"
@@ -133,7 +80,8 @@ int ingest(const IngestOptions& options) {
                "  dead letters  %s%s\n"
                "  expired       %s%s\n",
                with_commas(messages).c_str(), input_name.c_str(), elapsed,
-               with_commas(static_cast<std::uint64_t>(elapsed > 0 ? messages / elapsed : 0))
+               with_commas(static_cast<std::uint64_t>(
+                               elapsed > 0 ? static_cast<double>(messages) / elapsed : 0))
                    .c_str(),
                with_commas(totals.persisted).c_str(), with_commas(totals.duplicates).c_str(),
                with_commas(totals.dead_lettered).c_str(),

@@ -6,7 +6,7 @@
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
-#include "store/prune.hpp"
+#include "store/store.hpp"
 
 namespace patternd::app {
 
@@ -28,11 +28,12 @@ void add_prune(CLI::App& app, Action& run) {
         std::cout << "prune: retention.days is 0: everything is kept, nothing to prune\n";
         return 0;
       }
-      auto db = open_database(config);
-      const core::TimestampMs horizon = store::retention_horizon(config.retention.days, core::now_ms());
+      auto store = open_store(config);
+      const core::TimestampMs horizon =
+          store::retention_horizon(config.retention.days, core::now_ms());
       store::PruneOptions options;
       options.chunk = *chunk;
-      const auto report = store::prune(*db, horizon, options);
+      const auto report = store->prune(horizon, options);
       std::cout << "prune: older than " << core::format_rfc3339(horizon) << " ("
                 << config.retention.days << " days): " << describe_prune(report) << "\n";
       return 0;

@@ -6,7 +6,7 @@
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
-#include "store/redetect.hpp"
+#include "store/store.hpp"
 
 namespace patternd::app {
 
@@ -21,10 +21,10 @@ void add_redetect(CLI::App& app, Action& run) {
     run = [file] {
       const config::Config config = load_config(*file);
       const detect::Rules rules = load_rules(config);
-      auto db = open_database(config);
-      const std::string before = db->meta(store::k_meta_rules_version).value_or("(none)");
+      auto store = open_store(config);
+      const std::string before = store->meta(store::k_meta_rules_version).value_or("(none)");
       const auto started = std::chrono::steady_clock::now();
-      const auto summary = store::redetect(*db, rules, [](std::uint64_t rows) {
+      const auto summary = store->redetect(rules, [](std::uint64_t rows) {
         std::cerr << "redetect: " << with_commas(rows) << " rows\n";
       });
       const double seconds =

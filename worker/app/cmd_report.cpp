@@ -1,13 +1,12 @@
 // `patternd report --config FILE [--top N] [--format table|json]`.
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
-#include "store/report.hpp"
+#include "store/store.hpp"
 
 namespace patternd::app {
 namespace {
@@ -74,12 +73,12 @@ std::string clip(const std::string& text, std::size_t width) {
 void print_table(const store::Report& r) {
   std::printf("Operation patterns (top %zu of %lld)  rules %s\n", r.operations.size(),
               static_cast<long long>(r.operation_patterns), r.rules_version.substr(0, 12).c_str());
-  std::printf("  %-34s %8s %6s %10s %10s %10s %12s\n", "signature", "runs", "conf",
-              "avg cost", "saves/run", "runs 30d", "saved 30d");
+  std::printf("  %-34s %8s %6s %10s %10s %10s %12s\n", "signature", "runs", "conf", "avg cost",
+              "saves/run", "runs 30d", "saved 30d");
   for (const auto& o : r.operations)
-    std::printf("  %-34s %8lld %6.3f %9.4f$ %9.4f$ %10lld %11.2f$\n",
-                clip(o.signature, 34).c_str(), static_cast<long long>(o.occurrences), o.confidence,
-                o.avg_cost_usd, o.savings_per_run_usd, static_cast<long long>(o.runs_last_30_days),
+    std::printf("  %-34s %8lld %6.3f %9.4f$ %9.4f$ %10lld %11.2f$\n", clip(o.signature, 34).c_str(),
+                static_cast<long long>(o.occurrences), o.confidence, o.avg_cost_usd,
+                o.savings_per_run_usd, static_cast<long long>(o.runs_last_30_days),
                 o.savings_last_30_days_usd);
 
   std::printf("\nFailure signatures (top %zu of %lld)\n", r.failures.size(),
@@ -120,9 +119,9 @@ void add_report(CLI::App& app, Action& run) {
   cmd->callback([&run, options] {
     run = [options] {
       const config::Config config = load_config(options->config_path);
-      auto db = store::Database::open_read_only(config.storage);
-      if (!db) throw std::runtime_error(db.error().message);
-      const store::Report report = store::load_report(**db, options->top);
+      auto store = store::open_store(config, store::Access::read_only);
+      if (!store) throw std::runtime_error(store.error().message);
+      const store::Report report = (*store)->report(options->top);
       if (options->format == "json") {
         std::cout << to_json(report).dump(2) << "\n";
       } else {

@@ -12,8 +12,13 @@
 #include "app/signals.hpp"
 #include "core/format.hpp"
 #include "core/log.hpp"
-#include "kafka/worker.hpp"
-#include "store/prune.hpp"
+#include "metrics/events.hpp"
+#include "metrics/health.hpp"
+#include "metrics/http_server.hpp"
+#include "pipeline/processor.hpp"
+#include "runner/kafka_source.hpp"
+#include "runner/runner.hpp"
+#include "store/store.hpp"
 
 namespace patternd::app {
 namespace {
@@ -39,17 +44,17 @@ class DailyPrune {
   void loop() {
     using Clock = std::chrono::steady_clock;
     auto next = Clock::now() + std::chrono::seconds(5);
-    std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::Store> store;
     while (!m_done.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       if (Clock::now() < next) continue;
       try {
-        if (!db) db = open_database(m_config);
+        if (!store) store = open_store(m_config);
         const core::TimestampMs horizon =
             store::retention_horizon(m_config.retention.days, core::now_ms());
         store::PruneOptions options;
         options.stop = &m_done;
-        const auto report = store::prune(*db, horizon, options);
+        const auto report = store->prune(horizon, options);
         log::info("retention",
                   "pruned rows older than " + core::format_rfc3339(horizon) + ": " +
                       describe_prune(report),
@@ -73,18 +78,25 @@ int run_worker(const std::string& config_path) {
   log::configure(config.log.level, config.log.format);
   warn_about_unknown_variables(loaded.unknown_variables);
   const detect::Rules rules = load_rules(config);
-  auto db = open_database(config);
-  const bool rules_match = reconcile_rules_version(*db, rules);
+  auto store = open_store(config);
+  const bool rules_match = reconcile_rules_version(*store, rules);
 
   // SIGTERM/SIGINT only set a flag: readiness turns 503, the loop writes
   // what it consumed and leaves the group.
   set_on_termination_signals(g_stop);
 
   metrics::Metrics metrics(config.kafka, PATTERND_VERSION);
-  kafka::Worker worker(config, rules, *db, metrics, g_stop, rules_match);
+  metrics::Health health(g_stop, rules_match);
+  metrics::WorkerEvents events(metrics, health);
+  pipeline::Processor processor(config, rules);
+  runner::Options options;
+  options.max_messages = static_cast<std::size_t>(config.batch.max_messages);
+  options.max_wait = std::chrono::milliseconds(config.batch.max_wait_ms);
+  runner::Runner runner(options, processor, *store, events);
+  runner::KafkaSource kafka(config, *store, events);
   const DailyPrune retention(config);
   const metrics::HttpServer http(config.metrics.listen, {[&metrics] { return metrics.scrape(); },
-                                                         [&worker] { return worker.readiness(); }});
+                                                         [&health] { return health.readiness(); }});
   const std::string host = config.metrics.listen.substr(0, config.metrics.listen.rfind(':'));
   log::info("run",
             "consuming " + core::join(config.kafka.topics, ", ") + " from " + config.kafka.brokers +
@@ -96,7 +108,11 @@ int run_worker(const std::string& config_path) {
   const std::string metrics_url = "http://" + host + ":" + std::to_string(http.port()) + "/metrics";
   log::info("run", "metrics on " + metrics_url + " (and /healthz, /readyz)",
             {{"metrics_url", metrics_url}});
-  worker.run();
+  // On a failure, the source's destructor leaves the group; what was not
+  // written is read again by the next owner.
+  runner.run(kafka, g_stop);
+  kafka.close();  // leaves the group; its revocation finds nothing in flight
+  events.stopped();
   return 0;
 }
 

@@ -1,5 +1,8 @@
 #include "app/common.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 #include <thread>
 
@@ -30,13 +33,17 @@ detect::Rules load_rules(const config::Config& config) {
   return core::value_or_throw(detect::Rules::load(config.detection.rules));
 }
 
-std::unique_ptr<store::Database> open_database(const config::Config& config) {
-  auto db = store::Database::open(config.storage);
-  if (!db) throw std::runtime_error(db.error().message);
-  return std::move(db).value();
+std::unique_ptr<store::Store> open_store(const config::Config& config) {
+  auto store = store::open_store(config, store::Access::write);
+  if (!store) throw std::runtime_error(store.error().message);
+  return std::move(store).value();
 }
 
-bool reconcile_rules_version(store::Database& db, const detect::Rules& rules) {
+std::unique_ptr<store::Store> open_store_read_only(const config::Config& config) {
+  return core::value_or_throw(store::open_store(config, store::Access::read_only));
+}
+
+bool reconcile_rules_version(store::Store& db, const detect::Rules& rules) {
   const auto stored = db.meta(store::k_meta_rules_version);
   if (!stored) {
     db.set_meta(store::k_meta_rules_version, rules.version());
@@ -52,16 +59,49 @@ bool reconcile_rules_version(store::Database& db, const detect::Rules& rules) {
   return false;
 }
 
-store::BatchWriter::RetryWait patient_retry(std::string command, std::chrono::seconds limit) {
-  const auto give_up = std::chrono::steady_clock::now() + limit;
-  return [command = std::move(command), give_up](const store::StoreError& e,
-                                                 std::chrono::milliseconds delay) {
-    if (std::chrono::steady_clock::now() + delay > give_up) return false;
-    std::cerr << command << ": database busy or unavailable (" << e.what() << "); retrying in "
-              << delay.count() << " ms\n";
-    std::this_thread::sleep_for(delay);
-    return true;
-  };
+CommandProgress::CommandProgress(std::string command, std::chrono::seconds limit, bool quiet)
+    : m_command(std::move(command)),
+      m_limit(limit),
+      m_quiet(quiet),
+      m_tty(isatty(STDERR_FILENO) != 0),
+      m_started(Clock::now()),
+      m_last_progress(m_started) {}
+
+void CommandProgress::end_line() {
+  if (m_tty && !m_quiet && m_last_progress != m_started) std::fputc('\n', stderr);
+  m_last_progress = m_started;
+}
+
+double CommandProgress::seconds() const {
+  return std::chrono::duration<double>(Clock::now() - m_started).count();
+}
+
+void CommandProgress::batch_written(const pipeline::Batch& batch,
+                                    const pipeline::BatchOutcome& outcome) {
+  m_failing_since = {};
+  for (const auto& t : outcome.topics) m_totals += t;
+  m_cleared += outcome.dead_letters_cleared;
+  for (const auto& [key, n] : outcome.dead_letter_classes)
+    m_classes[std::string(core::to_string(key.second))] += n;
+  m_messages += batch.messages.size();
+  if (m_quiet || Clock::now() - m_last_progress <= std::chrono::seconds(2)) return;
+  m_last_progress = Clock::now();
+  const double elapsed = seconds();
+  std::fprintf(
+      stderr, "%s%s: %s messages (%s/s)%s", m_tty ? "\r" : "", m_command.c_str(),
+      with_commas(m_messages).c_str(),
+      with_commas(static_cast<std::uint64_t>(static_cast<double>(m_messages) / elapsed)).c_str(),
+      m_tty ? "" : "\n");
+}
+
+bool CommandProgress::write_retry(std::string_view, std::string_view error,
+                                  std::chrono::milliseconds delay) {
+  const auto now = Clock::now();
+  if (m_failing_since == Clock::time_point{}) m_failing_since = now;
+  if (now + delay > m_failing_since + m_limit) return false;
+  std::cerr << m_command << ": database busy or unavailable (" << error << "); retrying in "
+            << delay.count() << " ms\n";
+  return true;
 }
 
 std::string describe_prune(const store::PruneReport& r) {

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <sstream>
 
-#include "store/errors.hpp"
-
 namespace patternd::metrics {
 namespace {
 
@@ -18,8 +16,8 @@ using prometheus::BuildHistogram;
 // messages, caught up) to 10-50 ms (a full batch in a backlog), where the
 // buckets are finest (SPEC 11's p99 target is 50 ms); seconds mean trouble.
 const prometheus::Histogram::BucketBoundaries k_write_latency = {
-    0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25,
-    0.5,   1,      2.5,   5,    10};
+    0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05,
+    0.075, 0.1,    0.15,  0.25, 0.5,   1,    2.5,   5,    10};
 const prometheus::Histogram::BucketBoundaries k_batch_size = {
     1, 10, 50, 100, 250, 500, 1000, 2000, 3000, 4000, 5000, 10000, 20000, 50000};
 // Caught up: tens of ms to a second. Draining a backlog: minutes to hours.
@@ -109,21 +107,28 @@ Metrics::Metrics(const config::Kafka& kafka, const std::string& version)
                          .Name("patternd_end_to_end_latency_seconds")
                          .Help("Message timestamp to durable commit")
                          .Register(*m_registry);
-  for (auto kind : {core::TopicKind::workflows, core::TopicKind::extractions}) {
-    const auto i = static_cast<std::size_t>(kind);
-    const std::string topic = m_kafka.topic(kind);
-    m_end_to_end[i] = &end_to_end.Add({{"topic", topic}}, k_end_to_end);
-    m_consumed_by_kind[i] = &m_consumed.Add({{"topic", topic}});
-    // Present from the start, so that rates are defined before the first batch.
-    m_persisted.Add({{"topic", topic}});
-    m_duplicate.Add({{"topic", topic}});
-    m_expired.Add({{"topic", topic}});
+  // Every series with a known label set is present from the start (at 0), so
+  // that rate() and alerts work before the first batch; the children are
+  // kept, not looked up per update.
+  for (const auto& k : core::k_stream_kinds) {
+    const auto i = core::index_of(k.kind);
+    const std::string topic = m_kafka.topic(k.kind);
+    PerTopic& t = m_topics[i];
+    t.end_to_end = &end_to_end.Add({{"topic", topic}}, k_end_to_end);
+    t.consumed = &m_consumed.Add({{"topic", topic}});
+    t.persisted = &m_persisted.Add({{"topic", topic}});
+    t.duplicate = &m_duplicate.Add({{"topic", topic}});
+    t.expired = &m_expired.Add({{"topic", topic}});
+    for (std::size_t r = 0; r < core::k_reject_class_names.size(); ++r)
+      t.dead_lettered[r] = &m_dead_lettered.Add(
+          {{"topic", topic}, {"reason", std::string(core::k_reject_class_names[r])}});
   }
-  for (const char* kind : {"operation", "failure"}) {
-    m_new_occurrences.Add({{"kind", kind}});
-    m_patterns.Add({{"kind", kind}});
-  }
-  for (const char* type : {"assign", "revoke"}) m_rebalances.Add({{"type", type}});
+  m_new_operation = &m_new_occurrences.Add({{"kind", "operation"}});
+  m_new_failure = &m_new_occurrences.Add({{"kind", "failure"}});
+  m_patterns_operation = &m_patterns.Add({{"kind", "operation"}});
+  m_patterns_failure = &m_patterns.Add({{"kind", "failure"}});
+  m_assigns = &m_rebalances.Add({{"type", "assign"}});
+  m_revokes = &m_rebalances.Add({{"type", "revoke"}});
   BuildGauge()
       .Name("patternd_build_info")
       .Help("Build information")
@@ -139,12 +144,10 @@ std::string Metrics::scrape() const {
 }
 
 void Metrics::consumed(core::TopicKind kind, std::uint64_t messages) {
-  m_consumed_by_kind[static_cast<std::size_t>(kind)]->Increment(static_cast<double>(messages));
+  m_topics[core::index_of(kind)].consumed->Increment(static_cast<double>(messages));
 }
 
-void Metrics::rebalanced(bool assigned) {
-  m_rebalances.Add({{"type", assigned ? "assign" : "revoke"}}).Increment();
-}
+void Metrics::rebalanced(bool assigned) { (assigned ? m_assigns : m_revokes)->Increment(); }
 
 void Metrics::set_queue_depth(std::int64_t messages) {
   m_queue_depth.Set(static_cast<double>(messages));
@@ -181,44 +184,42 @@ void Metrics::set_ready(bool ready) { m_ready.Set(ready ? 1 : 0); }
 
 void Metrics::written(const pipeline::Batch& batch, const pipeline::BatchOutcome& outcome,
                       core::TimestampMs committed_at) {
-  for (auto kind : {core::TopicKind::workflows, core::TopicKind::extractions}) {
-    const pipeline::TopicOutcome& t = outcome.topic(kind);
-    const prometheus::Labels topic = {{"topic", m_kafka.topic(kind)}};
-    if (t.persisted > 0) m_persisted.Add(topic).Increment(static_cast<double>(t.persisted));
-    if (t.duplicates > 0) m_duplicate.Add(topic).Increment(static_cast<double>(t.duplicates));
-    if (t.expired > 0) m_expired.Add(topic).Increment(static_cast<double>(t.expired));
+  for (const auto& k : core::k_stream_kinds) {
+    const pipeline::TopicOutcome& o = outcome.topic(k.kind);
+    PerTopic& t = m_topics[core::index_of(k.kind)];
+    if (o.persisted > 0) t.persisted->Increment(static_cast<double>(o.persisted));
+    if (o.duplicates > 0) t.duplicate->Increment(static_cast<double>(o.duplicates));
+    if (o.expired > 0) t.expired->Increment(static_cast<double>(o.expired));
   }
   for (const auto& [key, count] : outcome.dead_letter_classes)
-    m_dead_lettered
-        .Add({{"topic", m_kafka.topic(key.first)}, {"reason", std::string(to_string(key.second))}})
-        .Increment(static_cast<double>(count));
+    m_topics[core::index_of(key.first)]
+        .dead_lettered[static_cast<std::size_t>(key.second)]
+        ->Increment(static_cast<double>(count));
   if (outcome.new_occurrences.operation_occurrences > 0)
-    m_new_occurrences.Add({{"kind", "operation"}})
-        .Increment(static_cast<double>(outcome.new_occurrences.operation_occurrences));
+    m_new_operation->Increment(static_cast<double>(outcome.new_occurrences.operation_occurrences));
   if (outcome.new_occurrences.failure_occurrences > 0)
-    m_new_occurrences.Add({{"kind", "failure"}})
-        .Increment(static_cast<double>(outcome.new_occurrences.failure_occurrences));
+    m_new_failure->Increment(static_cast<double>(outcome.new_occurrences.failure_occurrences));
 
   m_write_latency.Observe(outcome.transaction_seconds);
   m_batch_size.Observe(static_cast<double>(batch.messages.size()));
 
   // End-to-end latency of every message, one histogram update per topic.
-  std::array<std::vector<double>, 2> buckets;
-  std::array<double, 2> sums{0, 0};
-  std::array<std::size_t, 2> counts{0, 0};
+  core::PerKind<std::vector<double>> buckets;
+  core::PerKind<double> sums{};
+  core::PerKind<std::size_t> counts{};
   for (auto& b : buckets) b.assign(k_end_to_end.size() + 1, 0);
   for (const auto& m : batch.messages) {
     const double seconds =
         static_cast<double>(std::max<core::TimestampMs>(0, committed_at - m.timestamp)) / 1000.0;
-    const auto i = static_cast<std::size_t>(m.source.kind);
+    const auto i = core::index_of(m.source.kind);
     const auto bucket = static_cast<std::size_t>(
         std::lower_bound(k_end_to_end.begin(), k_end_to_end.end(), seconds) - k_end_to_end.begin());
     buckets[i][bucket] += 1;
     sums[i] += seconds;
     ++counts[i];
   }
-  for (std::size_t i = 0; i < 2; ++i)
-    if (counts[i] > 0) m_end_to_end[i]->ObserveMultiple(buckets[i], sums[i]);
+  for (std::size_t i = 0; i < core::k_stream_kind_count; ++i)
+    if (counts[i] > 0) m_topics[i].end_to_end->ObserveMultiple(buckets[i], sums[i]);
 
   m_last_commit.Set(static_cast<double>(committed_at) / 1000.0);
 }
@@ -228,8 +229,8 @@ void Metrics::db_error(std::string_view kind) {
 }
 
 void Metrics::set_patterns(std::int64_t operation, std::int64_t failure) {
-  m_patterns.Add({{"kind", "operation"}}).Set(static_cast<double>(operation));
-  m_patterns.Add({{"kind", "failure"}}).Set(static_cast<double>(failure));
+  m_patterns_operation->Set(static_cast<double>(operation));
+  m_patterns_failure->Set(static_cast<double>(failure));
 }
 
 void Metrics::set_db_size(std::int64_t bytes) { m_db_size.Set(static_cast<double>(bytes)); }

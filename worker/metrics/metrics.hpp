@@ -19,6 +19,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "core/rejection.hpp"
 #include "core/types.hpp"
 #include "pipeline/batch.hpp"
 #include "pipeline/outcome.hpp"
@@ -45,7 +46,7 @@ class Metrics {
   // Store side: one committed batch (`committed_at` in ms since the epoch).
   void written(const pipeline::Batch& batch, const pipeline::BatchOutcome& outcome,
                core::TimestampMs committed_at);
-  void db_error(std::string_view kind);  // store::StoreError::label()
+  void db_error(std::string_view kind);  // a short label: busy, full, io, ...
   void set_patterns(std::int64_t operation, std::int64_t failure);
   void set_db_size(std::int64_t bytes);
 
@@ -75,8 +76,16 @@ class Metrics {
   prometheus::Gauge& m_ready;
   prometheus::Histogram& m_write_latency;
   prometheus::Histogram& m_batch_size;
-  std::array<prometheus::Histogram*, 2> m_end_to_end{};  // per TopicKind
-  std::array<prometheus::Counter*, 2> m_consumed_by_kind{};
+  struct PerTopic {
+    prometheus::Histogram* end_to_end = nullptr;
+    prometheus::Counter *consumed = nullptr, *persisted = nullptr, *duplicate = nullptr,
+                        *expired = nullptr;
+    std::array<prometheus::Counter*, core::k_reject_class_names.size()> dead_lettered{};
+  };
+  core::PerKind<PerTopic> m_topics{};
+  prometheus::Counter *m_new_operation = nullptr, *m_new_failure = nullptr;
+  prometheus::Counter *m_assigns = nullptr, *m_revokes = nullptr;
+  prometheus::Gauge *m_patterns_operation = nullptr, *m_patterns_failure = nullptr;
 
   std::mutex m_lag_mutex;
   std::map<std::pair<core::TopicKind, std::int32_t>, LagSeries> m_lag;

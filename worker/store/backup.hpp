@@ -9,15 +9,9 @@
 
 #include "core/result.hpp"
 #include "store/database.hpp"
+#include "store/records.hpp"
 
 namespace patternd::store {
-
-struct BackupReport {
-  std::int64_t bytes = 0;
-  std::int64_t partitions = 0;        // partitions with a stored offset
-  std::int64_t messages_covered = 0;  // the sum of stored next offsets
-  double seconds = 0;
-};
 
 // Copies `source` to `out` (which must not exist): a self-contained file
 // (rollback journal, no -wal beside it), mode 0600.

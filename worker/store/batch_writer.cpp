@@ -1,11 +1,11 @@
 #include "store/batch_writer.hpp"
 
-#include <sqlite3.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <random>
 #include <unordered_map>
 
@@ -171,7 +171,13 @@ int system_errno_of_failed_write(sqlite3* db) {
   const int saved = errno;
   if (const int e = sqlite3_system_errno(db); e != 0) return e;
   switch (saved) {
-    case EROFS: case ENOSPC: case EDQUOT: case EIO: case EACCES: case EPERM: case EFBIG:
+    case EROFS:
+    case ENOSPC:
+    case EDQUOT:
+    case EIO:
+    case EACCES:
+    case EPERM:
+    case EFBIG:
       return saved;
     default:
       return 0;
@@ -194,13 +200,13 @@ BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
   // Worth an operator's notice only when it delays the start (millions of rows).
   char took[32];
   std::snprintf(took, sizeof took, "%.1f s", seconds);
-  (seconds >= 1 ? log::info : log::debug)(
-      "store",
-      "key directory loaded: " + std::to_string(keys) + " keys in " + took + ", " +
-          std::to_string(bytes >> 20) + " MiB",
-      {{"keys", static_cast<std::int64_t>(keys)},
-       {"bytes", static_cast<std::int64_t>(bytes)},
-       {"seconds", seconds}});
+  (seconds >= 1 ? log::info : log::debug)("store",
+                                          "key directory loaded: " + std::to_string(keys) +
+                                              " keys in " + took + ", " +
+                                              std::to_string(bytes >> 20) + " MiB",
+                                          {{"keys", static_cast<std::int64_t>(keys)},
+                                           {"bytes", static_cast<std::int64_t>(bytes)},
+                                           {"seconds", seconds}});
 }
 
 BatchOutcome BatchWriter::write(const Batch& batch) {
@@ -241,22 +247,6 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
   return outcome;
 }
 
-BatchOutcome BatchWriter::write_retrying(const Batch& batch, const RetryWait& wait) {
-  thread_local std::minstd_rand jitter(std::random_device{}());
-  auto ceiling = std::chrono::milliseconds(100);
-  for (;;) {
-    try {
-      return write(batch);
-    } catch (const StoreError& e) {
-      if (e.kind() != ErrorKind::transient) throw;
-      // Several workers retrying one database should not retry in step.
-      const auto delay = ceiling / 2 + std::chrono::milliseconds(jitter() % (ceiling.count() / 2 + 1));
-      if (!wait(e, delay)) throw;
-      ceiling = std::min(ceiling * 2, std::chrono::milliseconds(5000));
-    }
-  }
-}
-
 void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,
                                   std::vector<Rejection>& rejected) {
   if (batch.workflows.empty()) return;
@@ -283,8 +273,7 @@ void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,
     };
     const auto bind_value = [&w](SQLite::Statement& q, int i) { q.bindNoCopy(i, w.workflow_id); };
     const std::uint64_t hash = key_hash(text_key(w.workflow_id));
-    if (!insert_raw(inserts, hash, bind, bind_value, record.message, topic, rejected))
-      continue;
+    if (!insert_raw(inserts, hash, bind, bind_value, record.message, topic, rejected)) continue;
     m_accumulator.add_workflow(m_db.sql().getLastInsertRowid(), w, record.signatures);
   }
 }
@@ -388,8 +377,8 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
     const core::Extraction& e = record->event;
     if (!e.is_error() || record->failure_signature.empty()) continue;
     const std::string& example = e.matched_value.empty() ? e.original_line : e.matched_value;
-    m_accumulator.add_failure(record->failure_signature, record->failure_type, example,
-                              e.identity, e.timestamp, e.agent_name, session_rows[e.session_id]);
+    m_accumulator.add_failure(record->failure_signature, record->failure_type, example, e.identity,
+                              e.timestamp, e.agent_name, session_rows[e.session_id]);
   }
 }
 

@@ -41,15 +41,6 @@ class BatchWriter {
   // later) or fatal.
   BatchOutcome write(const pipeline::Batch& batch);
 
-  // Before each retry of a transient error: told the error and the delay
-  // chosen, waits (or not) and returns whether to try again.
-  using RetryWait = std::function<bool(const StoreError&, std::chrono::milliseconds delay)>;
-
-  // write(), retrying transient errors with capped exponential backoff and
-  // jitter (100 ms doubling to 5 s, each delay drawn from its upper half).
-  // When `wait` returns false the last error is thrown.
-  BatchOutcome write_retrying(const pipeline::Batch& batch, const RetryWait& wait);
-
   // From another thread: cut a write short (Database::interrupt), until resume().
   void interrupt() { m_db.interrupt(); }
   void resume() { m_db.resume_waits(); }

@@ -13,13 +13,9 @@
 
 #include "config/config.hpp"
 #include "core/result.hpp"
+#include "store/records.hpp"
 
 namespace patternd::store {
-
-struct MigrationReport {
-  int from_version = 0;
-  int to_version = 0;
-};
 
 class Database {
  public:
@@ -70,8 +66,6 @@ class Database {
 // never opens an existing file (see database.cpp: that would drop the
 // process's SQLite locks on it).
 std::optional<core::Error> create_private_file(const std::string& path);
-
-inline constexpr const char* k_meta_rules_version = "rules_version";
 
 // Connections checkpoint the WAL once it holds this many pages (32 MiB at
 // 4 KiB pages), fewer times than SQLite's default of 1000: a page rewritten

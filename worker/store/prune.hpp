@@ -13,31 +13,12 @@
 
 #include "core/time.hpp"
 #include "store/database.hpp"
+#include "store/records.hpp"
 
 namespace patternd::store {
-
-struct PruneOptions {
-  std::int64_t chunk = 5000;                  // rows per transaction
-  std::chrono::milliseconds pause{20};        // between transactions
-  const std::atomic<bool>* stop = nullptr;    // checked between transactions
-};
-
-struct PruneReport {
-  std::int64_t workflows = 0, occurrences = 0, events = 0, code_blocks = 0, dead_letters = 0;
-  std::int64_t transactions = 0;
-  bool stopped = false;  // `stop` was set before the end
-  std::int64_t total() const {
-    return workflows + occurrences + events + code_blocks + dead_letters;
-  }
-};
 
 // Rows with event times before `horizon` (dead letters: rejected before it).
 // Throws SQLite::Exception if the database refuses (the next prune resumes).
 PruneReport prune(Database& db, core::TimestampMs horizon, const PruneOptions& options = {});
-
-// The horizon for `days` of retention at `now`; days must be > 0.
-inline core::TimestampMs retention_horizon(std::int64_t days, core::TimestampMs now) {
-  return now - days * 86'400'000;
-}
 
 }  // namespace patternd::store

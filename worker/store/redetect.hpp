@@ -11,15 +11,9 @@
 
 #include "detect/rules.hpp"
 #include "store/database.hpp"
+#include "store/records.hpp"
 
 namespace patternd::store {
-
-struct RedetectSummary {
-  std::uint64_t workflows = 0;
-  std::uint64_t error_events = 0;
-  std::uint64_t operation_occurrences = 0;
-  std::uint64_t failure_occurrences = 0;
-};
 
 // `progress` is called now and then with the rows read so far.
 RedetectSummary redetect(Database& db, const detect::Rules& rules,

@@ -1,12 +1,15 @@
-#include "store/write_stage.hpp"
+#include "runner/write_stage.hpp"
 
-namespace patternd::store {
+namespace patternd::runner {
+
+using store::ErrorKind;
+using store::StoreError;
 
 using Clock = std::chrono::steady_clock;
 
-WriteStage::WriteStage(BatchWriter& writer, std::size_t capacity, OnWritten on_written,
+WriteStage::WriteStage(store::Store& store, std::size_t capacity, OnWritten on_written,
                        OnRetry on_retry)
-    : m_writer(writer),
+    : m_store(store),
       m_capacity(capacity),
       m_on_written(std::move(on_written)),
       m_on_retry(std::move(on_retry)),
@@ -57,9 +60,9 @@ std::vector<pipeline::Batch> WriteStage::drain(std::chrono::milliseconds patienc
   // oldest first. A write waiting inside SQLite is cut short.
   m_abandon = true;
   m_changed.notify_all();
-  m_writer.interrupt();
+  m_store.interrupt();
   m_changed.wait(lock, [&] { return !m_writing; });
-  m_writer.resume();
+  m_store.resume();
   if (m_current_abandoned) abandoned.push_back(std::move(m_current));
   m_current_abandoned = false;
   for (auto& batch : m_queue) abandoned.push_back(std::move(batch));
@@ -96,17 +99,22 @@ void WriteStage::loop() {
       m_changed.notify_all();  // room in the queue
     }
     bool abandoned = false;
+    bool given_up = false;
     std::exception_ptr error;
     try {
-      const BatchOutcome outcome = m_writer.write_retrying(
-          m_current, [this](const StoreError& e, std::chrono::milliseconds delay) {
-            m_on_retry(e, delay);
+      const pipeline::BatchOutcome outcome = m_store.write_retrying(
+          m_current, [&](const StoreError& e, std::chrono::milliseconds delay) {
+            if (!m_on_retry(e, delay)) {
+              given_up = true;
+              return false;
+            }
             return wait_before_retry(delay);
           });
       m_on_written(m_current, outcome);
     } catch (const StoreError& e) {
-      // A transient error that escaped the retries: the batch was abandoned.
-      abandoned = e.kind() == ErrorKind::transient;
+      // A transient error that escaped the retries: the batch was abandoned
+      // (drain() gave up on it), unless the retries were given up.
+      abandoned = e.kind() == ErrorKind::transient && !given_up;
       if (!abandoned) error = std::current_exception();
     } catch (...) {
       error = std::current_exception();
@@ -122,4 +130,4 @@ void WriteStage::loop() {
   }
 }
 
-}  // namespace patternd::store
+}  // namespace patternd::runner

@@ -1,5 +1,5 @@
 #pragma once
-// The store stage of the worker: a BatchWriter on a thread of its own, fed
+// The store stage of the runner: a Store writing on a thread of its own, fed
 // through a short queue of prepared batches, so that consuming and decoding
 // the next batch overlaps with writing this one.
 //
@@ -10,7 +10,7 @@
 // an unwritten batch is in the database, its offsets included, so its
 // messages are read again by whoever owns the partitions next).
 //
-// A fatal error stops the stage; error() then holds it.
+// A fatal error (or a retry given up) stops the stage; error() then holds it.
 
 #include <chrono>
 #include <condition_variable>
@@ -22,17 +22,20 @@
 #include <vector>
 
 #include "pipeline/batch.hpp"
-#include "store/batch_writer.hpp"
+#include "pipeline/outcome.hpp"
+#include "store/store.hpp"
 
-namespace patternd::store {
+namespace patternd::runner {
 
 class WriteStage {
  public:
-  using OnWritten = std::function<void(const pipeline::Batch&, const BatchOutcome&)>;
-  using OnRetry = std::function<void(const StoreError&, std::chrono::milliseconds delay)>;
+  using OnWritten = std::function<void(const pipeline::Batch&, const pipeline::BatchOutcome&)>;
+  // Before each retry of a transient error; false gives up (the stage stops
+  // with that error).
+  using OnRetry = std::function<bool(const store::StoreError&, std::chrono::milliseconds delay)>;
 
   // `capacity`: how many batches may wait besides the one being written.
-  WriteStage(BatchWriter& writer, std::size_t capacity, OnWritten on_written, OnRetry on_retry);
+  WriteStage(store::Store& store, std::size_t capacity, OnWritten on_written, OnRetry on_retry);
   ~WriteStage();  // abandons what is queued, finishes the write in progress, joins
   WriteStage(const WriteStage&) = delete;
   WriteStage& operator=(const WriteStage&) = delete;
@@ -60,7 +63,7 @@ class WriteStage {
   void loop();
   bool wait_before_retry(std::chrono::milliseconds delay);
 
-  BatchWriter& m_writer;
+  store::Store& m_store;
   const std::size_t m_capacity;
   const OnWritten m_on_written;
   const OnRetry m_on_retry;
@@ -78,4 +81,4 @@ class WriteStage {
   std::thread m_thread;
 };
 
-}  // namespace patternd::store
+}  // namespace patternd::runner
