@@ -59,11 +59,22 @@ core::Result<std::unique_ptr<Producer>> Producer::make(
   return std::unique_ptr<Producer>(new Producer(std::move(impl)));
 }
 
-void Producer::send(const std::string& topic, std::string_view key, std::string_view payload) {
+void Producer::send(const std::string& topic, std::string_view key, std::string_view payload,
+                    const Headers& headers) {
   for (;;) {
-    const RdKafka::ErrorCode err = m_impl->producer->produce(
-        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(payload.data()), payload.size(), key.data(), key.size(), 0, nullptr);
+    RdKafka::ErrorCode err;
+    if (headers.empty()) {
+      err = m_impl->producer->produce(
+          topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+          const_cast<char*>(payload.data()), payload.size(), key.data(), key.size(), 0, nullptr);
+    } else {
+      RdKafka::Headers* h = RdKafka::Headers::create();
+      for (const auto& [name, value] : headers) h->add(name, value);
+      err = m_impl->producer->produce(
+          topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+          const_cast<char*>(payload.data()), payload.size(), key.data(), key.size(), 0, h, nullptr);
+      if (err != RdKafka::ERR_NO_ERROR) delete h;  // owned by librdkafka only on success
+    }
     if (err == RdKafka::ERR_NO_ERROR) break;
     if (err != RdKafka::ERR__QUEUE_FULL)
       throw std::runtime_error("cannot produce to " + topic + ": " + RdKafka::err2str(err));

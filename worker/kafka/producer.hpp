@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -26,7 +28,9 @@ class Producer {
 
   // Enqueues one message; blocks while the local queue is full. Throws on an
   // error that retrying cannot fix (unknown topic, message too large).
-  void send(const std::string& topic, std::string_view key, std::string_view payload);
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  void send(const std::string& topic, std::string_view key, std::string_view payload,
+            const Headers& headers = {});
 
   // Waits until every message is delivered or failed, up to `timeout_ms`.
   // Returns false if some are still in flight.

@@ -117,6 +117,12 @@ void WorkerEvents::brokers_up(bool up) { m_health.brokers_up(up); }
 
 void WorkerEvents::rewind_failed(const std::string& error) { log::error("run", error); }
 
+void WorkerEvents::dead_letter_not_produced(const std::string& topic, const std::string& error) {
+  // The letter is in the dead_letters table either way.
+  log::warn("run", "cannot produce a dead letter to " + topic + " (" + error + ")",
+            {{"topic", topic}, {"error", error}});
+}
+
 void WorkerEvents::stored_offset_unreadable(const core::TopicPartition& partition,
                                             const std::string& topic, const std::string& error) {
   // Kafka's committed offset never passes the database's: resuming from it

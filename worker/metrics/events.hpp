@@ -44,6 +44,7 @@ class WorkerEvents final : public pipeline::Observer {
                    bool all_brokers_down);
   void brokers_up(bool up);
   void rewind_failed(const std::string& error);
+  void dead_letter_not_produced(const std::string& topic, const std::string& error);
   void stored_offset_unreadable(const core::TopicPartition& partition, const std::string& topic,
                                 const std::string& error);
 

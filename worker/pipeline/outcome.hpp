@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "core/rejection.hpp"
 #include "core/types.hpp"
+#include "pipeline/batch.hpp"
 
 namespace patternd::pipeline {
 
@@ -39,6 +41,8 @@ struct BatchOutcome {
   NewOccurrences new_occurrences;
   double transaction_seconds = 0;          // begin to commit
   std::uint64_t dead_letters_cleared = 0;  // replayed letters that passed and left the table
+  // Records the database rejected (db_constraint), besides batch.rejections.
+  std::vector<Rejection> store_rejections;
 
   TopicOutcome& topic(core::TopicKind kind) { return topics[core::index_of(kind)]; }
   const TopicOutcome& topic(core::TopicKind kind) const { return topics[core::index_of(kind)]; }

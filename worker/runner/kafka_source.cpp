@@ -40,6 +40,11 @@ KafkaSource::KafkaSource(const config::Config& config, store::Store& store,
     throw std::runtime_error(message);
   }
   m_consumer = std::move(consumer).value();
+  if (!config.kafka.dead_letter_topic_suffix.empty()) {
+    auto producer = kafka::Producer::make(config.kafka.brokers, config.kafka.properties);
+    if (!producer) throw core::UsageError(producer.error().message);
+    m_dead_letters = std::move(producer).value();
+  }
 }
 
 KafkaSource::~KafkaSource() = default;
@@ -86,7 +91,11 @@ void KafkaSource::closing(pipeline::Batch& batch) {
 }
 
 // On the store's writer thread.
-void KafkaSource::written(const pipeline::Batch& batch, const pipeline::BatchOutcome&) {
+void KafkaSource::written(const pipeline::Batch& batch, const pipeline::BatchOutcome& outcome) {
+  if (m_dead_letters) {
+    produce_dead_letters(batch, batch.rejections);
+    produce_dead_letters(batch, outcome.store_rejections);
+  }
   {
     std::lock_guard lock(m_inflight_mutex);
     if (!m_inflight.empty()) m_inflight.pop_front();  // batches are written in order
@@ -98,6 +107,25 @@ void KafkaSource::written(const pipeline::Batch& batch, const pipeline::BatchOut
   if (Clock::now() - m_last_pattern_count >= k_gauge_interval) count_patterns();
   // Only now, with the batch durable, tell Kafka (for lag tools).
   m_consumer->commit(batch.offsets);
+}
+
+void KafkaSource::produce_dead_letters(const pipeline::Batch& batch,
+                                       const std::vector<pipeline::Rejection>& rejections) {
+  for (const auto& r : rejections) {
+    const pipeline::RawMessage& m = batch.messages[r.message];
+    const std::string& topic = m_config.kafka.topic(m.source.kind);
+    const std::string where = topic + "[" + std::to_string(m.source.partition.value) + "]@" +
+                              std::to_string(m.source.offset.value);
+    const std::string to = topic + m_config.kafka.dead_letter_topic_suffix;
+    try {
+      m_dead_letters->send(to, where, m.payload,
+                           {{"patternd.reason_class", std::string(core::to_string(r.reject))},
+                            {"patternd.reason", r.reason},
+                            {"patternd.source", where}});
+    } catch (const std::exception& e) {
+      m_events.dead_letter_not_produced(to, e.what());
+    }
+  }
 }
 
 // Abandoned batches were not written: seek their partitions back to their

@@ -8,6 +8,12 @@
 // assigned), everything consumed so far is written (Flow::settle), so the
 // next owner resumes from stored offsets with nothing in flight.
 //
+// Dead letters: with kafka.dead_letter_topic_suffix set, each rejected
+// message is also produced to <its topic><suffix> once its batch is durable
+// (payload as received; headers: patternd.reason_class, patternd.reason,
+// patternd.source). The dead_letters table stays the record: a crash between
+// the commit and the produce loses the copy, never the letter.
+//
 // Memory: librdkafka's pre-fetch queue is left at its size, which sustains
 // the throughput (shrinking it stalls fetching, PERF-NOTES); when the store
 // stops taking batches, every partition is paused instead.
@@ -20,6 +26,7 @@
 
 #include "config/config.hpp"
 #include "kafka/consumer.hpp"
+#include "kafka/producer.hpp"
 #include "metrics/events.hpp"
 #include "source/source.hpp"
 #include "store/store.hpp"
@@ -60,6 +67,8 @@ class KafkaSource final : public Source, private kafka::Consumer::Handler {
   bool consume(Flow& flow, pipeline::Batch& forming, int timeout_ms);
   void update_gauges();
   void count_patterns();
+  void produce_dead_letters(const pipeline::Batch& batch,
+                            const std::vector<pipeline::Rejection>& rejections);
 
   // The oldest message time of each partition in a batch not yet persisted:
   // what patternd_consumer_lag_seconds measures from.
@@ -71,6 +80,8 @@ class KafkaSource final : public Source, private kafka::Consumer::Handler {
   store::Store& m_store;
   metrics::WorkerEvents& m_events;
   std::unique_ptr<kafka::Consumer> m_consumer;
+  // kafka.dead_letter_topic_suffix: dead letters also go to <topic><suffix>.
+  std::unique_ptr<kafka::Producer> m_dead_letters;
   Flow* m_flow = nullptr;  // while poll() or keep_alive() runs
 
   std::map<core::TopicPartition, core::TimestampMs> m_forming_first;  // runner thread only

@@ -74,7 +74,7 @@ class WriteStage {
   pipeline::Batch m_current;  // the batch being written (only the writer touches it then)
   bool m_writing = false;
   bool m_current_abandoned = false;  // m_current was given up: drain() takes it
-  std::uint64_t m_commits = 0;  // batches written so far
+  std::uint64_t m_commits = 0;       // batches written so far
   bool m_abandon = false;
   bool m_stopping = false;
   std::exception_ptr m_error;

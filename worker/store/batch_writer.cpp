@@ -223,6 +223,9 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     write_extractions(batch, outcome, rejections);
     outcome.new_occurrences = m_accumulator.flush(m_statements);
     write_dead_letters(batch, rejections, outcome);
+    outcome.store_rejections.assign(
+        rejections.begin() + static_cast<std::ptrdiff_t>(batch.rejections.size()),
+        rejections.end());
     if (batch.replay) clear_replayed(batch, rejections, outcome);
     write_offsets(batch);
     m_workflow_keys.before_commit();
