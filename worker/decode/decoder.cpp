@@ -80,8 +80,8 @@ DecodeError wrong_type(std::string_view field, std::string_view expected, elemen
                                             std::string(type_name(value.type())));
 }
 
-// Field readers: each returns an empty string on success, the reason otherwise.
-// A JSON null reads as "absent" for optional fields.
+// Field readers: each returns true on success, or false with the first reason
+// kept in `failure`. A JSON null reads as "absent" for optional fields.
 struct FieldReader {
   std::optional<DecodeError> failure;
 
