@@ -4,10 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <csignal>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
@@ -19,12 +18,13 @@ namespace {
 using testing::BackgroundProcess;
 using testing::TempDir;
 
-std::string config_with_log(const TempDir& dir, const std::string& name,
-                            const std::string& brokers, const std::string& log_yaml) {
+std::string config_with_log(const TempDir& dir, const std::string& name, const std::string& brokers,
+                            const std::string& log_yaml) {
   return testing::write_config(dir, name, "",
                                "kafka:\n  brokers: " + brokers +
                                    "\n  properties:\n    session.timeout.ms: 6000\n"
-                                   "    heartbeat.interval.ms: 500\nlog:\n" + log_yaml);
+                                   "    heartbeat.interval.ms: 500\nlog:\n" +
+                                   log_yaml);
 }
 
 void produce(const std::string& brokers, int count, int seed) {
@@ -43,8 +43,8 @@ TEST(Log, JsonLinesCarryTheSummaryAsFieldsAndLevelsSilenceWhatIsBelow) {
 
   // JSON, a summary every second.
   {
-    const std::string config = config_with_log(dir, "json.yaml", brokers,
-                                               "  format: json\n  summary_interval_s: 1\n");
+    const std::string config =
+        config_with_log(dir, "json.yaml", brokers, "  format: json\n  summary_interval_s: 1\n");
     BackgroundProcess worker({"run", "--config", config}, dir.file("json.log"));
     ASSERT_NO_FATAL_FAILURE(produce(brokers, 3000, 1));
     ASSERT_TRUE(testing::wait_for_coverage(db, 3000, 60));

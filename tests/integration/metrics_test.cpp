@@ -5,15 +5,14 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -96,8 +95,10 @@ TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
   const std::string& m = metrics.body;
   EXPECT_EQ(testing::metric_sum(m, "patternd_messages_consumed_total"), k_count);
   SQLite::Database database(db(), SQLite::OPEN_READONLY);
-  const auto rows = database.execAndGet("SELECT (SELECT count(*) FROM workflow_history) + "
-                                  "(SELECT count(*) FROM extraction_events)")
+  const auto rows = database
+                        .execAndGet(
+                            "SELECT (SELECT count(*) FROM workflow_history) + "
+                            "(SELECT count(*) FROM extraction_events)")
                         .getInt64();
   const auto dead = database.execAndGet("SELECT count(*) FROM dead_letters").getInt64();
   EXPECT_EQ(testing::metric_sum(m, "patternd_messages_persisted_total"), rows);
@@ -133,8 +134,8 @@ TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
 }
 
 TEST(Dashboards, TheAlertRulesPassPromtool) {
-  const auto check =
-      testing::run_command({"promtool", "check", "rules", testing::source_path("dashboards/alerts.yml")});
+  const auto check = testing::run_command(
+      {"promtool", "check", "rules", testing::source_path("dashboards/alerts.yml")});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_NE(check.out.find("5 rules found"), std::string::npos) << check.out;
 }
@@ -171,14 +172,16 @@ TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWr
     SQLite::Database other(db(), SQLite::OPEN_READWRITE);
     other.setBusyTimeout(10000);
     other.exec("BEGIN IMMEDIATE");
-    EXPECT_TRUE(testing::readyz_says(port, 503, "database: not taking writes (database is locked)", 30));
+    EXPECT_TRUE(
+        testing::readyz_says(port, 503, "database: not taking writes (database is locked)", 30));
     other.exec("ROLLBACK");
   }
   EXPECT_TRUE(testing::readyz_says(port, 200, "\"ready\":true", 30));
 
   // The database's file system goes read-only under the running worker.
   m_faults.fail(EROFS);
-  EXPECT_TRUE(testing::readyz_says(port, 503, "database: not taking writes (disk I/O error (Read-only file system))", 30));
+  EXPECT_TRUE(testing::readyz_says(
+      port, 503, "database: not taking writes (disk I/O error (Read-only file system))", 30));
   m_faults.clear();
   EXPECT_TRUE(testing::readyz_says(port, 200, "\"ready\":true", 30));
 
@@ -231,17 +234,18 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
   // The real Prometheus, scraping the worker every second, with our alerting
   // rules loaded (it refuses to start on a bad rules file).
   const int prometheus_port = testing::free_port();
-  testing::write_file(
-      dir.file("prometheus.yml"),
-      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      "rule_files:\n  - " + testing::source_path("dashboards/alerts.yml") +
-          "\nscrape_configs:\n  - job_name: patternd\n    static_configs:\n"
-          "      - targets: ['127.0.0.1:" + std::to_string(port) + "']\n");
+  testing::write_file(dir.file("prometheus.yml"),
+                      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                      "rule_files:\n  - " +
+                          testing::source_path("dashboards/alerts.yml") +
+                          "\nscrape_configs:\n  - job_name: patternd\n    static_configs:\n"
+                          "      - targets: ['127.0.0.1:" +
+                          std::to_string(port) + "']\n");
   BackgroundProcess prometheus(
-      BackgroundProcess::Command{{"prometheus", "--config.file=" + dir.file("prometheus.yml"),
-                                  "--storage.tsdb.path=" + dir.file("tsdb"),
-                                  "--web.listen-address=127.0.0.1:" +
-                                      std::to_string(prometheus_port)}},
+      BackgroundProcess::Command{
+          {"prometheus", "--config.file=" + dir.file("prometheus.yml"),
+           "--storage.tsdb.path=" + dir.file("tsdb"),
+           "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)}},
       dir.file("prometheus.log"));
   ASSERT_TRUE(testing::eventually(
       [&] { return testing::http_get(prometheus_port, "/-/ready").status == 200; }, 60))
@@ -253,15 +257,16 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
                               std::to_string(k_count), "--seed", "8", "--duplicates", "0.05",
                               "--invalid", "0.02", "--rate", "1000"});
   ASSERT_TRUE(testing::eventually(
-      [&] { return prometheus_value(prometheus_port, "sum(patternd_messages_persisted_total)") > 2000; },
+      [&] {
+        return prometheus_value(prometheus_port, "sum(patternd_messages_persisted_total)") > 2000;
+      },
       60));
   std::this_thread::sleep_for(std::chrono::seconds(3));
 
   // Every panel's query, as Grafana would send it with "All" selected.
   nlohmann::json dashboards = nlohmann::json::array();
   int panels = 0;
-  for (const auto& file :
-       std::filesystem::directory_iterator(testing::source_path("dashboards"))) {
+  for (const auto& file : std::filesystem::directory_iterator(testing::source_path("dashboards"))) {
     if (file.path().extension() != ".json") continue;
     std::ifstream in(file.path());
     const auto dashboard = nlohmann::json::parse(in);
@@ -269,7 +274,8 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
       for (const auto& target : panel["targets"]) {
         std::string expr = target["expr"];
         for (const auto& [variable, value] :
-             {std::pair{std::string("$instance"), std::string(".*")}, {"$topic", ".*"},
+             {std::pair{std::string("$instance"), std::string(".*")},
+              {"$topic", ".*"},
               {"$__rate_interval", "15s"}}) {
           for (auto at = expr.find(variable); at != std::string::npos; at = expr.find(variable))
             expr.replace(at, variable.size(), value);
@@ -289,7 +295,10 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
   // Once the stream ends: consumed equals produced, and lag returns to 0.
   ASSERT_EQ(producer.wait(60000), 0);
   EXPECT_TRUE(testing::eventually(
-      [&] { return prometheus_value(prometheus_port, "sum(patternd_messages_consumed_total)") == k_count; },
+      [&] {
+        return prometheus_value(prometheus_port, "sum(patternd_messages_consumed_total)") ==
+               k_count;
+      },
       60));
   EXPECT_TRUE(testing::eventually(
       [&] { return prometheus_value(prometheus_port, "sum(patternd_consumer_lag_messages)") == 0; },

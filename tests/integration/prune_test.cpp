@@ -57,7 +57,8 @@ class Prune : public ::testing::Test {
     const std::string keep = testing::read_file(m_keep_all);
     const std::string zero = "retention:\n  days: 0\n";
     ASSERT_NE(keep.find(zero), std::string::npos);
-    testing::write_file(m_thirty, std::regex_replace(keep, std::regex(zero), "retention:\n  days: 30\n"));
+    testing::write_file(m_thirty,
+                        std::regex_replace(keep, std::regex(zero), "retention:\n  days: 30\n"));
   }
 
   std::string file(const std::string& kind) const { return m_dir.file(kind + ".jsonl"); }
@@ -65,7 +66,8 @@ class Prune : public ::testing::Test {
   std::string ingest(const std::string& config) {
     std::string err;
     for (const char* kind : {"workflows", "extractions"}) {
-      const auto r = testing::run_patternd({"ingest", "--config", config, "--topic", kind, file(kind)});
+      const auto r =
+          testing::run_patternd({"ingest", "--config", config, "--topic", kind, file(kind)});
       EXPECT_EQ(r.exit_code, 0) << r.err;
       err += r.err;
     }
@@ -98,18 +100,19 @@ TEST_F(Prune, DeletesOldRowsInShortTransactionsKeepsAggregatesAndNeverCountsTwic
   EXPECT_GT(std::stoi(m[1].str()), 10) << "chunks of 300 rows: " << pruned.out;
 
   // Old raw rows are gone, recent ones stay, every aggregate is untouched.
-  EXPECT_EQ(one(db, "SELECT count(*) FROM workflow_history WHERE completed_at < " +
-                        std::to_string(t0)),
-            0);
+  EXPECT_EQ(
+      one(db, "SELECT count(*) FROM workflow_history WHERE completed_at < " + std::to_string(t0)),
+      0);
   EXPECT_EQ(one(db, "SELECT count(*) FROM workflow_history"), workflows - old_workflows);
-  EXPECT_EQ(one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " +
-                        std::to_string(t0)),
-            0);
+  EXPECT_EQ(
+      one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)),
+      0);
   EXPECT_EQ(one(db, "SELECT count(*) FROM extraction_events WHERE event_time >= " +
                         std::to_string(t0 + 60'000)),
             recent_events);
-  EXPECT_EQ(one(db, "SELECT count(*) FROM pattern_occurrences o LEFT JOIN workflow_history w "
-                    "ON w.id = o.workflow_id WHERE w.id IS NULL"),
+  EXPECT_EQ(one(db,
+                "SELECT count(*) FROM pattern_occurrences o LEFT JOIN workflow_history w "
+                "ON w.id = o.workflow_id WHERE w.id IS NULL"),
             0)
       << "occurrences of pruned workflows";
   EXPECT_GT(one(db, "SELECT count(*) FROM pattern_occurrences"), 0);
@@ -119,7 +122,8 @@ TEST_F(Prune, DeletesOldRowsInShortTransactionsKeepsAggregatesAndNeverCountsTwic
   // (8,000 events over 60 days: one every 10 minutes or so).
   const auto again = testing::run_patternd({"prune", "--config", m_thirty});
   ASSERT_EQ(again.exit_code, 0);
-  ASSERT_TRUE(std::regex_search(again.out, m, std::regex(R"(: ([\d,]+) rows deleted)"))) << again.out;
+  ASSERT_TRUE(std::regex_search(again.out, m, std::regex(R"(: ([\d,]+) rows deleted)")))
+      << again.out;
   EXPECT_LE(std::stoi(m[1].str()), 4) << again.out;
 
   // The same events delivered again: the old ones are expired, nothing is
@@ -135,20 +139,27 @@ TEST_F(Prune, TheWorkerPrunesAtStartUpAndDaily) {
   const std::string db = m_dir.file("patternd.db");
   const std::string before = aggregates(db);
   const std::int64_t t0 = now_ms() - 30 * k_day_ms;
-  ASSERT_GT(one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)), 0);
+  ASSERT_GT(
+      one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)),
+      0);
 
   BackgroundProcess broker({"dev-broker", "--partitions", "1"});
   const std::string brokers = broker.read_line(10000);
   ASSERT_FALSE(brokers.empty());
-  testing::write_file(m_thirty, testing::read_file(m_thirty) + "kafka:\n  brokers: " + brokers + "\n");
+  testing::write_file(m_thirty,
+                      testing::read_file(m_thirty) + "kafka:\n  brokers: " + brokers + "\n");
   BackgroundProcess worker({"run", "--config", m_thirty}, m_dir.file("worker.log"));
   EXPECT_TRUE(testing::eventually(
-      [&] { return testing::read_file(m_dir.file("worker.log")).find("retention: pruned") !=
-                   std::string::npos; },
+      [&] {
+        return testing::read_file(m_dir.file("worker.log")).find("retention: pruned") !=
+               std::string::npos;
+      },
       60));
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait(10000), 0);
-  EXPECT_EQ(one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)), 0);
+  EXPECT_EQ(
+      one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)),
+      0);
   EXPECT_EQ(aggregates(db), before);
   broker.signal(SIGTERM);
 }

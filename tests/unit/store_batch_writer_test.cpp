@@ -1,6 +1,6 @@
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <sqlite3.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <cmath>
@@ -77,9 +77,10 @@ TEST_F(StoreBatchWriter, AggregatesAreExactSumsOfNewOccurrencesOnly) {
   EXPECT_EQ(again.topic(TopicKind::workflows).persisted, 0u);
   EXPECT_EQ(again.topic(TopicKind::workflows).duplicates, 3u);
 
-  SQLite::Statement q(m_db->sql(),
-                      "SELECT occurrences, successes, total_cost_micros, total_errors, total_tokens "
-                      "FROM operation_patterns WHERE pattern_signature = 'test:pytest:backend'");
+  SQLite::Statement q(
+      m_db->sql(),
+      "SELECT occurrences, successes, total_cost_micros, total_errors, total_tokens "
+      "FROM operation_patterns WHERE pattern_signature = 'test:pytest:backend'");
   ASSERT_TRUE(q.executeStep());
   EXPECT_EQ(q.getColumn(0).getInt64(), 2);
   EXPECT_EQ(q.getColumn(1).getInt64(), 1);
@@ -112,15 +113,17 @@ TEST_F(StoreBatchWriter, ARowWhoseCompactKeyAnotherRowHoldsIsStoredOnceAndOnlyOn
   EXPECT_EQ(first.new_occurrences.operation_occurrences, 1u);
   EXPECT_EQ(m_writer->write(b_event).topic(TopicKind::extractions).persisted, 1u);
   EXPECT_EQ(count("SELECT count(*) FROM workflow_history WHERE workflow_key IS NULL AND "
-                  "workflow_id = 'b'"), 1);
+                  "workflow_id = 'b'"),
+            1);
   EXPECT_EQ(count("SELECT count(*) FROM extraction_events WHERE identity_key IS NULL"), 1);
 
   // Delivered again: a duplicate, whether the holder is still there ...
   EXPECT_EQ(m_writer->write(b).topic(TopicKind::workflows).duplicates, 1u);
   EXPECT_EQ(m_writer->write(b_event).topic(TopicKind::extractions).duplicates, 1u);
   // ... or gone (pruned), which frees the key: the unkeyed copy still counts.
-  m_db->sql().exec("DELETE FROM pattern_occurrences WHERE workflow_id IN "
-                   "(SELECT id FROM workflow_history WHERE workflow_id = 'holder')");
+  m_db->sql().exec(
+      "DELETE FROM pattern_occurrences WHERE workflow_id IN "
+      "(SELECT id FROM workflow_history WHERE workflow_id = 'holder')");
   m_db->sql().exec("DELETE FROM workflow_history WHERE workflow_id = 'holder'");
   m_db->sql().exec("DELETE FROM extraction_events WHERE event_id = 'holder'");
   const auto again = m_writer->write(b);
@@ -130,7 +133,8 @@ TEST_F(StoreBatchWriter, ARowWhoseCompactKeyAnotherRowHoldsIsStoredOnceAndOnlyOn
   EXPECT_EQ(count("SELECT count(*) FROM workflow_history WHERE workflow_id = 'b'"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM extraction_events"), 1);
   EXPECT_EQ(count("SELECT occurrences FROM operation_patterns WHERE "
-                  "pattern_signature = 'test:pytest:any'"), 2);  // holder's and b's
+                  "pattern_signature = 'test:pytest:any'"),
+            2);  // holder's and b's
 }
 
 // Keys go to generations of 4,096 rows; a copy of a row stored generations
@@ -158,7 +162,8 @@ TEST_F(StoreBatchWriter, DuplicatesAreFoundInEveryGenerationBeforeAndAfterAResta
   }
   EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 60'000);
   EXPECT_EQ(count("SELECT occurrences FROM operation_patterns WHERE "
-                  "pattern_signature = 'test:pytest:any'"), 60'000);
+                  "pattern_signature = 'test:pytest:any'"),
+            60'000);
 }
 
 // Another row holding the same 44 bits in an older generation (staged) is
@@ -207,9 +212,13 @@ TEST_F(StoreBatchWriter, TwoWritersOnOneDatabaseSeeEachOthersRowsAndGenerations)
   EXPECT_EQ(other.write(e).topic(TopicKind::extractions).persisted, 1u);
   EXPECT_EQ(m_writer->write(e).topic(TopicKind::extractions).duplicates, 1u);
   EXPECT_EQ(other.write(batch(TopicKind::workflows, {workflows.front()}))
-                .topic(TopicKind::workflows).duplicates, 1u);
+                .topic(TopicKind::workflows)
+                .duplicates,
+            1u);
   EXPECT_EQ(m_writer->write(batch(TopicKind::extractions, {events.front()}))
-                .topic(TopicKind::extractions).duplicates, 1u);
+                .topic(TopicKind::extractions)
+                .duplicates,
+            1u);
   EXPECT_EQ(count("SELECT count(*) FROM workflow_history"), 4101);
   EXPECT_EQ(count("SELECT count(*) FROM extraction_events"), 4101);
 }
@@ -249,13 +258,15 @@ TEST_F(StoreBatchWriter, Versions3And4KeyExistingRowsKeepingTheirIdsAndTheirDupl
     SQLite::Database raw(v2, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     for (int i = 0; i < 2; ++i) raw.exec(k_migrations.at(static_cast<std::size_t>(i)).sql);
     raw.exec("PRAGMA user_version = 2");
-    raw.exec("INSERT INTO workflow_history (id, workflow_id, agent_name, nl_input, "
-             "workflow_template, status, total_tokens, cost_micros, error_count, retry_count, "
-             "duration_ms, completed_at) VALUES (7, 'wf-1', 'a', 'Run pytest', 'adw', "
-             "'completed', 1, 2, 0, 0, 3, 4)");
-    SQLite::Statement event(raw, "INSERT INTO extraction_events (id, identity, event_id, "
-                                 "agent_name, session_id, event_time, event_type) "
-                                 "VALUES (?, ?, ?, 'a', 's', 1763632800000, 'note')");
+    raw.exec(
+        "INSERT INTO workflow_history (id, workflow_id, agent_name, nl_input, "
+        "workflow_template, status, total_tokens, cost_micros, error_count, retry_count, "
+        "duration_ms, completed_at) VALUES (7, 'wf-1', 'a', 'Run pytest', 'adw', "
+        "'completed', 1, 2, 0, 0, 3, 4)");
+    SQLite::Statement event(raw,
+                            "INSERT INTO extraction_events (id, identity, event_id, "
+                            "agent_name, session_id, event_time, event_type) "
+                            "VALUES (?, ?, ?, 'a', 's', 1763632800000, 'note')");
     for (const auto& [id, digest, event_id] :
          {std::tuple{3, staged, "staged"}, std::tuple{5, identity, "e-1"},
           std::tuple{9, near, "near"}}) {
@@ -309,11 +320,11 @@ TEST_F(StoreBatchWriter, TheStatsViewDerivesConfidenceAndSavingsByHand) {
   ASSERT_TRUE(q.executeStep());
   EXPECT_EQ(q.getColumn(0).getInt64(), 10);
   EXPECT_EQ(q.getColumn(1).getInt64(), 8);
-  EXPECT_NEAR(q.getColumn(2).getDouble(), 0.55, 1e-12);      // 5.50 / 10
-  EXPECT_NEAR(q.getColumn(3).getDouble(), 0.0275, 1e-12);    // 5% of 0.55
-  EXPECT_NEAR(q.getColumn(4).getDouble(), 0.5225, 1e-12);    // 0.55 - 0.0275
+  EXPECT_NEAR(q.getColumn(2).getDouble(), 0.55, 1e-12);    // 5.50 / 10
+  EXPECT_NEAR(q.getColumn(3).getDouble(), 0.0275, 1e-12);  // 5% of 0.55
+  EXPECT_NEAR(q.getColumn(4).getDouble(), 0.5225, 1e-12);  // 0.55 - 0.0275
   EXPECT_EQ(q.getColumn(5).getInt64(), 3);
-  EXPECT_NEAR(q.getColumn(6).getDouble(), 1.5675, 1e-12);    // 3 x 0.5225
+  EXPECT_NEAR(q.getColumn(6).getDouble(), 1.5675, 1e-12);  // 3 x 0.5225
   // Wilson lower bound, z = 1.96, p = 0.8, n = 10:
   // (0.8 + 0.19208 - 1.96 * sqrt((0.16 + 0.09604) / 10)) / 1.38416 = 0.490157
   EXPECT_NEAR(q.getColumn(7).getDouble(), 0.4901568467, 1e-9);
@@ -348,12 +359,14 @@ TEST_F(StoreBatchWriter, FailuresCountDistinctAgentsAndSessionsAndKeepTheEarlies
            session + R"(", "event_type": "error", "timestamp": ")" + at +
            R"(", "matched_value": ")" + text + R"("})";
   };
-  m_writer->write(batch(TopicKind::extractions,
-                        {error("e1", "codex", "s1", "2026-11-20T10:00:05Z", "KeyError: 'a' at line 3"),
-                         error("e2", "codex", "s2", "2026-11-20T10:00:01Z", "KeyError: 'b' at line 9")}));
-  m_writer->write(batch(TopicKind::extractions,
-                        {error("e3", "ci-fixer", "s1", "2026-11-20T10:00:03Z", "KeyError: 'c' at line 1"),
-                         error("e1", "codex", "s1", "2026-11-20T10:00:05Z", "KeyError: 'a' at line 3")}));
+  m_writer->write(
+      batch(TopicKind::extractions,
+            {error("e1", "codex", "s1", "2026-11-20T10:00:05Z", "KeyError: 'a' at line 3"),
+             error("e2", "codex", "s2", "2026-11-20T10:00:01Z", "KeyError: 'b' at line 9")}));
+  m_writer->write(
+      batch(TopicKind::extractions,
+            {error("e3", "ci-fixer", "s1", "2026-11-20T10:00:03Z", "KeyError: 'c' at line 1"),
+             error("e1", "codex", "s1", "2026-11-20T10:00:05Z", "KeyError: 'a' at line 3")}));
   SQLite::Statement q(m_db->sql(),
                       "SELECT signature, error_type, example, frequency, agent_count, "
                       "session_count FROM failure_patterns");
@@ -381,16 +394,17 @@ TEST_F(StoreBatchWriter, CodeBlocksAreDeduplicatedByDigest) {
            R"(", "agent_name": "a", "session_id": "s", "event_type": "code_block", "code_block": {"language": "python", "content": ")" +
            content + R"("}})";
   };
-  m_writer->write(batch(TopicKind::extractions, {code("1", "x = 1"), code("2", "x = 1"), code("3", "y = 2")}));
+  m_writer->write(
+      batch(TopicKind::extractions, {code("1", "x = 1"), code("2", "x = 1"), code("3", "y = 2")}));
   m_writer->write(batch(TopicKind::extractions, {code("4", "x = 1")}));
   EXPECT_EQ(count("SELECT count(*) FROM code_blocks"), 2);
   EXPECT_EQ(count("SELECT occurrences FROM code_blocks WHERE content = 'x = 1'"), 3);
 }
 
 TEST_F(StoreBatchWriter, ARecordTheDatabaseRejectsBecomesADeadLetterAndTheRestCommits) {
-  auto b = batch(TopicKind::workflows, {workflow("good-1", "Run pytest", 0.1),
-                                        workflow("broken", "Run pytest", 0.1),
-                                        workflow("good-2", "Run pytest", 0.1)});
+  auto b = batch(TopicKind::workflows,
+                 {workflow("good-1", "Run pytest", 0.1), workflow("broken", "Run pytest", 0.1),
+                  workflow("good-2", "Run pytest", 0.1)});
   // A value the decoder would never let through, to reach the CHECK constraint.
   b.workflows[1].workflow.total_tokens = -5;
   const auto outcome = m_writer->write(b);
@@ -536,9 +550,9 @@ TEST_F(StoreBatchWriter, EventsOlderThanRetentionAreExpiredNotStored) {
   m_config.retention.days = 30;
   const auto old_at = core::format_rfc3339(core::now_ms() - 31LL * 86'400'000);
   const auto new_at = core::format_rfc3339(core::now_ms() - 1LL * 86'400'000);
-  const auto b = batch(TopicKind::workflows,
-                       {workflow("old", "Run pytest", 0.1, "completed", 0, old_at),
-                        workflow("new", "Run pytest", 0.1, "completed", 0, new_at)});
+  const auto b =
+      batch(TopicKind::workflows, {workflow("old", "Run pytest", 0.1, "completed", 0, old_at),
+                                   workflow("new", "Run pytest", 0.1, "completed", 0, new_at)});
   const auto outcome = m_writer->write(b);
   EXPECT_EQ(outcome.topic(TopicKind::workflows).expired, 1u);
   EXPECT_EQ(outcome.topic(TopicKind::workflows).persisted, 1u);
@@ -556,12 +570,17 @@ TEST(StoreDatabase, MigratesToTheLatestVersionWithWalAndAPrivateFile) {
   EXPECT_EQ((*db)->sql().execAndGet("PRAGMA journal_mode").getString(), "wal");
   EXPECT_EQ(std::filesystem::status(storage.path).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  for (const char* table : {"workflow_history", "operation_patterns", "pattern_occurrences",
-                            "extraction_events", "code_blocks", "agent_sessions",
-                            "failure_patterns", "dead_letters", "kafka_offsets",
-                            "operation_pattern_stats"})
-    EXPECT_EQ((*db)->sql().execAndGet(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") +
-                                      table + "'").getInt(), 1) << table;
+  for (const char* table :
+       {"workflow_history", "operation_patterns", "pattern_occurrences", "extraction_events",
+        "code_blocks", "agent_sessions", "failure_patterns", "dead_letters", "kafka_offsets",
+        "operation_pattern_stats"})
+    EXPECT_EQ((*db)
+                  ->sql()
+                  .execAndGet(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") +
+                              table + "'")
+                  .getInt(),
+              1)
+        << table;
   db->reset();
   auto again = Database::open(storage);
   ASSERT_TRUE(again.ok());
@@ -572,8 +591,8 @@ TEST(StoreDatabase, MigratesToTheLatestVersionWithWalAndAPrivateFile) {
 // CHECK (x IN (...)) does, in the schema as `db` has parsed it.
 bool insert_builds_an_ephemeral_table(SQLite::Database& db, const std::string& table,
                                       const std::string& columns, const std::string& values) {
-  SQLite::Statement explain(db, "EXPLAIN INSERT INTO " + table + " (" + columns + ") VALUES (" +
-                                    values + ")");
+  SQLite::Statement explain(
+      db, "EXPLAIN INSERT INTO " + table + " (" + columns + ") VALUES (" + values + ")");
   while (explain.executeStep())
     if (explain.getColumn(1).getString() == "OpenEphemeral") return true;
   return false;
@@ -598,8 +617,8 @@ TEST(StoreDatabase, Version2RewritesTheChecksInPlaceKeepingRowsAndWhatTheyReject
              ") VALUES ('wf-1', 'a', 'Run pytest', 'adw', 'failed', 1, 2, 0, 0, 3, 4)");
   other.exec("INSERT INTO extraction_events (" + ev_columns +
              ") VALUES (zeroblob(32), 'a', 's', 1, 'error', 'high', 1)");
-  ASSERT_TRUE(insert_builds_an_ephemeral_table(other, "workflow_history", wf_columns,
-                                               "'x', 'a', 'n', 't', 'completed', 0, 0, 0, 0, 0, 0"));
+  ASSERT_TRUE(insert_builds_an_ephemeral_table(
+      other, "workflow_history", wf_columns, "'x', 'a', 'n', 't', 'completed', 0, 0, 0, 0, 0, 0"));
 
   auto db = Database::open(storage);
   ASSERT_TRUE(db.ok()) << db.error().message;
@@ -607,9 +626,11 @@ TEST(StoreDatabase, Version2RewritesTheChecksInPlaceKeepingRowsAndWhatTheyReject
   EXPECT_EQ((*db)->schema_version(), Database::latest_schema_version());
   SQLite::Database& sql = (*db)->sql();
   EXPECT_EQ(sql.execAndGet("PRAGMA integrity_check").getString(), "ok");
-  EXPECT_EQ(sql.execAndGet("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
-                           "name IN ('workflow_history', 'extraction_events') AND sql LIKE '% IN (%'")
-                .getInt(), 0);
+  EXPECT_EQ(
+      sql.execAndGet("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                     "name IN ('workflow_history', 'extraction_events') AND sql LIKE '% IN (%'")
+          .getInt(),
+      0);
   EXPECT_EQ(sql.execAndGet("SELECT status FROM workflow_history").getString(), "failed");
   EXPECT_EQ(sql.execAndGet("SELECT risk_level FROM extraction_events").getString(), "high");
 
@@ -619,8 +640,8 @@ TEST(StoreDatabase, Version2RewritesTheChecksInPlaceKeepingRowsAndWhatTheyReject
   other.exec("INSERT INTO workflow_history (" + wf_columns +
              ") VALUES ('wf-0', 'a', 'n', 't', 'completed', 0, 0, 0, 0, 0, 0)");
   for (SQLite::Database* c : {&sql, &other}) {
-    EXPECT_FALSE(insert_builds_an_ephemeral_table(*c, "workflow_history", wf_columns,
-                                                  "'x', 'a', 'n', 't', 'completed', 0, 0, 0, 0, 0, 0"));
+    EXPECT_FALSE(insert_builds_an_ephemeral_table(
+        *c, "workflow_history", wf_columns, "'x', 'a', 'n', 't', 'completed', 0, 0, 0, 0, 0, 0"));
     EXPECT_FALSE(insert_builds_an_ephemeral_table(*c, "extraction_events", ev_columns,
                                                   "zeroblob(32), 'a', 's', 1, 'e', 'low', 0"));
   }
