@@ -18,12 +18,12 @@ namespace {
 constexpr std::size_t k_limit = 64 * 1024;  // also exercises the too_large path
 
 // A broken invariant: say which, then abort (libFuzzer keeps the input).
-#define require(condition)                                                  \
-  do {                                                                      \
-    if (!(condition)) {                                                     \
+#define require(condition)                                                            \
+  do {                                                                                \
+    if (!(condition)) {                                                               \
       std::fprintf(stderr, "invariant broken: %s (line %d)\n", #condition, __LINE__); \
-      std::abort();                                                         \
-    }                                                                       \
+      std::abort();                                                                   \
+    }                                                                                 \
   } while (false)
 
 }  // namespace
@@ -44,9 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto extraction = decoder.decode_extraction(payload, 1'700'000'000'000);
   if (extraction.ok()) {
     require(size <= k_limit);
-    const std::string signature = detect::normalize_failure(
-        extraction.value().matched_value.empty() ? extraction.value().original_line
-                                                 : extraction.value().matched_value);
+    const std::string signature = detect::normalize_failure(extraction.value().matched_value.empty()
+                                                                ? extraction.value().original_line
+                                                                : extraction.value().matched_value);
     require(signature.size() <= detect::k_max_signature_bytes);
     require(!detect::failure_type(signature).empty());
   } else {

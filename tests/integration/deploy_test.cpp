@@ -7,14 +7,13 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-#include <vector>
 #include <sstream>
+#include <vector>
 
 #include "support/helpers.hpp"
 
@@ -42,8 +41,8 @@ std::map<std::string, std::string> mounts(const YAML::Node& service) {
     const std::string text = v.as<std::string>();
     const auto first = text.find(':');
     const auto second = text.find(':', first + 1);
-    by_target[text.substr(first + 1, second == std::string::npos ? std::string::npos
-                                                                 : second - first - 1)] =
+    by_target[text.substr(first + 1,
+                          second == std::string::npos ? std::string::npos : second - first - 1)] =
         text.substr(0, first);
   }
   return by_target;
@@ -167,23 +166,25 @@ TEST(Deploy, TheDockerfileBuildsWithThePackagesDevInstalls) {
   const auto dev_packages = package_names(m[1].str());
   const std::string dockerfile = testing::read_file(testing::source_path("Dockerfile"));
   // The build stage's install line: from "--no-install-recommends" to "&&".
-  const auto build_stage = dockerfile.substr(0, dockerfile.find("FROM", dockerfile.find("AS build")));
-  ASSERT_TRUE(std::regex_search(build_stage, m,
-                                std::regex(R"(--no-install-recommends([^&]*)&&)")));
+  const auto build_stage =
+      dockerfile.substr(0, dockerfile.find("FROM", dockerfile.find("AS build")));
+  ASSERT_TRUE(std::regex_search(build_stage, m, std::regex(R"(--no-install-recommends([^&]*)&&)")));
   std::string list = std::regex_replace(m[1].str(), std::regex(R"(\\)"), " ");
   EXPECT_EQ(package_names(list), dev_packages);
   EXPECT_GT(dev_packages.size(), 10u);
   // The runtime stage runs as a user of its own, not root.
-  const std::string runtime = dockerfile.substr(dockerfile.find("FROM", dockerfile.find("AS build")));
+  const std::string runtime =
+      dockerfile.substr(dockerfile.find("FROM", dockerfile.find("AS build")));
   EXPECT_NE(runtime.find("\nUSER patternd"), std::string::npos);
 
   // ... and its packages bring every shared library the binary loads: the
   // Debian package of each (ldd, dpkg -S) is in their dependency closure.
   ASSERT_TRUE(std::regex_search(runtime, m, std::regex(R"(--no-install-recommends([^&]*)&&)")));
-  const auto runtime_packages = package_names(std::regex_replace(m[1].str(), std::regex(R"(\\)"), " "));
-  std::vector<std::string> depends = {"apt-cache", "depends", "--recurse", "--no-recommends",
-                                      "--no-suggests", "--no-conflicts", "--no-breaks",
-                                      "--no-replaces", "--no-enhances"};
+  const auto runtime_packages =
+      package_names(std::regex_replace(m[1].str(), std::regex(R"(\\)"), " "));
+  std::vector<std::string> depends = {"apt-cache",       "depends",       "--recurse",
+                                      "--no-recommends", "--no-suggests", "--no-conflicts",
+                                      "--no-breaks",     "--no-replaces", "--no-enhances"};
   depends.insert(depends.end(), runtime_packages.begin(), runtime_packages.end());
   const auto closure_out = testing::run_command(depends);
   ASSERT_EQ(closure_out.exit_code, 0) << closure_out.err;
@@ -191,7 +192,9 @@ TEST(Deploy, TheDockerfileBuildsWithThePackagesDevInstalls) {
   std::istringstream lines(closure_out.out);
   for (std::string line; std::getline(lines, line);) {
     std::smatch d;
-    if (std::regex_match(line, d, std::regex(R"(\s*(?:\|?(?:Pre)?Depends: )?<?([a-z0-9.+-]+)(?::[a-z0-9]+)?>?\s*)")))
+    if (std::regex_match(
+            line, d,
+            std::regex(R"(\s*(?:\|?(?:Pre)?Depends: )?<?([a-z0-9.+-]+)(?::[a-z0-9]+)?>?\s*)")))
       closure.insert(d[1].str());
   }
   const auto ldd = testing::run_command({"ldd", PATTERND_BINARY});
@@ -204,8 +207,8 @@ TEST(Deploy, TheDockerfileBuildsWithThePackagesDevInstalls) {
     const auto owner = testing::run_command({"dpkg", "-S", fs::canonical(lib[1].str()).string()});
     if (owner.exit_code != 0) continue;  // not from a package (the dynamic loader's own path)
     const std::string package = owner.out.substr(0, owner.out.find(':'));
-    EXPECT_TRUE(closure.count(package)) << lib[1] << " (" << package
-                                        << ") is not brought by the runtime stage's packages";
+    EXPECT_TRUE(closure.count(package))
+        << lib[1] << " (" << package << ") is not brought by the runtime stage's packages";
     ++checked;
   }
   EXPECT_GT(checked, 5);

@@ -43,10 +43,10 @@ TEST(DevBroker, ServesPreCreatedTopicsOverTcpOnTheChosenPortAndStopsOnSigterm) {
   EXPECT_EQ(partition_count(*producer, "beta"), 3);
 
   const std::string payload = R"({"hello": "agents"})";
-  ASSERT_EQ(producer->produce("alpha", 1, RdKafka::Producer::RK_MSG_COPY,
-                              const_cast<char*>(payload.data()), payload.size(), nullptr, 0, 0,
-                              nullptr),
-            RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(
+      producer->produce("alpha", 1, RdKafka::Producer::RK_MSG_COPY,
+                        const_cast<char*>(payload.data()), payload.size(), nullptr, 0, 0, nullptr),
+      RdKafka::ERR_NO_ERROR);
   ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
 
   auto consumer_conf = client_conf(bootstrap);

@@ -4,12 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
-#include <chrono>
 #include <csignal>
+#include <nlohmann/json.hpp>
 #include <regex>
-#include <thread>
+#include <string>
+#include <vector>
 
 #include "support/helpers.hpp"
 
@@ -19,12 +18,13 @@ namespace {
 using testing::BackgroundProcess;
 using testing::TempDir;
 
-std::string config_with_log(const TempDir& dir, const std::string& name,
-                            const std::string& brokers, const std::string& log_yaml) {
+std::string config_with_log(const TempDir& dir, const std::string& name, const std::string& brokers,
+                            const std::string& log_yaml) {
   return testing::write_config(dir, name, "",
                                "kafka:\n  brokers: " + brokers +
                                    "\n  properties:\n    session.timeout.ms: 6000\n"
-                                   "    heartbeat.interval.ms: 500\nlog:\n" + log_yaml);
+                                   "    heartbeat.interval.ms: 500\nlog:\n" +
+                                   log_yaml);
 }
 
 void produce(const std::string& brokers, int count, int seed) {
@@ -32,6 +32,17 @@ void produce(const std::string& brokers, int count, int seed) {
                                         "--count", std::to_string(count), "--seed",
                                         std::to_string(seed), "--invalid", "0.02"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+// The summary lines of a JSON log (those with persisted_per_second), in order;
+// a line still being written is left out.
+std::vector<nlohmann::json> summary_lines(const std::string& log_path) {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : testing::read_lines(log_path)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("persisted_per_second")) out.push_back(std::move(j));
+  }
+  return out;
 }
 
 TEST(Log, JsonLinesCarryTheSummaryAsFieldsAndLevelsSilenceWhatIsBelow) {
@@ -43,12 +54,21 @@ TEST(Log, JsonLinesCarryTheSummaryAsFieldsAndLevelsSilenceWhatIsBelow) {
 
   // JSON, a summary every second.
   {
-    const std::string config = config_with_log(dir, "json.yaml", brokers,
-                                               "  format: json\n  summary_interval_s: 1\n");
+    const std::string config =
+        config_with_log(dir, "json.yaml", brokers, "  format: json\n  summary_interval_s: 1\n");
     BackgroundProcess worker({"run", "--config", config}, dir.file("json.log"));
     ASSERT_NO_FATAL_FAILURE(produce(brokers, 3000, 1));
     ASSERT_TRUE(testing::wait_for_coverage(db, 3000, 60));
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // a summary after catch-up
+    // Until a summary after catch-up (the assertions below say what is missing
+    // if none comes).
+    testing::eventually(
+        [&] {
+          const auto lines = summary_lines(dir.file("json.log"));
+          return lines.size() >= 2 && lines.back().value("consumed", 0) == 3000 &&
+                 lines.back().value("lag_messages", -1) == 0 &&
+                 lines.back().value("in_process", -1) == 0;
+        },
+        30);
     worker.signal(SIGTERM);
     ASSERT_EQ(worker.wait(10000), 0);
   }
@@ -93,10 +113,25 @@ TEST(Log, JsonLinesCarryTheSummaryAsFieldsAndLevelsSilenceWhatIsBelow) {
   {
     const std::string config =
         config_with_log(dir, "warn.yaml", brokers, "  level: warn\n  summary_interval_s: 1\n");
-    BackgroundProcess worker({"run", "--config", config}, dir.file("warn.log"));
+    // Its port given, as at level warn it does not log where it listens.
+    const int port = testing::free_port();
+    BackgroundProcess worker(
+        BackgroundProcess::Command{{"env",
+                                    "PATTERND_METRICS_LISTEN=127.0.0.1:" + std::to_string(port),
+                                    PATTERND_BINARY, "run", "--config", config}},
+        dir.file("warn.log"));
     ASSERT_NO_FATAL_FAILURE(produce(brokers, 500, 2));
     ASSERT_TRUE(testing::wait_for_coverage(db, 3500, 60));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // Until the worker has gone two summary intervals without a write, by its
+    // own clock: it has passed the point of a summary line since its last batch.
+    EXPECT_TRUE(testing::eventually(
+        [&] {
+          const auto ready = testing::http_get(port, "/readyz");
+          const auto j = nlohmann::json::parse(ready.body, nullptr, false);
+          return j.is_object() && j.value("seconds_since_last_commit", 0.0) >= 2.0;
+        },
+        30))
+        << "the worker's /readyz on port " << port << " never said 2 s since its last commit";
     worker.signal(SIGTERM);
     ASSERT_EQ(worker.wait(10000), 0);
   }

@@ -5,19 +5,19 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
-#include <thread>
+#include <utility>
+#include <vector>
 
 #include "support/helpers.hpp"
 
@@ -85,19 +85,39 @@ TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
   EXPECT_EQ(testing::http_get(port, "/nothing-here").status, 404);
 
   ASSERT_TRUE(testing::wait_for_coverage(db(), k_count, 60)) << "the worker did not catch up";
-  // Gauges are refreshed once a second.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-
-  const auto metrics = testing::http_get(port, "/metrics");
+  SQLite::Database database(db(), SQLite::OPEN_READONLY);
+  const auto table_rows = [&](const std::string& table) {
+    return database.execAndGet("SELECT count(*) FROM " + table).getInt64();
+  };
+  // Gauges are refreshed once a second: wait for a refresh that shows the
+  // worker caught up (the assertions below say what is missing if none does).
+  testing::HttpResponse metrics;
+  testing::eventually(
+      [&] {
+        metrics = testing::http_get(port, "/metrics");
+        const std::string& m = metrics.body;
+        return metrics.status == 200 &&
+               testing::metric_sum(m, "patternd_messages_consumed_total") == k_count &&
+               series_count(m, "patternd_consumer_lag_messages") == 8 &&
+               testing::metric_sum(m, "patternd_consumer_lag_messages") == 0 &&
+               testing::metric_sum(m, "patternd_consumer_lag_seconds") == 0 &&
+               testing::metric_sum(m, "patternd_queue_depth_messages") == 0 &&
+               testing::metric_sum(m, "patternd_patterns", "kind=\"operation\"") ==
+                   table_rows("operation_patterns") &&
+               testing::metric_sum(m, "patternd_patterns", "kind=\"failure\"") ==
+                   table_rows("failure_patterns");
+      },
+      30);
   ASSERT_EQ(metrics.status, 200);
   const auto check = testing::run_command({"promtool", "check", "metrics"}, metrics.body);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 
   const std::string& m = metrics.body;
   EXPECT_EQ(testing::metric_sum(m, "patternd_messages_consumed_total"), k_count);
-  SQLite::Database database(db(), SQLite::OPEN_READONLY);
-  const auto rows = database.execAndGet("SELECT (SELECT count(*) FROM workflow_history) + "
-                                  "(SELECT count(*) FROM extraction_events)")
+  const auto rows = database
+                        .execAndGet(
+                            "SELECT (SELECT count(*) FROM workflow_history) + "
+                            "(SELECT count(*) FROM extraction_events)")
                         .getInt64();
   const auto dead = database.execAndGet("SELECT count(*) FROM dead_letters").getInt64();
   EXPECT_EQ(testing::metric_sum(m, "patternd_messages_persisted_total"), rows);
@@ -133,8 +153,8 @@ TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
 }
 
 TEST(Dashboards, TheAlertRulesPassPromtool) {
-  const auto check =
-      testing::run_command({"promtool", "check", "rules", testing::source_path("dashboards/alerts.yml")});
+  const auto check = testing::run_command(
+      {"promtool", "check", "rules", testing::source_path("dashboards/alerts.yml")});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_NE(check.out.find("5 rules found"), std::string::npos) << check.out;
 }
@@ -171,21 +191,30 @@ TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWr
     SQLite::Database other(db(), SQLite::OPEN_READWRITE);
     other.setBusyTimeout(10000);
     other.exec("BEGIN IMMEDIATE");
-    EXPECT_TRUE(testing::readyz_says(port, 503, "database: not taking writes (database is locked)", 30));
+    EXPECT_TRUE(
+        testing::readyz_says(port, 503, "database: not taking writes (database is locked)", 30));
     other.exec("ROLLBACK");
   }
   EXPECT_TRUE(testing::readyz_says(port, 200, "\"ready\":true", 30));
 
   // The database's file system goes read-only under the running worker.
   m_faults.fail(EROFS);
-  EXPECT_TRUE(testing::readyz_says(port, 503, "database: not taking writes (disk I/O error (Read-only file system))", 30));
+  EXPECT_TRUE(testing::readyz_says(
+      port, 503, "database: not taking writes (disk I/O error (Read-only file system))", 30));
   m_faults.clear();
   EXPECT_TRUE(testing::readyz_says(port, 200, "\"ready\":true", 30));
 
   ASSERT_EQ(producer.wait(30000), 0);
   ASSERT_TRUE(testing::wait_for_coverage(db(), 6000, 30)) << "messages lost in the outages";
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  const auto metrics = testing::http_get(port, "/metrics").body;
+  // Until /metrics shows both errors (the assertions below say which it never does).
+  std::string metrics;
+  testing::eventually(
+      [&] {
+        metrics = testing::http_get(port, "/metrics").body;
+        return testing::metric_sum(metrics, "patternd_db_errors_total", "kind=\"busy\"") >= 1 &&
+               testing::metric_sum(metrics, "patternd_db_errors_total", "kind=\"readonly\"") >= 1;
+      },
+      30);
   EXPECT_GE(testing::metric_sum(metrics, "patternd_db_errors_total", "kind=\"busy\""), 1);
   EXPECT_GE(testing::metric_sum(metrics, "patternd_db_errors_total", "kind=\"readonly\""), 1);
   stop();
@@ -231,17 +260,18 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
   // The real Prometheus, scraping the worker every second, with our alerting
   // rules loaded (it refuses to start on a bad rules file).
   const int prometheus_port = testing::free_port();
-  testing::write_file(
-      dir.file("prometheus.yml"),
-      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      "rule_files:\n  - " + testing::source_path("dashboards/alerts.yml") +
-          "\nscrape_configs:\n  - job_name: patternd\n    static_configs:\n"
-          "      - targets: ['127.0.0.1:" + std::to_string(port) + "']\n");
+  testing::write_file(dir.file("prometheus.yml"),
+                      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                      "rule_files:\n  - " +
+                          testing::source_path("dashboards/alerts.yml") +
+                          "\nscrape_configs:\n  - job_name: patternd\n    static_configs:\n"
+                          "      - targets: ['127.0.0.1:" +
+                          std::to_string(port) + "']\n");
   BackgroundProcess prometheus(
-      BackgroundProcess::Command{{"prometheus", "--config.file=" + dir.file("prometheus.yml"),
-                                  "--storage.tsdb.path=" + dir.file("tsdb"),
-                                  "--web.listen-address=127.0.0.1:" +
-                                      std::to_string(prometheus_port)}},
+      BackgroundProcess::Command{
+          {"prometheus", "--config.file=" + dir.file("prometheus.yml"),
+           "--storage.tsdb.path=" + dir.file("tsdb"),
+           "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)}},
       dir.file("prometheus.log"));
   ASSERT_TRUE(testing::eventually(
       [&] { return testing::http_get(prometheus_port, "/-/ready").status == 200; }, 60))
@@ -253,15 +283,14 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
                               std::to_string(k_count), "--seed", "8", "--duplicates", "0.05",
                               "--invalid", "0.02", "--rate", "1000"});
   ASSERT_TRUE(testing::eventually(
-      [&] { return prometheus_value(prometheus_port, "sum(patternd_messages_persisted_total)") > 2000; },
+      [&] {
+        return prometheus_value(prometheus_port, "sum(patternd_messages_persisted_total)") > 2000;
+      },
       60));
-  std::this_thread::sleep_for(std::chrono::seconds(3));
 
   // Every panel's query, as Grafana would send it with "All" selected.
-  nlohmann::json dashboards = nlohmann::json::array();
-  int panels = 0;
-  for (const auto& file :
-       std::filesystem::directory_iterator(testing::source_path("dashboards"))) {
+  std::vector<std::pair<nlohmann::json, std::string>> queries;  // panel title, PromQL
+  for (const auto& file : std::filesystem::directory_iterator(testing::source_path("dashboards"))) {
     if (file.path().extension() != ".json") continue;
     std::ifstream in(file.path());
     const auto dashboard = nlohmann::json::parse(in);
@@ -269,27 +298,48 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
       for (const auto& target : panel["targets"]) {
         std::string expr = target["expr"];
         for (const auto& [variable, value] :
-             {std::pair{std::string("$instance"), std::string(".*")}, {"$topic", ".*"},
+             {std::pair{std::string("$instance"), std::string(".*")},
+              {"$topic", ".*"},
               {"$__rate_interval", "15s"}}) {
           for (auto at = expr.find(variable); at != std::string::npos; at = expr.find(variable))
             expr.replace(at, variable.size(), value);
         }
-        const auto result = prometheus_query(prometheus_port, expr);
-        ASSERT_FALSE(result.empty()) << panel["title"] << ": no data for " << expr;
-        bool a_number = false;
-        for (const auto& sample : result)
-          a_number |= !std::isnan(std::stod(sample["value"][1].get<std::string>()));
-        EXPECT_TRUE(a_number) << panel["title"] << ": only NaN for " << expr;
-        ++panels;
+        queries.emplace_back(panel["title"], expr);
       }
     }
+  }
+  const auto has_a_number = [&](const std::string& expr) {
+    for (const auto& sample : prometheus_query(prometheus_port, expr))
+      if (!std::isnan(std::stod(sample["value"][1].get<std::string>()))) return true;
+    return false;
+  };
+  // Rates and quantiles need scrapes enough in their window: wait until every
+  // panel has a number (the assertions below name the panels that never do).
+  testing::eventually(
+      [&] {
+        return std::all_of(queries.begin(), queries.end(),
+                           [&](const auto& query) { return has_a_number(query.second); });
+      },
+      60);
+  int panels = 0;
+  for (const auto& [title, expr] : queries) {
+    const auto result = prometheus_query(prometheus_port, expr);
+    ASSERT_FALSE(result.empty()) << title << ": no data for " << expr;
+    bool a_number = false;
+    for (const auto& sample : result)
+      a_number |= !std::isnan(std::stod(sample["value"][1].get<std::string>()));
+    EXPECT_TRUE(a_number) << title << ": only NaN for " << expr;
+    ++panels;
   }
   EXPECT_GE(panels, 14);
 
   // Once the stream ends: consumed equals produced, and lag returns to 0.
   ASSERT_EQ(producer.wait(60000), 0);
   EXPECT_TRUE(testing::eventually(
-      [&] { return prometheus_value(prometheus_port, "sum(patternd_messages_consumed_total)") == k_count; },
+      [&] {
+        return prometheus_value(prometheus_port, "sum(patternd_messages_consumed_total)") ==
+               k_count;
+      },
       60));
   EXPECT_TRUE(testing::eventually(
       [&] { return prometheus_value(prometheus_port, "sum(patternd_consumer_lag_messages)") == 0; },

@@ -12,6 +12,7 @@
 #include <regex>
 #include <thread>
 
+#include "core/time.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd {
@@ -45,11 +46,15 @@ std::string aggregates(const std::string& db) {
 class Prune : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Events over the last 60 days: about half older than 30.
+    // Events over the last 60 days: about half older than 30. They are
+    // evenly spaced, one of them 30 days after the first: starting 10
+    // minutes late keeps that one clear of the 30-day horizon while the test
+    // runs (it would cross it a second after being made otherwise).
+    const std::string start = core::format_rfc3339(now_ms() - 60 * k_day_ms + 10 * 60'000);
     for (const char* kind : {"workflows", "extractions"}) {
       const auto r = testing::run_patternd({"produce", "--kind", kind, "--count", "4000", "--seed",
                                             "61", "--invalid", "0.01", "--span-hours", "1440",
-                                            "--output", file(kind)});
+                                            "--start", start, "--output", file(kind)});
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     m_keep_all = testing::write_config(m_dir, "keep.yaml");  // retention.days: 0
@@ -57,7 +62,8 @@ class Prune : public ::testing::Test {
     const std::string keep = testing::read_file(m_keep_all);
     const std::string zero = "retention:\n  days: 0\n";
     ASSERT_NE(keep.find(zero), std::string::npos);
-    testing::write_file(m_thirty, std::regex_replace(keep, std::regex(zero), "retention:\n  days: 30\n"));
+    testing::write_file(m_thirty,
+                        std::regex_replace(keep, std::regex(zero), "retention:\n  days: 30\n"));
   }
 
   std::string file(const std::string& kind) const { return m_dir.file(kind + ".jsonl"); }
@@ -65,7 +71,8 @@ class Prune : public ::testing::Test {
   std::string ingest(const std::string& config) {
     std::string err;
     for (const char* kind : {"workflows", "extractions"}) {
-      const auto r = testing::run_patternd({"ingest", "--config", config, "--topic", kind, file(kind)});
+      const auto r =
+          testing::run_patternd({"ingest", "--config", config, "--topic", kind, file(kind)});
       EXPECT_EQ(r.exit_code, 0) << r.err;
       err += r.err;
     }
@@ -98,18 +105,19 @@ TEST_F(Prune, DeletesOldRowsInShortTransactionsKeepsAggregatesAndNeverCountsTwic
   EXPECT_GT(std::stoi(m[1].str()), 10) << "chunks of 300 rows: " << pruned.out;
 
   // Old raw rows are gone, recent ones stay, every aggregate is untouched.
-  EXPECT_EQ(one(db, "SELECT count(*) FROM workflow_history WHERE completed_at < " +
-                        std::to_string(t0)),
-            0);
+  EXPECT_EQ(
+      one(db, "SELECT count(*) FROM workflow_history WHERE completed_at < " + std::to_string(t0)),
+      0);
   EXPECT_EQ(one(db, "SELECT count(*) FROM workflow_history"), workflows - old_workflows);
-  EXPECT_EQ(one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " +
-                        std::to_string(t0)),
-            0);
+  EXPECT_EQ(
+      one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)),
+      0);
   EXPECT_EQ(one(db, "SELECT count(*) FROM extraction_events WHERE event_time >= " +
                         std::to_string(t0 + 60'000)),
             recent_events);
-  EXPECT_EQ(one(db, "SELECT count(*) FROM pattern_occurrences o LEFT JOIN workflow_history w "
-                    "ON w.id = o.workflow_id WHERE w.id IS NULL"),
+  EXPECT_EQ(one(db,
+                "SELECT count(*) FROM pattern_occurrences o LEFT JOIN workflow_history w "
+                "ON w.id = o.workflow_id WHERE w.id IS NULL"),
             0)
       << "occurrences of pruned workflows";
   EXPECT_GT(one(db, "SELECT count(*) FROM pattern_occurrences"), 0);
@@ -119,7 +127,8 @@ TEST_F(Prune, DeletesOldRowsInShortTransactionsKeepsAggregatesAndNeverCountsTwic
   // (8,000 events over 60 days: one every 10 minutes or so).
   const auto again = testing::run_patternd({"prune", "--config", m_thirty});
   ASSERT_EQ(again.exit_code, 0);
-  ASSERT_TRUE(std::regex_search(again.out, m, std::regex(R"(: ([\d,]+) rows deleted)"))) << again.out;
+  ASSERT_TRUE(std::regex_search(again.out, m, std::regex(R"(: ([\d,]+) rows deleted)")))
+      << again.out;
   EXPECT_LE(std::stoi(m[1].str()), 4) << again.out;
 
   // The same events delivered again: the old ones are expired, nothing is
@@ -135,20 +144,27 @@ TEST_F(Prune, TheWorkerPrunesAtStartUpAndDaily) {
   const std::string db = m_dir.file("patternd.db");
   const std::string before = aggregates(db);
   const std::int64_t t0 = now_ms() - 30 * k_day_ms;
-  ASSERT_GT(one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)), 0);
+  ASSERT_GT(
+      one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)),
+      0);
 
   BackgroundProcess broker({"dev-broker", "--partitions", "1"});
   const std::string brokers = broker.read_line(10000);
   ASSERT_FALSE(brokers.empty());
-  testing::write_file(m_thirty, testing::read_file(m_thirty) + "kafka:\n  brokers: " + brokers + "\n");
+  testing::write_file(m_thirty,
+                      testing::read_file(m_thirty) + "kafka:\n  brokers: " + brokers + "\n");
   BackgroundProcess worker({"run", "--config", m_thirty}, m_dir.file("worker.log"));
   EXPECT_TRUE(testing::eventually(
-      [&] { return testing::read_file(m_dir.file("worker.log")).find("retention: pruned") !=
-                   std::string::npos; },
+      [&] {
+        return testing::read_file(m_dir.file("worker.log")).find("retention: pruned") !=
+               std::string::npos;
+      },
       60));
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait(10000), 0);
-  EXPECT_EQ(one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)), 0);
+  EXPECT_EQ(
+      one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)),
+      0);
   EXPECT_EQ(aggregates(db), before);
   broker.signal(SIGTERM);
 }

@@ -12,8 +12,8 @@
 #include <functional>
 #include <iterator>
 #include <map>
-#include <regex>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "support/helpers.hpp"
@@ -22,8 +22,8 @@ namespace patternd {
 namespace {
 
 using testing::BackgroundProcess;
-using testing::TempDir;
 using testing::covered;
+using testing::TempDir;
 using testing::wait_for_coverage;
 
 constexpr int k_per_topic = 8000;
@@ -48,12 +48,13 @@ std::string config_for(const TempDir& dir, const std::string& name, const std::s
   return testing::write_config(dir, name + ".yaml", "",
                                "kafka:\n  brokers: " + brokers + "\n  group_id: " + group +
                                    "\n  properties:\n    session.timeout.ms: 6000\n"
-                                   "    heartbeat.interval.ms: 500\n" + extra);
+                                   "    heartbeat.interval.ms: 500\n" +
+                                   extra);
 }
 
 std::string report(const std::string& config) {
-  const auto r = testing::run_patternd({"report", "--config", config, "--format", "json", "--top",
-                                        "100000"});
+  const auto r =
+      testing::run_patternd({"report", "--config", config, "--format", "json", "--top", "100000"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.out;
 }
@@ -90,14 +91,16 @@ class Run : public ::testing::Test {
     m_bootstrap = m_broker->read_line(10000);
     ASSERT_FALSE(m_bootstrap.empty());
     // The same events go to Kafka and to files, so both paths can be compared.
-    for (const auto& [kind, seed] : {std::pair{"workflows", "21"}, std::pair{"extractions", "22"}}) {
+    for (const auto& [kind, seed] :
+         {std::pair{"workflows", "21"}, std::pair{"extractions", "22"}}) {
       const std::string file = m_files.file(std::string(kind) + ".jsonl");
-      auto r = testing::run_patternd({"produce", "--kind", kind, "--count",
-                                      std::to_string(k_per_topic), "--seed", seed, "--duplicates",
-                                      "0.03", "--invalid", "0.02", "--start",
-                                      "2026-11-01T00:00:00Z", "--output", file});
+      auto r =
+          testing::run_patternd({"produce", "--kind", kind, "--count", std::to_string(k_per_topic),
+                                 "--seed", seed, "--duplicates", "0.03", "--invalid", "0.02",
+                                 "--start", "2026-11-01T00:00:00Z", "--output", file});
       ASSERT_EQ(r.exit_code, 0) << r.err;
-      r = testing::run_patternd({"produce", "--brokers", m_bootstrap, "--file", file, "--topic", kind});
+      r = testing::run_patternd(
+          {"produce", "--brokers", m_bootstrap, "--file", file, "--topic", kind});
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
   }
@@ -135,8 +138,9 @@ TEST_F(Run, TheKafkaPathGivesTheReportOfIngestAndDeadLettersExactlyTheInvalidMes
 
   // The dead letters hold exactly the invalid messages: the same payloads.
   auto payloads = [](const std::string& db_path) {
-    return testing::dump_table(db_path, "dead_letters",
-                               {"id", "topic", "partition", "offset", "message_time", "received_at"});
+    return testing::dump_table(
+        db_path, "dead_letters",
+        {"id", "topic", "partition", "offset", "message_time", "received_at"});
   };
   EXPECT_EQ(payloads(kafka_dir.file("patternd.db")), payloads(ingest_dir.file("patternd.db")));
   SQLite::Database db(kafka_dir.file("patternd.db"), SQLite::OPEN_READONLY);
@@ -169,9 +173,9 @@ TEST_F(Run, SigtermMidStreamThenRestartLosesNothingAndCountsNothingTwice) {
 
 TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
   // A larger backlog, so five kills land before it drains even on a busy machine.
-  const auto more = testing::run_patternd({"produce", "--brokers", m_bootstrap, "--kind", "mixed",
-                                           "--count", "40000", "--seed", "23", "--duplicates",
-                                           "0.03", "--invalid", "0.02"});
+  const auto more =
+      testing::run_patternd({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
+                             "40000", "--seed", "23", "--duplicates", "0.03", "--invalid", "0.02"});
   ASSERT_EQ(more.exit_code, 0) << more.err;
   m_total += 40000;
   TempDir clean_dir, killed_dir;
@@ -179,8 +183,8 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
                     clean_dir.file("patternd.db"));
 
   // Small batches: many transactions for the kills to land in.
-  const std::string config = config_for(killed_dir, "k", m_bootstrap, "g-killed",
-                                        "batch:\n  max_messages: 500\n");
+  const std::string config =
+      config_for(killed_dir, "k", m_bootstrap, "g-killed", "batch:\n  max_messages: 500\n");
   const std::string db = killed_dir.file("patternd.db");
   std::mt19937 rng(9);
   int kills = 0;
@@ -244,7 +248,8 @@ TEST_F(Run, TwoWorkersOnOneDatabaseSplitThePartitionsAndTheSurvivorOfAKillTakesO
   EXPECT_EQ(second.wait(10000), 128 + SIGKILL);
   ASSERT_LT(covered(db), m_total) << "the stream ended before the kill";
   // Once the group notices (session.timeout.ms), the survivor takes everything.
-  ASSERT_TRUE(wait_for_assignment(dir.file("first.log"), [](int n) { return n == k_all; }, 60));
+  ASSERT_TRUE(wait_for_assignment(
+      dir.file("first.log"), [](int n) { return n == k_all; }, 60));
   ASSERT_EQ(producer.wait(60000), 0);
   ASSERT_TRUE(wait_for_coverage(db, m_total, 120)) << "the survivor did not catch up";
   first.signal(SIGTERM);

@@ -47,7 +47,8 @@ void refresh() {
     const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
       char text[64] = {};
-      if (::read(fd, text, sizeof text - 1) > 0 && std::sscanf(text, "%d %d", &error, &percent) != 2)
+      if (::read(fd, text, sizeof text - 1) > 0 &&
+          std::sscanf(text, "%d %d", &error, &percent) != 2)
         error = percent = 0;
       ::close(fd);
     }

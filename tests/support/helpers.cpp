@@ -1,26 +1,25 @@
 #include "support/helpers.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <librdkafka/rdkafkacpp.h>
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <fcntl.h>
+#include <librdkafka/rdkafkacpp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <poll.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
-#include <thread>
 #include <random>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace patternd::testing {
 
@@ -144,7 +143,8 @@ CommandResult run_command(const std::vector<std::string>& command, const std::st
     for (int k = 0; k < n; ++k) {
       if (fds[k].revents == 0) continue;
       if (fds[k].fd == in_pipe[1]) {
-        const ssize_t w = write(in_pipe[1], stdin_text.data() + written, stdin_text.size() - written);
+        const ssize_t w =
+            write(in_pipe[1], stdin_text.data() + written, stdin_text.size() - written);
         if (w > 0) written += static_cast<std::size_t>(w);
         if (w < 0 || written == stdin_text.size()) {
           close(in_pipe[1]);
@@ -157,7 +157,8 @@ CommandResult run_command(const std::vector<std::string>& command, const std::st
         close(fds[k].fd);
         (fds[k].fd == out_pipe[0] ? out_open : err_open) = false;
       } else {
-        (fds[k].fd == out_pipe[0] ? result.out : result.err).append(buffer, static_cast<std::size_t>(r));
+        (fds[k].fd == out_pipe[0] ? result.out : result.err)
+            .append(buffer, static_cast<std::size_t>(r));
       }
     }
   }
@@ -354,7 +355,8 @@ bool readyz_says(int port, int status, const std::string& text, int timeout_s) {
 WriteFaults::WriteFaults(const TempDir& dir) : m_control(dir.file("write-faults")) {}
 
 std::vector<std::string> WriteFaults::command(const std::vector<std::string>& args) const {
-  std::vector<std::string> argv = {"env", std::string("LD_PRELOAD=") + PATTERND_WRITE_FAULTS_LIBRARY,
+  std::vector<std::string> argv = {"env",
+                                   std::string("LD_PRELOAD=") + PATTERND_WRITE_FAULTS_LIBRARY,
                                    "WRITE_FAULTS_CONTROL=" + m_control, PATTERND_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;

@@ -31,7 +31,8 @@ struct CommandResult {
 };
 
 // Runs `patternd ARGS...` (no shell), with optional standard input.
-CommandResult run_patternd(const std::vector<std::string>& args, const std::string& stdin_text = "");
+CommandResult run_patternd(const std::vector<std::string>& args,
+                           const std::string& stdin_text = "");
 // Any program (its first word found on PATH), e.g. promtool.
 CommandResult run_command(const std::vector<std::string>& command,
                           const std::string& stdin_text = "");

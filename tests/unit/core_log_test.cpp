@@ -20,10 +20,9 @@ TEST(Log, TextIsTheLoggerAndTheMessageWithTheLevelOnlyWhenItMatters) {
 }
 
 TEST(Log, JsonIsOneObjectPerLineWithTypedFields) {
-  const std::string line =
-      format_line(Format::json, Level::info, "run", "1,200 consumed",
-                  {{"consumed", std::int64_t{1200}}, {"write_mean_ms", 2.5}, {"topic", "a\"b"}},
-                  k_time);
+  const std::string line = format_line(
+      Format::json, Level::info, "run", "1,200 consumed",
+      {{"consumed", std::int64_t{1200}}, {"write_mean_ms", 2.5}, {"topic", "a\"b"}}, k_time);
   ASSERT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1);
   const auto j = nlohmann::json::parse(line);

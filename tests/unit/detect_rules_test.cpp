@@ -70,13 +70,15 @@ TEST(DetectRules, TheVersionIsTheContentHash) {
 TEST(DetectRules, ErrorsNameTheFileLineAndProblem) {
   auto unknown = Rules::parse("categories:\n  test: [test]\nsynonyms: {}\n", "r.yaml");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.error().message, "r.yaml:3: synonyms: unknown key (known: categories, tools, targets)");
+  EXPECT_EQ(unknown.error().message,
+            "r.yaml:3: synonyms: unknown key (known: categories, tools, targets)");
 
   auto bad_category = Rules::parse(
       "categories:\n  test: [test]\ntools:\n  ruff: {categories: [lint], keywords: [ruff]}\n",
       "r.yaml");
   ASSERT_FALSE(bad_category.ok());
-  EXPECT_NE(bad_category.error().message.find("r.yaml:4: tools.ruff.categories: \"lint\" is not one of the categories"),
+  EXPECT_NE(bad_category.error().message.find(
+                "r.yaml:4: tools.ruff.categories: \"lint\" is not one of the categories"),
             std::string::npos)
       << bad_category.error().message;
 

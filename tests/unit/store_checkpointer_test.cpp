@@ -26,7 +26,8 @@ class StoreCheckpointer : public ::testing::Test {
   void write(int pages) {
     m_db->before_write();
     SQLite::Transaction txn(m_db->sql());
-    for (int i = 0; i < pages; ++i) m_db->sql().exec("INSERT INTO filler (data) VALUES (randomblob(3900))");
+    for (int i = 0; i < pages; ++i)
+      m_db->sql().exec("INSERT INTO filler (data) VALUES (randomblob(3900))");
     txn.commit();
   }
 

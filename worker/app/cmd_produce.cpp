@@ -39,8 +39,9 @@ class Pacer {
   explicit Pacer(double rate) : m_rate(rate), m_start(Clock::now()) {}
   void wait_for(std::uint64_t sent) const {
     if (m_rate <= 0) return;
-    const auto due = m_start + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(static_cast<double>(sent) / m_rate));
+    const auto due =
+        m_start + std::chrono::duration_cast<Clock::duration>(
+                      std::chrono::duration<double>(static_cast<double>(sent) / m_rate));
     if (due > Clock::now()) std::this_thread::sleep_until(due);
   }
 
@@ -115,8 +116,7 @@ int produce_to_kafka(const ProduceOptions& options) {
     core::TopicKind kind;
     const auto parsed = core::parse_topic_kind(options.topic);
     if (parsed) kind = *parsed;
-    if (!parsed)
-      throw core::UsageError("--file needs --topic workflows or --topic extractions");
+    if (!parsed) throw core::UsageError("--file needs --topic workflows or --topic extractions");
     std::ifstream in(options.file, std::ios::binary);
     if (!in) throw core::UsageError(options.file + ": cannot open the input file");
     std::string line;
@@ -145,10 +145,11 @@ int produce_to_kafka(const ProduceOptions& options) {
             << " duplicates, " << with_commas(invalid) << " invalid) to " << options.brokers
             << " in " << seconds << " s ("
             << with_commas(static_cast<std::uint64_t>(seconds > 0 ? sent / seconds : 0))
-            << "/s): " << with_commas(per_topic[0]) << " to " << config.kafka.topic(core::TopicKind::workflows)
-            << ", " << with_commas(per_topic[1]) << " to " << config.kafka.topic(core::TopicKind::extractions)
-            << "; delivered " << with_commas(producer.delivered()) << ", failed "
-            << with_commas(producer.failed()) << "\n";
+            << "/s): " << with_commas(per_topic[0]) << " to "
+            << config.kafka.topic(core::TopicKind::workflows) << ", " << with_commas(per_topic[1])
+            << " to " << config.kafka.topic(core::TopicKind::extractions) << "; delivered "
+            << with_commas(producer.delivered()) << ", failed " << with_commas(producer.failed())
+            << "\n";
   if (producer.failed() > 0)
     throw std::runtime_error("some messages were not delivered: " + producer.first_error());
   if (!flushed) throw std::runtime_error("timed out waiting for delivery reports");
@@ -164,8 +165,8 @@ void add_produce(CLI::App& app, Action& run) {
       "A synthetic fleet of producer agents: realistic workflows and extraction events, "
       "reproducible by --seed, to Kafka (--brokers) or to a JSON-lines file (--output). With "
       "--file and --topic, replays a JSON-lines file to Kafka instead.");
-  auto* brokers = cmd->add_option("--brokers", options->brokers,
-                                  "Kafka bootstrap servers (host:port,...)");
+  auto* brokers =
+      cmd->add_option("--brokers", options->brokers, "Kafka bootstrap servers (host:port,...)");
   auto* output = cmd->add_option("--output", options->output,
                                  "write JSON lines to this file (- for stdout) instead of Kafka");
   brokers->excludes(output);

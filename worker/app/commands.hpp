@@ -5,7 +5,6 @@
 // other exception for runtime failures (exit 1).
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 namespace patternd::app {

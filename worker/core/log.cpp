@@ -16,10 +16,14 @@ std::atomic<Format> g_format{Format::text};
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -42,21 +46,28 @@ void write_stderr(const std::string& line) {
 }  // namespace
 
 void configure(std::string_view level, std::string_view format) {
-  if (level == "debug") g_level = Level::debug;
-  else if (level == "info") g_level = Level::info;
-  else if (level == "warn") g_level = Level::warn;
-  else if (level == "error") g_level = Level::error;
-  else throw std::invalid_argument("log level must be debug, info, warn or error");
-  if (format == "text") g_format = Format::text;
-  else if (format == "json") g_format = Format::json;
-  else throw std::invalid_argument("log format must be text or json");
+  if (level == "debug")
+    g_level = Level::debug;
+  else if (level == "info")
+    g_level = Level::info;
+  else if (level == "warn")
+    g_level = Level::warn;
+  else if (level == "error")
+    g_level = Level::error;
+  else
+    throw std::invalid_argument("log level must be debug, info, warn or error");
+  if (format == "text")
+    g_format = Format::text;
+  else if (format == "json")
+    g_format = Format::json;
+  else
+    throw std::invalid_argument("log format must be text or json");
 }
 
 bool enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
 
 std::string format_line(Format format, Level level, std::string_view logger,
-                        std::string_view message, const Fields& fields,
-                        std::int64_t unix_ms) {
+                        std::string_view message, const Fields& fields, std::int64_t unix_ms) {
   if (format == Format::text) {
     std::string line;
     line.reserve(logger.size() + message.size() + 12);
@@ -77,11 +88,10 @@ std::string format_line(Format format, Level level, std::string_view logger,
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-void write(Level level, std::string_view logger, std::string_view message,
-           const Fields& fields) {
+void write(Level level, std::string_view logger, std::string_view message, const Fields& fields) {
   if (!enabled(level)) return;
-  write_stderr(format_line(g_format.load(std::memory_order_relaxed), level, logger, message,
-                           fields, core::now_ms()));
+  write_stderr(format_line(g_format.load(std::memory_order_relaxed), level, logger, message, fields,
+                           core::now_ms()));
 }
 
 }  // namespace patternd::log

@@ -40,8 +40,8 @@ bool read_digits(std::string_view s, std::size_t pos, std::size_t count, int& ou
 
 std::optional<TimestampMs> parse_rfc3339(std::string_view s) {
   int year, month, day, hour, minute, second;
-  if (!read_digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' ||
-      !read_digits(s, 5, 2, month) || s[7] != '-' || !read_digits(s, 8, 2, day))
+  if (!read_digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !read_digits(s, 5, 2, month) ||
+      s[7] != '-' || !read_digits(s, 8, 2, day))
     return std::nullopt;
   const char sep = s[10];
   if (sep != 'T' && sep != 't' && sep != ' ') return std::nullopt;
@@ -49,8 +49,8 @@ std::optional<TimestampMs> parse_rfc3339(std::string_view s) {
       s[16] != ':' || !read_digits(s, 17, 2, second))
     return std::nullopt;
   if (month < 1 || month > 12 || day < 1 ||
-      static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)) ||
-      hour > 23 || minute > 59 || second > 60)  // 60: a leap second, read as :59.999
+      static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)) || hour > 23 ||
+      minute > 59 || second > 60)  // 60: a leap second, read as :59.999
     return std::nullopt;
 
   std::size_t pos = 19;

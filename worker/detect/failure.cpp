@@ -6,7 +6,9 @@ namespace {
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 bool is_word(char c) { return is_alpha(c) || is_digit(c) || c == '_'; }
 
 // Characters that may open a token (a path, a UUID, a hex value) after them.
@@ -43,8 +45,8 @@ std::size_t path_end(std::string_view s, std::size_t i) {
   const std::string_view word = s.substr(i, end - i);
   const bool rooted = word.size() > 1 && (word[0] == '/' || word.starts_with("~/") ||
                                           word.starts_with("./") || word.starts_with("../"));
-  const bool drive = word.size() > 3 && is_alpha(word[0]) && word[1] == ':' &&
-                     (word[2] == '\\' || word[2] == '/');
+  const bool drive =
+      word.size() > 3 && is_alpha(word[0]) && word[1] == ':' && (word[2] == '\\' || word[2] == '/');
   const bool relative = word.find('/') != std::string_view::npos && is_word(word[0]) &&
                         word.find("://") == std::string_view::npos;
   const bool url = word.find("://") != std::string_view::npos;

@@ -33,11 +33,9 @@ void split_words(std::string_view text, std::string& scratch, std::vector<std::s
 namespace {
 
 bool valid_name(const std::string& name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                  c == '.';
-         });
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+  });
 }
 
 Error at(const std::string& origin, const YAML::Node& node, const std::string& message) {
@@ -83,7 +81,8 @@ core::Result<Rules> Rules::parse(const std::string& yaml_text, const std::string
   auto phrases_of = [&](const YAML::Node& list, const std::string& where,
                         std::vector<std::string>& out) -> std::optional<Error> {
     if (!list || !list.IsSequence() || list.size() == 0)
-      return at(origin, list ? list : root, where + ": expected a non-empty list of words or phrases");
+      return at(origin, list ? list : root,
+                where + ": expected a non-empty list of words or phrases");
     for (const auto& item : list) {
       if (!item.IsScalar()) return at(origin, item, where + ": expected a word or phrase");
       std::string scratch;
@@ -102,7 +101,8 @@ core::Result<Rules> Rules::parse(const std::string& yaml_text, const std::string
   for (const auto& entry : categories) {
     const auto name = entry.first.as<std::string>();
     if (!valid_name(name))
-      return at(origin, entry.first, "categories: \"" + name + "\" is not a valid name (a-z 0-9 _ - .)");
+      return at(origin, entry.first,
+                "categories: \"" + name + "\" is not a valid name (a-z 0-9 _ - .)");
     std::vector<std::string> phrases;
     if (auto e = phrases_of(entry.second, "categories." + name, phrases)) return *e;
     const auto index = static_cast<std::uint32_t>(rules.m_categories.size());
@@ -123,7 +123,8 @@ core::Result<Rules> Rules::parse(const std::string& yaml_text, const std::string
     for (const auto& field : entry.second) {
       const auto key = field.first.as<std::string>();
       if (key != "categories" && key != "keywords")
-        return at(origin, field.first, where + "." + key + ": unknown key (known: categories, keywords)");
+        return at(origin, field.first,
+                  where + "." + key + ": unknown key (known: categories, keywords)");
     }
     Tool tool{name, {}};
     std::vector<std::string> category_names;
@@ -149,7 +150,8 @@ core::Result<Rules> Rules::parse(const std::string& yaml_text, const std::string
   for (const auto& entry : targets) {
     const auto name = entry.first.as<std::string>();
     if (!valid_name(name))
-      return at(origin, entry.first, "targets: \"" + name + "\" is not a valid name (a-z 0-9 _ - .)");
+      return at(origin, entry.first,
+                "targets: \"" + name + "\" is not a valid name (a-z 0-9 _ - .)");
     std::vector<std::string> phrases;
     if (auto e = phrases_of(entry.second, "targets." + name, phrases)) return *e;
     const auto index = static_cast<std::uint32_t>(rules.m_targets.size());
@@ -215,7 +217,8 @@ void Rules::classify(std::string_view nl_input, std::string_view workflow_templa
     }
   }
   for (std::size_t c = 0; c < m_categories.size(); ++c)
-    if (category_seen[c] && !category_done[c]) out.push_back(m_categories[c] + ":any:" + target_name);
+    if (category_seen[c] && !category_done[c])
+      out.push_back(m_categories[c] + ":any:" + target_name);
   std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
   out.erase(std::unique(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()), out.end());
 }

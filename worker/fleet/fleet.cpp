@@ -1,16 +1,15 @@
 #include "fleet/fleet.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <array>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 namespace patternd::fleet {
 namespace {
 
 using nlohmann::json;
 
-constexpr std::array k_agents = {"ci-fixer",   "codex",        "claude-code", "prompt-improver",
+constexpr std::array k_agents = {"ci-fixer",    "codex",      "claude-code",      "prompt-improver",
                                  "test-writer", "deploy-bot", "dependabot-agent", "reviewer"};
 
 struct Task {
@@ -60,7 +59,8 @@ constexpr std::array k_errors = {
     "ImportError: cannot import name '{w}' from '{f}'",
     "TimeoutError: Navigation timeout of {n} ms exceeded",
     "java.lang.NullPointerException at com.acme.{f}.Service.handle(Service.java:{n})",
-    "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock",
+    "permission denied while trying to connect to the Docker daemon socket at "
+    "unix:///var/run/docker.sock",
 };
 
 constexpr std::array k_words = {"id",     "user",   "config", "session", "token", "items",
@@ -69,11 +69,10 @@ constexpr std::array k_words = {"id",     "user",   "config", "session", "token"
 constexpr std::array k_files = {"index",   "app",    "utils", "models", "views", "server",
                                 "handler", "parser", "auth",  "api",    "main",  "db"};
 
-constexpr std::array k_commands = {"pytest -x tests/",       "npm run build",
-                                   "git push origin main",   "rm -rf node_modules",
-                                   "kubectl apply -f k8s/",  "docker build -t app .",
-                                   "alembic upgrade head",   "ruff check --fix .",
-                                   "go test ./...",          "cargo test --all"};
+constexpr std::array k_commands = {
+    "pytest -x tests/",      "npm run build",         "git push origin main", "rm -rf node_modules",
+    "kubectl apply -f k8s/", "docker build -t app .", "alembic upgrade head", "ruff check --fix .",
+    "go test ./...",         "cargo test --all"};
 
 struct Snippet {
   const char* language;
@@ -81,7 +80,8 @@ struct Snippet {
 };
 constexpr std::array k_snippets = {
     Snippet{"python", "def add(a, b):\n    return a + b\n"},
-    Snippet{"python", "import pytest\n\n@pytest.fixture\ndef client():\n    return make_client()\n"},
+    Snippet{"python",
+            "import pytest\n\n@pytest.fixture\ndef client():\n    return make_client()\n"},
     Snippet{"javascript", "export const sum = (a, b) => a + b;\n"},
     Snippet{"typescript", "interface User {\n  id: number;\n  name: string;\n}\n"},
     Snippet{"sql", "SELECT id, name FROM users WHERE active = 1;\n"},
@@ -90,8 +90,9 @@ constexpr std::array k_snippets = {
     Snippet{"go", "func Add(a, b int) int {\n\treturn a + b\n}\n"},
 };
 
-constexpr std::array k_event_types = {"error", "command", "code_block", "file_write", "risky_action",
-                                      "error", "command", "file_write", "code_block", "test_result"};
+constexpr std::array k_event_types = {"error",        "command",    "code_block", "file_write",
+                                      "risky_action", "error",      "command",    "file_write",
+                                      "code_block",   "test_result"};
 
 std::string fill(std::string_view text, std::mt19937_64& rng) {
   std::string out;
@@ -123,7 +124,8 @@ std::string fill(std::string_view text, std::mt19937_64& rng) {
 
 Fleet::Fleet(Options options) : m_options(options), m_rng(options.seed) {
   for (int i = 0; i < 400; ++i)
-    m_sessions.push_back({"sess_" + hex_id(12), static_cast<std::uint32_t>(below(k_agents.size()))});
+    m_sessions.push_back(
+        {"sess_" + hex_id(12), static_cast<std::uint32_t>(below(k_agents.size()))});
 }
 
 std::string Fleet::hex_id(std::size_t length) {
@@ -136,11 +138,11 @@ std::string Fleet::hex_id(std::size_t length) {
 bool Fleet::next(Message& out) {
   if (m_index >= m_options.count) return false;
   const std::uint64_t i = m_index++;
-  const auto time = m_options.start +
-                    static_cast<core::TimestampMs>(
-                        static_cast<double>(i) / static_cast<double>(m_options.count) *
-                        static_cast<double>(m_options.span_ms)) +
-                    static_cast<core::TimestampMs>(below(1000));
+  const auto time =
+      m_options.start +
+      static_cast<core::TimestampMs>(static_cast<double>(i) / static_cast<double>(m_options.count) *
+                                     static_cast<double>(m_options.span_ms)) +
+      static_cast<core::TimestampMs>(below(1000));
 
   out.kind = m_options.mix == Mix::workflows     ? core::TopicKind::workflows
              : m_options.mix == Mix::extractions ? core::TopicKind::extractions
@@ -164,8 +166,8 @@ bool Fleet::next(Message& out) {
     out.invalid = true;
     return true;
   }
-  out.payload = out.kind == core::TopicKind::workflows ? workflow(time, out.key)
-                                                       : extraction(time, out.key);
+  out.payload =
+      out.kind == core::TopicKind::workflows ? workflow(time, out.key) : extraction(time, out.key);
   if (m_recent.size() < 4096) {
     m_recent.push_back(out);
   } else {
@@ -177,13 +179,15 @@ bool Fleet::next(Message& out) {
 std::string Fleet::workflow(core::TimestampMs time, std::string& key) {
   // A skewed choice of task: a few operations dominate, as in real fleets.
   const std::size_t task_index = std::min<std::size_t>(
-      k_tasks.size() - 1, static_cast<std::size_t>(std::pow(static_cast<double>(below(1000)) / 1000.0, 2.0) *
-                                                    static_cast<double>(k_tasks.size())));
+      k_tasks.size() - 1,
+      static_cast<std::size_t>(std::pow(static_cast<double>(below(1000)) / 1000.0, 2.0) *
+                               static_cast<double>(k_tasks.size())));
   const Task& task = k_tasks[task_index];
   const std::uint64_t roll = below(100);
   const char* status = roll < 84 ? "completed" : roll < 95 ? "failed" : "cancelled";
   const std::int64_t errors = roll < 76 ? 0 : static_cast<std::int64_t>(below(4));
-  const auto tokens = static_cast<std::int64_t>(1500 + below(9000) + below(9000) * (task_index % 5));
+  const auto tokens =
+      static_cast<std::int64_t>(1500 + below(9000) + below(9000) * (task_index % 5));
   const double cost = static_cast<double>(tokens) * (3 + static_cast<double>(below(12))) / 1e6;
 
   key = "wf-" + hex_id(16);
@@ -212,7 +216,8 @@ std::string Fleet::extraction(core::TimestampMs time, std::string& key) {
             {"line_number", static_cast<std::int64_t>(1 + below(4000))}};
   // Most producers send an event_id; some rely on the identifying fields.
   if (below(10) != 0)
-    e["event_id"] = hex_id(8) + "-" + hex_id(4) + "-" + hex_id(4) + "-" + hex_id(4) + "-" + hex_id(12);
+    e["event_id"] =
+        hex_id(8) + "-" + hex_id(4) + "-" + hex_id(4) + "-" + hex_id(4) + "-" + hex_id(12);
   if (type == "error") {
     const std::string text = fill(k_errors[below(k_errors.size())], m_rng);
     e["pattern"] = "error_detection";
@@ -251,17 +256,23 @@ std::string Fleet::invalid_message(core::TopicKind kind) {
       return workflow ? R"({"workflow_id": "wf-)" + t + R"(", "nl_input": "Run te)"
                       : R"({"agent_name": "codex", "session_id": "s)" + t;
     case 1:  // missing a required field
-      return workflow ? R"({"nl_input": "Run backend tests with pytest )" + t + R"("})"
-                      : R"({"agent_name": "codex", "event_type": "error", "event_id": ")" + t + R"("})";
+      return workflow
+                 ? R"({"nl_input": "Run backend tests with pytest )" + t + R"("})"
+                 : R"({"agent_name": "codex", "event_type": "error", "event_id": ")" + t + R"("})";
     case 2:  // wrongly typed field
-      return workflow ? R"({"workflow_id": "wf-)" + t + R"(", "nl_input": "x", "total_tokens": "many"})"
-                      : R"({"agent_name": "codex", "session_id": 42, "event_type": "error", "event_id": ")" + t + R"("})";
+      return workflow
+                 ? R"({"workflow_id": "wf-)" + t + R"(", "nl_input": "x", "total_tokens": "many"})"
+                 : R"({"agent_name": "codex", "session_id": 42, "event_type": "error", "event_id": ")" +
+                       t + R"("})";
     case 3:  // out of range
-      return workflow ? R"({"workflow_id": "wf-)" + t + R"(", "nl_input": "x", "error_count": -3})"
-                      : R"({"agent_name": "codex", "session_id": "s", "event_type": "error", "risk_level": "extreme", "event_id": ")" + t + R"("})";
+      return workflow
+                 ? R"({"workflow_id": "wf-)" + t + R"(", "nl_input": "x", "error_count": -3})"
+                 : R"({"agent_name": "codex", "session_id": "s", "event_type": "error", "risk_level": "extreme", "event_id": ")" +
+                       t + R"("})";
     case 4:  // invalid UTF-8
       return workflow ? "{\"workflow_id\": \"wf-\xff\xfe" + t + "\", \"nl_input\": \"x\"}"
-                      : "{\"agent_name\": \"\xc3\x28\", \"session_id\": \"" + t + "\", \"event_type\": \"e\"}";
+                      : "{\"agent_name\": \"\xc3\x28\", \"session_id\": \"" + t +
+                            "\", \"event_type\": \"e\"}";
     case 5:  // not an object
       return R"(["not", "an", "object", ")" + t + R"("])";
     default:  // not JSON at all

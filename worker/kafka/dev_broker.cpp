@@ -79,8 +79,7 @@ void DevBroker::inject_request_errors() {
     rd_kafka_mock_push_request_errors(m_cluster, k_offset_commit, 1,
                                       RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
   for (int i = 0; i < 3; ++i)
-    rd_kafka_mock_push_request_errors(m_cluster, k_heartbeat, 1,
-                                      RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
+    rd_kafka_mock_push_request_errors(m_cluster, k_heartbeat, 1, RD_KAFKA_RESP_ERR_NOT_COORDINATOR);
 }
 
 core::Result<std::unique_ptr<DevBroker>> DevBroker::make(const DevBrokerOptions& options) {
@@ -103,8 +102,8 @@ core::Result<std::unique_ptr<DevBroker>> DevBroker::make(const DevBrokerOptions&
 
   const int replication = options.brokers < 3 ? options.brokers : 3;
   for (const auto& topic : options.topics) {
-    const rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
-        broker->m_cluster, topic.c_str(), options.partitions, replication);
+    const rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(broker->m_cluster, topic.c_str(),
+                                                               options.partitions, replication);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
       return Error{"dev-broker: cannot create topic " + topic + ": " + rd_kafka_err2str(err)};
   }
@@ -113,8 +112,7 @@ core::Result<std::unique_ptr<DevBroker>> DevBroker::make(const DevBrokerOptions&
   broker->m_bootstrap = brokers;
   if (options.port != 0) {
     const std::string first = brokers.substr(0, brokers.find(','));
-    if (auto status = broker->start_forwarder(options.port, first); !status)
-      return status.error();
+    if (auto status = broker->start_forwarder(options.port, first); !status) return status.error();
     broker->m_bootstrap = "127.0.0.1:" + std::to_string(options.port);
   }
   return broker;

@@ -50,9 +50,8 @@ void Processor::prepare(Batch& batch, core::TimestampMs now) {
       record.message = i;
       record.event = std::move(decoded).value();
       if (record.event.is_error()) {
-        const std::string& text = record.event.matched_value.empty()
-                                      ? record.event.original_line
-                                      : record.event.matched_value;
+        const std::string& text = record.event.matched_value.empty() ? record.event.original_line
+                                                                     : record.event.matched_value;
         record.failure_signature = detect::normalize_failure(text);
         if (!record.failure_signature.empty())
           record.failure_type = detect::failure_type(record.failure_signature);

@@ -27,8 +27,8 @@ std::string truncate_utf8(std::string_view text, std::size_t max) {
 void PatternAccumulator::add_workflow(std::int64_t workflow_row, const core::Workflow& w,
                                       const std::vector<std::string>& signatures) {
   for (const auto& signature : signatures) {
-    auto [it, inserted] = m_operation_index.try_emplace(
-        signature, static_cast<std::uint32_t>(m_operations.size()));
+    auto [it, inserted] =
+        m_operation_index.try_emplace(signature, static_cast<std::uint32_t>(m_operations.size()));
     if (inserted) {
       m_operations.emplace_back().signature = signature;
       m_operations.back().first_seen = w.completed_at;

@@ -5,9 +5,7 @@
 namespace patternd::store {
 
 Checkpointer::Checkpointer(Database& writer, Options options)
-    : m_writer(writer),
-      m_options(options),
-      m_connection(writer.path(), SQLite::OPEN_READWRITE) {
+    : m_writer(writer), m_options(options), m_connection(writer.path(), SQLite::OPEN_READWRITE) {
   // The checkpointing connection decides the syncs of a checkpoint: the WAL
   // before copying, the database after, as the writer's own would.
   m_connection.exec("PRAGMA synchronous = NORMAL");
@@ -28,13 +26,12 @@ Checkpointer::~Checkpointer() {
   m_changed.notify_all();
   sqlite3_interrupt(m_connection.getHandle());  // a checkpoint in progress stops soon
   m_thread.join();
-  log::debug("checkpoint",
-             std::to_string(m_stats.passes) + " WAL checkpoints (" +
-                 std::to_string(m_stats.failures) + " failed), " +
-                 std::to_string(m_stats.writer_waits) + " transactions waited for one (" +
-                 std::to_string(static_cast<int>(m_stats.writer_wait_seconds * 1000)) +
-                 " ms in all), largest WAL " +
-                 std::to_string(m_stats.largest_wal_frames) + " pages");
+  log::debug(
+      "checkpoint",
+      std::to_string(m_stats.passes) + " WAL checkpoints (" + std::to_string(m_stats.failures) +
+          " failed), " + std::to_string(m_stats.writer_waits) + " transactions waited for one (" +
+          std::to_string(static_cast<int>(m_stats.writer_wait_seconds * 1000)) +
+          " ms in all), largest WAL " + std::to_string(m_stats.largest_wal_frames) + " pages");
 }
 
 Checkpointer::Stats Checkpointer::stats() const {
@@ -75,8 +72,7 @@ void Checkpointer::before_write() {
   const std::uint64_t after = *m_restart_after;
   m_restart_after.reset();
   const auto began = std::chrono::steady_clock::now();
-  m_changed.wait_for(lock, m_options.max_wait,
-                     [&] { return m_finished > after || m_stopping; });
+  m_changed.wait_for(lock, m_options.max_wait, [&] { return m_finished > after || m_stopping; });
   ++m_stats.writer_waits;
   m_stats.writer_wait_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
@@ -107,9 +103,9 @@ void Checkpointer::loop() {
     // anything else is worth one line, and one when it recovers. Nothing is
     // lost either way: the frames stay in the WAL until a checkpoint succeeds.
     if (rc != SQLITE_OK && rc != SQLITE_BUSY && !failing && !m_stopping) {
-      log::warn("checkpoint", std::string("WAL checkpoint failed (") +
-                                  sqlite3_errmsg(m_connection.getHandle()) +
-                                  "); the WAL keeps growing until one succeeds",
+      log::warn("checkpoint",
+                std::string("WAL checkpoint failed (") + sqlite3_errmsg(m_connection.getHandle()) +
+                    "); the WAL keeps growing until one succeeds",
                 {{"error", sqlite3_errmsg(m_connection.getHandle())}});
       failing = true;
     } else if (rc == SQLITE_OK && failing) {

@@ -20,8 +20,8 @@
 // reader holding an old snapshot can keep a checkpoint from finishing its
 // work, and the writer must not stop for it.
 
-#include <sqlite3.h>
 #include <SQLiteCpp/Database.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -44,12 +44,12 @@ class Checkpointer {
   };
 
   struct Stats {
-    std::uint64_t passes = 0;          // checkpoints run by this thread
-    std::uint64_t failures = 0;        // of which failed (busy, I/O error): retried later
-    std::uint64_t writer_waits = 0;    // transactions that waited for the WAL to start over
-    double writer_wait_seconds = 0;    // how long they waited, in all
-    int wal_frames = 0;                // frames in the WAL after the last commit
-    int largest_wal_frames = 0;        // the most frames a commit left in the WAL
+    std::uint64_t passes = 0;        // checkpoints run by this thread
+    std::uint64_t failures = 0;      // of which failed (busy, I/O error): retried later
+    std::uint64_t writer_waits = 0;  // transactions that waited for the WAL to start over
+    double writer_wait_seconds = 0;  // how long they waited, in all
+    int wal_frames = 0;              // frames in the WAL after the last commit
+    int largest_wal_frames = 0;      // the most frames a commit left in the WAL
   };
 
   // Takes over checkpointing for `writer`'s connection (replacing its

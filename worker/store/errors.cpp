@@ -9,7 +9,7 @@ namespace patternd::store {
 
 ErrorKind classify_sqlite_error(int extended_code) {
   switch (extended_code & 0xFF) {
-    case SQLITE_BUSY:      // another writer held the lock beyond busy_timeout
+    case SQLITE_BUSY:  // another writer held the lock beyond busy_timeout
     case SQLITE_LOCKED:
     case SQLITE_FULL:      // disk full: space may come back
     case SQLITE_READONLY:  // file or directory made read-only

@@ -104,8 +104,6 @@ void KeySpace::stored(std::uint64_t hash) {
   m_in_generation = 0;
 }
 
-void KeySpace::before_commit() {
-  m_pending_id = int_or_zero(m_last_id);
-}
+void KeySpace::before_commit() { m_pending_id = int_or_zero(m_last_id); }
 
 }  // namespace patternd::store

@@ -18,8 +18,8 @@ void sql_text_key(sqlite3_context* context, int, sqlite3_value** argv) {
 
 void sql_digest_key(sqlite3_context* context, int, sqlite3_value** argv) {
   if (sqlite3_value_bytes(argv[0]) < 8) return sqlite3_result_null(context);
-  sqlite3_result_int64(context,
-                       first_8_bytes(static_cast<const std::uint8_t*>(sqlite3_value_blob(argv[0]))));
+  sqlite3_result_int64(
+      context, first_8_bytes(static_cast<const std::uint8_t*>(sqlite3_value_blob(argv[0]))));
 }
 
 }  // namespace
@@ -35,8 +35,8 @@ void register_key_functions(sqlite3* db) {
   const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
   sqlite3_create_function_v2(db, "patternd_text_key", 1, flags, nullptr, sql_text_key, nullptr,
                              nullptr, nullptr);
-  sqlite3_create_function_v2(db, "patternd_digest_key", 1, flags, nullptr, sql_digest_key,
-                             nullptr, nullptr, nullptr);
+  sqlite3_create_function_v2(db, "patternd_digest_key", 1, flags, nullptr, sql_digest_key, nullptr,
+                             nullptr, nullptr);
 }
 
 }  // namespace patternd::store

@@ -34,7 +34,8 @@ struct Statements {
   SQLite::Statement insert_failure_agent;
   SQLite::Statement insert_failure_session;
   SQLite::Statement add_failure_members;
-  SQLite::Statement insert_dead_letter;  // a rejection seen again keeps its row, with the newest reason
+  SQLite::Statement
+      insert_dead_letter;  // a rejection seen again keeps its row, with the newest reason
   SQLite::Statement delete_dead_letter;
   SQLite::Statement upsert_offset;
 };
