@@ -31,10 +31,10 @@ TEST(Backup, DuringHeavyIngestionIsAConsistentPrefixThatRestores) {
   ASSERT_FALSE(brokers.empty());
   // No duplicates: then every offset below a stored next offset is exactly
   // one row or one dead letter.
-  const auto produced = testing::run_patternd(
-      {"produce", "--brokers", brokers, "--kind", "mixed", "--count", std::to_string(k_total),
-       "--seed", "41", "--duplicates", "0", "--invalid", "0.01", "--start",
-       "2026-11-01T00:00:00Z"});
+  const auto produced =
+      testing::run_patternd({"produce", "--brokers", brokers, "--kind", "mixed", "--count",
+                             std::to_string(k_total), "--seed", "41", "--duplicates", "0",
+                             "--invalid", "0.01", "--start", "2026-11-01T00:00:00Z"});
   ASSERT_EQ(produced.exit_code, 0) << produced.err;
 
   const std::string kafka = "kafka:\n  brokers: " + brokers +
@@ -75,8 +75,10 @@ TEST(Backup, DuringHeavyIngestionIsAConsistentPrefixThatRestores) {
     for (const auto& [topic, table] :
          {std::pair<std::string, std::string>{"agent.workflows", "workflow_history"},
           {"agent.extractions", "extraction_events"}}) {
-      const auto offsets = one(db, "SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets "
-                                   "WHERE topic = '" + topic + "'");
+      const auto offsets = one(db,
+                               "SELECT coalesce(sum(next_offset), 0) FROM kafka_offsets "
+                               "WHERE topic = '" +
+                                   topic + "'");
       EXPECT_GT(offsets, 0) << topic;
       EXPECT_EQ(one(db, "SELECT count(*) FROM " + table) +
                     one(db, "SELECT count(*) FROM dead_letters WHERE topic = '" + topic + "'"),

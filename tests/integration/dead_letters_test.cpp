@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
 #include <sstream>
 
 #include "support/helpers.hpp"
@@ -25,9 +24,9 @@ std::int64_t one(const std::string& db, const std::string& sql) {
 
 TEST(DeadLetters, TooLargeLettersPassAfterTheLimitIsRaisedAndReplayingTwiceChangesNothing) {
   TempDir dir;
-  const auto generated = testing::run_patternd(
-      {"produce", "--kind", "workflows", "--count", "600", "--seed", "51", "--invalid", "0.03",
-       "--start", "2026-11-01T00:00:00Z", "--output", "-"});
+  const auto generated = testing::run_patternd({"produce", "--kind", "workflows", "--count", "600",
+                                                "--seed", "51", "--invalid", "0.03", "--start",
+                                                "2026-11-01T00:00:00Z", "--output", "-"});
   ASSERT_EQ(generated.exit_code, 0) << generated.err;
   // Every 10th valid workflow grows past 1,024 bytes; every 50th also loses
   // its workflow_id, so it will still fail once size is no longer the reason.
@@ -56,8 +55,8 @@ TEST(DeadLetters, TooLargeLettersPassAfterTheLimitIsRaisedAndReplayingTwiceChang
         {"ingest", "--config", config, "--topic", "workflows", dir.file("wf.jsonl")});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   };
-  const std::string strict = testing::write_config(dir, "strict.yaml", "",
-                                                   "limits:\n  max_message_bytes: 1024\n");
+  const std::string strict =
+      testing::write_config(dir, "strict.yaml", "", "limits:\n  max_message_bytes: 1024\n");
   ingest(strict);
   const std::string db = dir.file("patternd.db");
   ASSERT_EQ(one(db, "SELECT count(*) FROM dead_letters WHERE reason_class = 'too_large'"), padded);
@@ -77,33 +76,34 @@ TEST(DeadLetters, TooLargeLettersPassAfterTheLimitIsRaisedAndReplayingTwiceChang
     EXPECT_GT(l["payload_size"].get<int>(), 1024);
     EXPECT_FALSE(l["payload_truncated"].get<bool>());
   }
-  const auto text = testing::run_patternd({"dead-letters", "list", "--config", strict, "--topic",
-                                           "extractions"});
+  const auto text =
+      testing::run_patternd({"dead-letters", "list", "--config", strict, "--topic", "extractions"});
   EXPECT_EQ(text.exit_code, 0);
   EXPECT_NE(text.out.find("0 of 0 matching"), std::string::npos) << text.out;
-  EXPECT_EQ(testing::run_patternd({"dead-letters", "list", "--config", strict, "--since",
-                                   "yesterday"})
-                .exit_code,
-            2);
+  EXPECT_EQ(
+      testing::run_patternd({"dead-letters", "list", "--config", strict, "--since", "yesterday"})
+          .exit_code,
+      2);
 
   // The limit is raised; replay.
-  const std::string relaxed = testing::write_config(dir, "relaxed.yaml", "",
-                                                    "limits:\n  max_message_bytes: 4096\n");
+  const std::string relaxed =
+      testing::write_config(dir, "relaxed.yaml", "", "limits:\n  max_message_bytes: 4096\n");
   const auto replayed = testing::run_patternd({"dead-letters", "replay", "--config", relaxed});
   ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
   EXPECT_NE(replayed.out.find(std::to_string(padded - broken) + " now pass"), std::string::npos)
       << replayed.out;
   EXPECT_EQ(one(db, "SELECT count(*) FROM dead_letters WHERE reason_class = 'too_large'"), 0);
   // The padded ones without an id stay, with their new reason; the rest are untouched.
-  EXPECT_EQ(one(db, "SELECT count(*) FROM dead_letters WHERE reason_class = 'missing_field' AND "
-                    "payload_size > 1024"),
+  EXPECT_EQ(one(db,
+                "SELECT count(*) FROM dead_letters WHERE reason_class = 'missing_field' AND "
+                "payload_size > 1024"),
             broken);
   EXPECT_EQ(one(db, "SELECT count(*) FROM dead_letters"), other_letters + broken);
 
   // The same database as ingesting with the raised limit in the first place.
   TempDir clean;
-  const std::string clean_config = testing::write_config(clean, "clean.yaml", "",
-                                                         "limits:\n  max_message_bytes: 4096\n");
+  const std::string clean_config =
+      testing::write_config(clean, "clean.yaml", "", "limits:\n  max_message_bytes: 4096\n");
   ingest(clean_config);
   const std::string after_one = testing::canonical_database(db);
   EXPECT_EQ(after_one, testing::canonical_database(clean.file("patternd.db")));

@@ -1,9 +1,8 @@
 // `patternd ingest`, `report` and `redetect` end to end: the real binary, real
 // SQLite files, generated fleets of events.
 
-#include <gtest/gtest.h>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
@@ -20,10 +19,9 @@ using testing::TempDir;
 constexpr const char* k_start = "2026-11-01T00:00:00Z";
 
 void produce(const std::string& kind, const std::string& path, int count, int seed) {
-  const CommandResult r =
-      run_patternd({"produce", "--kind", kind, "--count", std::to_string(count), "--seed",
-                    std::to_string(seed), "--duplicates", "0.05", "--invalid", "0.01", "--start",
-                    k_start, "--output", path});
+  const CommandResult r = run_patternd({"produce", "--kind", kind, "--count", std::to_string(count),
+                                        "--seed", std::to_string(seed), "--duplicates", "0.05",
+                                        "--invalid", "0.01", "--start", k_start, "--output", path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
@@ -35,8 +33,8 @@ CommandResult ingest(const std::string& config, const std::string& topic, const 
 }
 
 std::string report_json(const std::string& config) {
-  const CommandResult r = run_patternd({"report", "--config", config, "--top", "100000",
-                                        "--format", "json"});
+  const CommandResult r =
+      run_patternd({"report", "--config", config, "--top", "100000", "--format", "json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.out;
 }
@@ -172,12 +170,14 @@ struct CorpusLine {
 };
 
 std::vector<CorpusLine> workflow_corpus() {
-  const std::string sql = "'); DROP TABLE workflow_history; -- \\\" OR 1=1; SELECT * FROM kafka_offsets";
+  const std::string sql =
+      "'); DROP TABLE workflow_history; -- \\\" OR 1=1; SELECT * FROM kafka_offsets";
   return {
       {R"({"workflow_id": "good-1", "nl_input": "Run backend tests with pytest"})", "", ""},
       {R"({"workflow_id": "t1", "nl_input": "Run te)", "invalid_json", "invalid JSON"},
       {R"({"workflow_id": "t2", "nl_input": "x", )", "invalid_json", "invalid JSON"},
-      {"{\"workflow_id\": \"u1\xc3\x28\", \"nl_input\": \"x\"}", "invalid_utf8", "invalid UTF-8 at byte 19"},
+      {"{\"workflow_id\": \"u1\xc3\x28\", \"nl_input\": \"x\"}", "invalid_utf8",
+       "invalid UTF-8 at byte 19"},
       {R"({"workflow_id": "d1", "nl_input": "x", "m": )" + std::string(1000, '[') +
            std::string(1000, ']') + "}",
        "too_deep", "deeper than 64"},
@@ -185,24 +185,36 @@ std::vector<CorpusLine> workflow_corpus() {
        "too_large", "larger than limits.max_message_bytes (1048576)"},
       {R"({"nl_input": "x"})", "missing_field", "missing required field workflow_id"},
       {R"({"workflow_id": "m2"})", "missing_field", "missing required field nl_input"},
-      {R"({"workflow_id": 12, "nl_input": "x"})", "wrong_type", "field workflow_id must be a string"},
-      {R"({"workflow_id": "w2", "nl_input": ["x"]})", "wrong_type", "field nl_input must be a string"},
-      {R"({"workflow_id": "n1", "nl_input": "x", "total_tokens": -1})", "out_of_range", "field total_tokens is -1"},
-      {R"({"workflow_id": "n2", "nl_input": "x", "retry_count": 10000000000000})", "out_of_range", "field retry_count is 10000000000000"},
-      {R"({"workflow_id": "n3", "nl_input": "x", "actual_cost_total": 1e300})", "out_of_range", "field actual_cost_total is"},
-      {R"({"workflow_id": "n4", "nl_input": "x", "total_tokens": 1e400})", "invalid_json", "too large"},
-      {R"({"workflow_id": "nan1", "nl_input": "x", "actual_cost_total": NaN})", "invalid_json", "invalid JSON"},
-      {R"({"workflow_id": "nan2", "nl_input": "x", "duration_seconds": Infinity})", "invalid_json", "invalid JSON"},
-      {R"({"workflow_id": "nan3", "nl_input": "x", "actual_cost_total": "NaN"})", "wrong_type", "field actual_cost_total must be a number"},
-      {R"({"workflow_id": "s1", "nl_input": "x", "status": "exploded"})", "out_of_range", "field status is \"exploded\""},
-      {R"({"workflow_id": "c1", "nl_input": "x", "completed_at": "2026-02-30T00:00:00Z"})", "wrong_type", "field completed_at"},
+      {R"({"workflow_id": 12, "nl_input": "x"})", "wrong_type",
+       "field workflow_id must be a string"},
+      {R"({"workflow_id": "w2", "nl_input": ["x"]})", "wrong_type",
+       "field nl_input must be a string"},
+      {R"({"workflow_id": "n1", "nl_input": "x", "total_tokens": -1})", "out_of_range",
+       "field total_tokens is -1"},
+      {R"({"workflow_id": "n2", "nl_input": "x", "retry_count": 10000000000000})", "out_of_range",
+       "field retry_count is 10000000000000"},
+      {R"({"workflow_id": "n3", "nl_input": "x", "actual_cost_total": 1e300})", "out_of_range",
+       "field actual_cost_total is"},
+      {R"({"workflow_id": "n4", "nl_input": "x", "total_tokens": 1e400})", "invalid_json",
+       "too large"},
+      {R"({"workflow_id": "nan1", "nl_input": "x", "actual_cost_total": NaN})", "invalid_json",
+       "invalid JSON"},
+      {R"({"workflow_id": "nan2", "nl_input": "x", "duration_seconds": Infinity})", "invalid_json",
+       "invalid JSON"},
+      {R"({"workflow_id": "nan3", "nl_input": "x", "actual_cost_total": "NaN"})", "wrong_type",
+       "field actual_cost_total must be a number"},
+      {R"({"workflow_id": "s1", "nl_input": "x", "status": "exploded"})", "out_of_range",
+       "field status is \"exploded\""},
+      {R"({"workflow_id": "c1", "nl_input": "x", "completed_at": "2026-02-30T00:00:00Z"})",
+       "wrong_type", "field completed_at"},
       {"null", "not_an_object", "message is null"},
       {"Traceback (most recent call last):", "invalid_json", "invalid JSON"},
       // Hostile but valid: stored verbatim, never executed.
       {R"({"workflow_id": ")" + sql + R"(", "agent_name": ")" + sql + R"(", "nl_input": ")" + sql +
            R"(", "workflow_template": ")" + sql + R"("})",
        "", ""},
-      {R"({"workflow_id": "good-2", "nl_input": "Deploy the api to staging with kubectl"})", "", ""},
+      {R"({"workflow_id": "good-2", "nl_input": "Deploy the api to staging with kubectl"})", "",
+       ""},
   };
 }
 
@@ -212,22 +224,29 @@ std::vector<CorpusLine> extraction_corpus() {
   return {
       {"{" + base + R"(, "event_id": "good-1", "matched_value": "KeyError: 'a'"})", "", ""},
       {"{" + base + R"(, "event_id": "t1", "matched_value": "Key)", "invalid_json", "invalid JSON"},
-      {R"({"session_id": "s", "event_type": "error"})", "missing_field", "missing required field agent_name"},
-      {R"({"agent_name": "a", "session_id": 5, "event_type": "error"})", "wrong_type", "field session_id must be a string"},
+      {R"({"session_id": "s", "event_type": "error"})", "missing_field",
+       "missing required field agent_name"},
+      {R"({"agent_name": "a", "session_id": 5, "event_type": "error"})", "wrong_type",
+       "field session_id must be a string"},
       {"{" + base + R"(, "line_number": -4})", "out_of_range", "field line_number is -4"},
-      {"{" + base + R"(, "line_number": 1e13})", "out_of_range", "field line_number is 10000000000000"},
+      {"{" + base + R"(, "line_number": 1e13})", "out_of_range",
+       "field line_number is 10000000000000"},
       {"{" + base + R"(, "risk_level": "apocalyptic"})", "out_of_range", "field risk_level"},
       {"{" + base + R"(, "timestamp": "not a time"})", "wrong_type", "field timestamp"},
-      {"{" + base + R"(, "code_block": {"content": 12}})", "wrong_type", "field code_block.content must be a string"},
+      {"{" + base + R"(, "code_block": {"content": 12}})", "wrong_type",
+       "field code_block.content must be a string"},
       {"{" + base + R"(, "metadata": )" + std::string(100, '{') + std::string(100, '}') + "}",
        "invalid_json", "invalid JSON"},
-      {"{\"agent_name\": \"\xed\xa0\x80\", \"session_id\": \"s\", \"event_type\": \"e\"}", "invalid_utf8", "invalid UTF-8 at byte 16"},
+      {"{\"agent_name\": \"\xed\xa0\x80\", \"session_id\": \"s\", \"event_type\": \"e\"}",
+       "invalid_utf8", "invalid UTF-8 at byte 16"},
       {R"({"agent_name": ")" + sql + R"(", "session_id": ")" + sql + R"(", "event_type": ")" + sql +
-           R"(", "pattern": ")" + sql + R"(", "matched_value": ")" + sql + R"(", "original_line": ")" +
-           sql + R"(", "event_id": ")" + sql + R"(", "metadata": {")" + sql + R"(": ")" + sql +
-           R"("}, "code_block": {"language": ")" + sql + R"(", "content": ")" + sql + R"("}})",
+           R"(", "pattern": ")" + sql + R"(", "matched_value": ")" + sql +
+           R"(", "original_line": ")" + sql + R"(", "event_id": ")" + sql + R"(", "metadata": {")" +
+           sql + R"(": ")" + sql + R"("}, "code_block": {"language": ")" + sql +
+           R"(", "content": ")" + sql + R"("}})",
        "", ""},
-      {"{" + base + R"(, "event_id": "good-2", "matched_value": "TypeError: x is undefined"})", "", ""},
+      {"{" + base + R"(, "event_id": "good-2", "matched_value": "TypeError: x is undefined"})", "",
+       ""},
   };
 }
 
@@ -305,8 +324,9 @@ TEST(IngestCommandLine, ReportsUsageErrorsWithExitCode2) {
   testing::write_file(dir.file("bad.yaml"), "batch:\n  max_messages: -3\n");
   const CommandResult bad = ingest(dir.file("bad.yaml"), "workflows", "-");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("bad.yaml:2: batch.max_messages: expected an integer 1..1000000, got \"-3\""),
-            std::string::npos)
+  EXPECT_NE(
+      bad.err.find("bad.yaml:2: batch.max_messages: expected an integer 1..1000000, got \"-3\""),
+      std::string::npos)
       << bad.err;
 
   const CommandResult none = run_patternd({});

@@ -1,6 +1,7 @@
+#include "config/config.hpp"
+
 #include <gtest/gtest.h>
 
-#include "config/config.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd::config {
@@ -55,8 +56,9 @@ TEST(ConfigConfig, BadValuesNameFileLineKeyAndExpectation) {
   testing::TempDir dir;
   auto c = load_text(dir, "batch:\n  max_messages: 5000\n  max_wait_ms: soon\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().message, dir.file("c.yaml") +
-                                   ":3: batch.max_wait_ms: expected an integer 1..60000, got \"soon\"");
+  EXPECT_EQ(
+      c.error().message,
+      dir.file("c.yaml") + ":3: batch.max_wait_ms: expected an integer 1..60000, got \"soon\"");
   auto level = load_text(dir, "log:\n  level: loud\n");
   ASSERT_FALSE(level.ok());
   EXPECT_NE(level.error().message.find(":2: log.level: expected one of debug, info, warn, error"),
@@ -66,7 +68,8 @@ TEST(ConfigConfig, BadValuesNameFileLineKeyAndExpectation) {
   EXPECT_NE(listen.error().message.find("metrics.listen: expected host:port"), std::string::npos);
   auto mapping = load_text(dir, "storage:\n  path:\n    nested: 1\n");
   ASSERT_FALSE(mapping.ok());
-  EXPECT_NE(mapping.error().message.find(":3: storage.path: expected a non-empty file path, got a mapping"),
+  EXPECT_NE(mapping.error().message.find(
+                ":3: storage.path: expected a non-empty file path, got a mapping"),
             std::string::npos);
 }
 

@@ -48,8 +48,8 @@ TEST_F(DecodeDecoder, FillsDefaultsForOptionalWorkflowFields) {
 }
 
 TEST_F(DecodeDecoder, AcceptsIntegralFloatsAsCounts) {
-  auto w = m_decoder.decode_workflow(R"({"workflow_id": "a", "nl_input": "x", "total_tokens": 5000.0})",
-                                     k_default_time);
+  auto w = m_decoder.decode_workflow(
+      R"({"workflow_id": "a", "nl_input": "x", "total_tokens": 5000.0})", k_default_time);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->total_tokens, 5000);
 }
@@ -85,9 +85,11 @@ TEST_F(DecodeDecoder, ExplainsEveryKindOfBadWorkflow) {
        "field status is \"exploded\", expected completed, failed or cancelled"},
       {R"({"workflow_id": "a", "nl_input": "x", "completed_at": "yesterday"})",
        RejectClass::wrong_type,
-       "field completed_at is \"yesterday\", expected an RFC 3339 time such as 2026-11-20T10:30:00Z"},
+       "field completed_at is \"yesterday\", expected an RFC 3339 time such as "
+       "2026-11-20T10:30:00Z"},
       {R"([1, 2])", RejectClass::not_an_object, "message is an array, expected a JSON object"},
-      {R"("just a string")", RejectClass::not_an_object, "message is a string, expected a JSON object"},
+      {R"("just a string")", RejectClass::not_an_object,
+       "message is a string, expected a JSON object"},
       {"", RejectClass::invalid_json, "invalid JSON: the message is empty"},
   };
   for (const auto& c : cases) {
@@ -156,8 +158,10 @@ TEST_F(DecodeDecoder, DecodesTheSpecExtraction) {
 
 TEST_F(DecodeDecoder, IdentifiesEventsByEventIdOrByTheirFields) {
   const std::string base = R"("agent_name": "codex", "session_id": "s", "event_type": "command")";
-  auto with_id_a = m_decoder.decode_extraction("{" + base + R"(, "event_id": "e1", "line_number": 1})", 1);
-  auto with_id_b = m_decoder.decode_extraction("{" + base + R"(, "event_id": "e1", "line_number": 2})", 2);
+  auto with_id_a =
+      m_decoder.decode_extraction("{" + base + R"(, "event_id": "e1", "line_number": 1})", 1);
+  auto with_id_b =
+      m_decoder.decode_extraction("{" + base + R"(, "event_id": "e1", "line_number": 2})", 2);
   ASSERT_TRUE(with_id_a.ok() && with_id_b.ok());
   EXPECT_EQ(with_id_a->identity, with_id_b->identity);  // same event_id, same event
 
@@ -176,19 +180,28 @@ TEST_F(DecodeDecoder, ExplainsEveryKindOfBadExtraction) {
             "missing required field agent_name (a non-empty string)");
   EXPECT_EQ(extraction_error(R"({"agent_name": "a", "session_id": "", "event_type": "e"})").detail,
             "missing required field session_id (a non-empty string)");
-  EXPECT_EQ(extraction_error(R"({"agent_name": "a", "session_id": "s", "event_type": "e", "risk_level": "extreme"})")
-                .detail,
-            "field risk_level is \"extreme\", expected low, medium or high");
-  EXPECT_EQ(extraction_error(R"({"agent_name": "a", "session_id": "s", "event_type": "e", "auto_confirmable": "yes"})")
-                .detail,
-            "field auto_confirmable must be a boolean, got a string");
-  EXPECT_EQ(extraction_error(R"({"agent_name": "a", "session_id": "s", "event_type": "e", "code_block": {"language": "py"}})")
-                .detail,
-            "missing required field code_block.content");
-  EXPECT_EQ(extraction_error(R"({"agent_name": "a", "session_id": "s", "event_type": "e", "code_block": {"content": "x", "line_end": -1}})")
-                .detail,
-            "field code_block.line_end is -1, expected 0..1000000000000");
-  EXPECT_EQ(extraction_error(R"({"agent_name": "a", "session_id": "s", "event_type": "e", "line_number": true})")
+  EXPECT_EQ(
+      extraction_error(
+          R"({"agent_name": "a", "session_id": "s", "event_type": "e", "risk_level": "extreme"})")
+          .detail,
+      "field risk_level is \"extreme\", expected low, medium or high");
+  EXPECT_EQ(
+      extraction_error(
+          R"({"agent_name": "a", "session_id": "s", "event_type": "e", "auto_confirmable": "yes"})")
+          .detail,
+      "field auto_confirmable must be a boolean, got a string");
+  EXPECT_EQ(
+      extraction_error(
+          R"({"agent_name": "a", "session_id": "s", "event_type": "e", "code_block": {"language": "py"}})")
+          .detail,
+      "missing required field code_block.content");
+  EXPECT_EQ(
+      extraction_error(
+          R"({"agent_name": "a", "session_id": "s", "event_type": "e", "code_block": {"content": "x", "line_end": -1}})")
+          .detail,
+      "field code_block.line_end is -1, expected 0..1000000000000");
+  EXPECT_EQ(extraction_error(
+                R"({"agent_name": "a", "session_id": "s", "event_type": "e", "line_number": true})")
                 .detail,
             "field line_number must be an integer, got a boolean");
 }

@@ -31,9 +31,11 @@ void add_backup(CLI::App& app, Action& run) {
       if (!report) throw std::runtime_error(report.error().message);
       char seconds[32];
       std::snprintf(seconds, sizeof seconds, "%.1f", report->seconds);
-      std::cout << "backup: " << *out << ": " << with_commas(static_cast<std::uint64_t>(report->bytes))
+      std::cout << "backup: " << *out << ": "
+                << with_commas(static_cast<std::uint64_t>(report->bytes))
                 << " bytes, integrity ok, offsets of " << report->partitions
-                << " partitions covering " << with_commas(static_cast<std::uint64_t>(report->messages_covered))
+                << " partitions covering "
+                << with_commas(static_cast<std::uint64_t>(report->messages_covered))
                 << " Kafka messages, in " << seconds << " s\n";
       return 0;
     };

@@ -1,11 +1,10 @@
 // `patternd dead-letters list|replay`: what was rejected and why, and a second
 // chance from the stored payload after a fix (a raised limit, new rules).
 
-#include <nlohmann/json.hpp>
-
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
@@ -29,12 +28,15 @@ store::DeadLetterFilter make_filter(const FilterOptions& o, const config::Config
     core::TopicKind kind;
     f.topic = core::parse_topic_kind(o.topic, kind) ? config.kafka.topic(kind) : o.topic;
   }
-  auto instant = [](const std::string& text, const char* option) -> std::optional<core::TimestampMs> {
+  auto instant = [](const std::string& text,
+                    const char* option) -> std::optional<core::TimestampMs> {
     if (text.empty()) return std::nullopt;
     const auto t = core::parse_rfc3339(text);
     if (!t)
-      throw core::UsageError(std::string(option) + ": expected an RFC 3339 time such as "
-                             "2026-11-20T00:00:00Z, got \"" + text + "\"");
+      throw core::UsageError(std::string(option) +
+                             ": expected an RFC 3339 time such as "
+                             "2026-11-20T00:00:00Z, got \"" +
+                             text + "\"");
     return t;
   };
   f.since = instant(o.since, "--since");
@@ -84,9 +86,9 @@ int list(const std::string& config_path, const FilterOptions& o) {
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
-  std::cout << std::left << std::setw(8) << "ID" << std::setw(26) << "REJECTED AT"
-            << std::setw(34) << "TOPIC[PARTITION]@OFFSET" << std::setw(15) << "CLASS"
-            << std::setw(9) << "BYTES" << "REASON\n";
+  std::cout << std::left << std::setw(8) << "ID" << std::setw(26) << "REJECTED AT" << std::setw(34)
+            << "TOPIC[PARTITION]@OFFSET" << std::setw(15) << "CLASS" << std::setw(9) << "BYTES"
+            << "REASON\n";
   for (const auto& d : letters) {
     const std::string where = d.topic + "[" + std::to_string(d.partition) + "]@" +
                               (d.partition < 0 ? "file" : std::to_string(d.offset));
@@ -96,7 +98,8 @@ int list(const std::string& config_path, const FilterOptions& o) {
   }
   std::cout << letters.size() << " of " << with_commas(static_cast<std::uint64_t>(total))
             << " matching dead letters shown"
-            << (static_cast<std::int64_t>(letters.size()) < total ? " (raise --limit for more)" : "")
+            << (static_cast<std::int64_t>(letters.size()) < total ? " (raise --limit for more)"
+                                                                  : "")
             << "\n";
   return 0;
 }
@@ -135,12 +138,13 @@ int replay(const std::string& config_path, const FilterOptions& o) {
         continue;
       }
       batch.messages.push_back({{kind, core::Partition{d.partition}, core::Offset{d.offset}},
-                                d.message_time.value_or(d.received_at), d.payload});
+                                d.message_time.value_or(d.received_at),
+                                d.payload});
     }
     if (batch.messages.empty()) continue;
     processor.prepare(batch, core::now_ms());
-    const store::BatchOutcome outcome =
-        writer.write_retrying(batch, patient_retry("dead-letters replay", std::chrono::seconds(60)));
+    const store::BatchOutcome outcome = writer.write_retrying(
+        batch, patient_retry("dead-letters replay", std::chrono::seconds(60)));
     replayed += batch.messages.size();
     cleared += outcome.dead_letters_cleared;
     for (const auto& t : outcome.topics) {
@@ -152,10 +156,11 @@ int replay(const std::string& config_path, const FilterOptions& o) {
     for (const auto& [key, n] : outcome.dead_letter_classes)
       still_by_class[std::string(decode::to_string(key.second))] += n;
   }
-  std::cout << "dead-letters replay: " << with_commas(replayed) << " replayed: "
-            << with_commas(cleared) << " now pass and left the table (" << with_commas(persisted)
-            << " persisted, " << with_commas(duplicates) << " already stored, "
-            << with_commas(expired) << " expired), " << with_commas(still_failing)
+  std::cout << "dead-letters replay: " << with_commas(replayed)
+            << " replayed: " << with_commas(cleared) << " now pass and left the table ("
+            << with_commas(persisted) << " persisted, " << with_commas(duplicates)
+            << " already stored, " << with_commas(expired) << " expired), "
+            << with_commas(still_failing)
             << " still fail and stay, with the reason they fail for now";
   if (!still_by_class.empty()) {
     std::cout << ":";
@@ -175,8 +180,8 @@ int replay(const std::string& config_path, const FilterOptions& o) {
 }  // namespace
 
 void add_dead_letters(CLI::App& app, Action& run) {
-  auto* cmd = app.add_subcommand(
-      "dead-letters", "Inspect rejected messages, or replay them after a fix");
+  auto* cmd =
+      app.add_subcommand("dead-letters", "Inspect rejected messages, or replay them after a fix");
   cmd->require_subcommand(1);
   auto file = std::make_shared<std::string>();
   auto options = std::make_shared<FilterOptions>();
@@ -189,7 +194,8 @@ void add_dead_letters(CLI::App& app, Action& run) {
       ->check(CLI::Range(1, 100'000'000));
   list_cmd->add_option("--format", options->format, "text or json (json includes payloads)")
       ->check(CLI::IsMember({"text", "json"}));
-  list_cmd->callback([&run, file, options] { run = [file, options] { return list(*file, *options); }; });
+  list_cmd->callback(
+      [&run, file, options] { run = [file, options] { return list(*file, *options); }; });
 
   auto* replay_cmd = cmd->add_subcommand(
       "replay",

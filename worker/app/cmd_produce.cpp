@@ -39,8 +39,9 @@ class Pacer {
   explicit Pacer(double rate) : m_rate(rate), m_start(Clock::now()) {}
   void wait_for(std::uint64_t sent) const {
     if (m_rate <= 0) return;
-    const auto due = m_start + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(static_cast<double>(sent) / m_rate));
+    const auto due =
+        m_start + std::chrono::duration_cast<Clock::duration>(
+                      std::chrono::duration<double>(static_cast<double>(sent) / m_rate));
     if (due > Clock::now()) std::this_thread::sleep_until(due);
   }
 
@@ -162,8 +163,8 @@ void add_produce(CLI::App& app, Action& run) {
       "A synthetic fleet of producer agents: realistic workflows and extraction events, "
       "reproducible by --seed, to Kafka (--brokers) or to a JSON-lines file (--output). With "
       "--file and --topic, replays a JSON-lines file to Kafka instead.");
-  auto* brokers = cmd->add_option("--brokers", options->brokers,
-                                  "Kafka bootstrap servers (host:port,...)");
+  auto* brokers =
+      cmd->add_option("--brokers", options->brokers, "Kafka bootstrap servers (host:port,...)");
   auto* output = cmd->add_option("--output", options->output,
                                  "write JSON lines to this file (- for stdout) instead of Kafka");
   brokers->excludes(output);

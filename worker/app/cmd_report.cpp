@@ -1,9 +1,8 @@
 // `patternd report --config FILE [--top N] [--format table|json]`.
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
@@ -74,12 +73,12 @@ std::string clip(const std::string& text, std::size_t width) {
 void print_table(const store::Report& r) {
   std::printf("Operation patterns (top %zu of %lld)  rules %s\n", r.operations.size(),
               static_cast<long long>(r.operation_patterns), r.rules_version.substr(0, 12).c_str());
-  std::printf("  %-34s %8s %6s %10s %10s %10s %12s\n", "signature", "runs", "conf",
-              "avg cost", "saves/run", "runs 30d", "saved 30d");
+  std::printf("  %-34s %8s %6s %10s %10s %10s %12s\n", "signature", "runs", "conf", "avg cost",
+              "saves/run", "runs 30d", "saved 30d");
   for (const auto& o : r.operations)
-    std::printf("  %-34s %8lld %6.3f %9.4f$ %9.4f$ %10lld %11.2f$\n",
-                clip(o.signature, 34).c_str(), static_cast<long long>(o.occurrences), o.confidence,
-                o.avg_cost_usd, o.savings_per_run_usd, static_cast<long long>(o.runs_last_30_days),
+    std::printf("  %-34s %8lld %6.3f %9.4f$ %9.4f$ %10lld %11.2f$\n", clip(o.signature, 34).c_str(),
+                static_cast<long long>(o.occurrences), o.confidence, o.avg_cost_usd,
+                o.savings_per_run_usd, static_cast<long long>(o.runs_last_30_days),
                 o.savings_last_30_days_usd);
 
   std::printf("\nFailure signatures (top %zu of %lld)\n", r.failures.size(),

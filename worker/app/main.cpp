@@ -2,7 +2,6 @@
 //   0 success, 1 runtime failure, 2 usage or configuration error.
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "app/commands.hpp"

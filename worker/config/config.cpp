@@ -88,10 +88,10 @@ const std::vector<Key>& keys() {
                  "a non-empty consumer group id"),
       string_key("kafka.topics.workflows", &Config::kafka, &Kafka::topic_workflows, valid_topic,
                  "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)"),
-      string_key("kafka.topics.extractions", &Config::kafka, &Kafka::topic_extractions,
-                 valid_topic, "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)"),
-      string_key("kafka.dead_letter_topic_suffix", &Config::kafka,
-                 &Kafka::dead_letter_topic_suffix, valid_topic_chars,
+      string_key("kafka.topics.extractions", &Config::kafka, &Kafka::topic_extractions, valid_topic,
+                 "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)"),
+      string_key("kafka.dead_letter_topic_suffix", &Config::kafka, &Kafka::dead_letter_topic_suffix,
+                 valid_topic_chars,
                  "empty, or a topic-name suffix (a-z A-Z 0-9 . _ -) such as .dlq"),
       integer_key("batch.max_messages", &Config::batch, &Batch::max_messages, 1, 1'000'000),
       integer_key("batch.max_wait_ms", &Config::batch, &Batch::max_wait_ms, 1, 60'000),
@@ -172,8 +172,9 @@ class Loader {
         if (auto e = walk(value, path)) return e;
       } else {
         return at(entry.first, path,
-                  "unknown key (known keys" + std::string(prefix.empty() ? "" : " under " + prefix) +
-                      ": " + join(children_of(prefix)) + ")");
+                  "unknown key (known keys" +
+                      std::string(prefix.empty() ? "" : " under " + prefix) + ": " +
+                      join(children_of(prefix)) + ")");
       }
     }
     return std::nullopt;
@@ -211,7 +212,8 @@ class Loader {
 std::string env_name(const std::string& path) {
   std::string out = "PATTERND_";
   for (const char ch : path)
-    out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+    out.push_back(ch == '.' ? '_'
+                            : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
   return out;
 }
 
@@ -247,8 +249,8 @@ core::Status<> apply_environment(Config& config, char** environment) {
     if (match == nullptr) {
       std::vector<std::string> known;
       for (const auto& key : keys()) known.push_back(env_name(key.path));
-      return Error{"environment variable " + name + ": unknown (known: " + join(known) +
-                   ", and " + properties_prefix + "<PROPERTY>)"};
+      return Error{"environment variable " + name + ": unknown (known: " + join(known) + ", and " +
+                   properties_prefix + "<PROPERTY>)"};
     }
     if (!match->set(config, value))
       return Error{"environment variable " + name + " (" + match->path + "): expected " +

@@ -55,8 +55,8 @@ struct Detection {
 };
 
 struct Log {
-  std::string level = "info";   // debug|info|warn|error
-  std::string format = "text";  // text|json
+  std::string level = "info";            // debug|info|warn|error
+  std::string format = "text";           // text|json
   std::int64_t summary_interval_s = 10;  // one progress line per interval at info
 };
 

@@ -66,7 +66,11 @@ std::size_t first_invalid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
     if (len == 0 || i + len > s.size() || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
       return i;
     for (std::size_t k = 1; k < len; ++k)
@@ -99,8 +103,8 @@ std::string format_number(double value) {
 DecodeError error(RejectClass reject, std::string detail) { return {reject, std::move(detail)}; }
 
 DecodeError wrong_type(std::string_view field, std::string_view expected, element value) {
-  return error(RejectClass::wrong_type, std::string("field ") + std::string(field) +
-                                            " must be " + std::string(expected) + ", got " +
+  return error(RejectClass::wrong_type, std::string("field ") + std::string(field) + " must be " +
+                                            std::string(expected) + ", got " +
                                             std::string(type_name(value.type())));
 }
 
@@ -135,15 +139,15 @@ struct FieldReader {
         n = value.get_int64().value_unsafe();
         break;
       case element_type::UINT64:
-        return fail(error(RejectClass::out_of_range,
-                          "field " + std::string(field) + " is out of range (0.." +
-                              std::to_string(k_max_count) + ")"));
+        return fail(error(RejectClass::out_of_range, "field " + std::string(field) +
+                                                         " is out of range (0.." +
+                                                         std::to_string(k_max_count) + ")"));
       case element_type::DOUBLE: {
         const double d = value.get_double().value_unsafe();
         if (!(d == std::floor(d)) || std::fabs(d) > 9.0e15)
-          return fail(error(RejectClass::wrong_type,
-                            "field " + std::string(field) + " must be an integer, got " +
-                                simdjson::minify(value)));
+          return fail(error(RejectClass::wrong_type, "field " + std::string(field) +
+                                                         " must be an integer, got " +
+                                                         simdjson::minify(value)));
         n = static_cast<std::int64_t>(d);
         break;
       }
@@ -167,17 +171,15 @@ struct FieldReader {
 
   // A finite number 0..max, scaled to an integer (cost to micro-dollars,
   // duration to milliseconds) so that sums stay exact.
-  bool scaled(std::string_view field, element value, double max, double scale,
-              std::int64_t& out) {
+  bool scaled(std::string_view field, element value, double max, double scale, std::int64_t& out) {
     if (value.is_null()) return true;
     double d = 0;
     if (value.get_double().get(d) != simdjson::SUCCESS)
       return fail(wrong_type(field, "a number", value));
     if (!std::isfinite(d) || d < 0 || d > max)
-      return fail(error(RejectClass::out_of_range, "field " + std::string(field) + " is " +
-                                                       simdjson::minify(value) +
-                                                       ", expected a number 0.." +
-                                                       format_number(max)));
+      return fail(error(RejectClass::out_of_range,
+                        "field " + std::string(field) + " is " + simdjson::minify(value) +
+                            ", expected a number 0.." + format_number(max)));
     out = std::llround(d * scale);
     return true;
   }
@@ -359,7 +361,8 @@ Result<core::Extraction, DecodeError> Decoder::decode_extraction(std::string_vie
     } else if (key == "code_block") {
       if (value.is_null()) continue;
       simdjson::dom::object block;
-      if (value.get_object().get(block) != simdjson::SUCCESS) return wrong_type(key, "an object", value);
+      if (value.get_object().get(block) != simdjson::SUCCESS)
+        return wrong_type(key, "an object", value);
       core::CodeBlock code;
       bool has_content = false;
       for (const auto inner : block) {
@@ -384,9 +387,9 @@ Result<core::Extraction, DecodeError> Decoder::decode_extraction(std::string_vie
     }
     if (read.failure) return *read.failure;
   }
-  for (const auto& [name, text] : {std::pair{"agent_name", &e.agent_name},
-                                   std::pair{"session_id", &e.session_id},
-                                   std::pair{"event_type", &e.event_type}}) {
+  for (const auto& [name, text] :
+       {std::pair{"agent_name", &e.agent_name}, std::pair{"session_id", &e.session_id},
+        std::pair{"event_type", &e.event_type}}) {
     if (text->empty())
       return error(RejectClass::missing_field,
                    std::string("missing required field ") + name + " (a non-empty string)");

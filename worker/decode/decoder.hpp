@@ -35,7 +35,7 @@ struct DecodeError {
 
 inline constexpr std::size_t k_max_depth = 64;
 inline constexpr std::int64_t k_max_count = 1'000'000'000'000;  // per-message counts
-inline constexpr double k_max_cost_usd = 1'000'000.0;            // per workflow
+inline constexpr double k_max_cost_usd = 1'000'000.0;           // per workflow
 inline constexpr double k_max_duration_seconds = 1'000'000'000.0;
 
 // One Decoder per thread: it owns a parser and buffers that it reuses, so the

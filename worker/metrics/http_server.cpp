@@ -42,8 +42,8 @@ struct HttpServer::Impl {
           const Readiness r = this->routes.readiness();
           respond(c, r.ready ? 200 : 503, "application/json", r.json + "\n");
         }) {
-    const std::vector<std::string> options = {
-        "listening_ports", listen, "num_threads", "2", "enable_keep_alive", "no"};
+    const std::vector<std::string> options = {"listening_ports",   listen, "num_threads", "2",
+                                              "enable_keep_alive", "no"};
     try {
       server = std::make_unique<CivetServer>(options);
     } catch (const CivetException& e) {

@@ -28,7 +28,8 @@ core::Result<BackupReport> backup(Database& source, const std::string& out) {
         fs::remove(partial);
         return Error{out + ": the copy failed PRAGMA integrity_check: " + check};
       }
-      SQLite::Statement q(copy, "SELECT count(*), coalesce(sum(next_offset), 0) FROM kafka_offsets");
+      SQLite::Statement q(copy,
+                          "SELECT count(*), coalesce(sum(next_offset), 0) FROM kafka_offsets");
       q.executeStep();
       report.partitions = q.getColumn(0).getInt64();
       report.messages_covered = q.getColumn(1).getInt64();
