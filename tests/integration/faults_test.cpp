@@ -82,7 +82,8 @@ class Faults : public ::testing::Test {
         m_dir, name + ".yaml", "",
         "kafka:\n  brokers: " + m_bootstrap + "\n  group_id: " + group +
             "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n"
-            "storage:\n  path: " + db + "\n" + extra);
+            "storage:\n  path: " +
+            db + "\n" + extra);
   }
 
   // A worker whose writes m_faults can refuse, logging to
@@ -91,8 +92,8 @@ class Faults : public ::testing::Test {
     const std::string log = m_dir.file("worker-" + std::to_string(m_logs.size()) + ".log");
     m_logs.push_back(log);
     m_worker = std::make_unique<BackgroundProcess>(
-        BackgroundProcess::Command{m_faults.command(
-            {"run", "--config", config("worker", db(), "g-faults", extra_yaml)})},
+        BackgroundProcess::Command{
+            m_faults.command({"run", "--config", config("worker", db(), "g-faults", extra_yaml)})},
         log);
     m_port = testing::metrics_port(log, 30);
     ASSERT_GT(m_port, 0);
@@ -165,8 +166,9 @@ class Faults : public ::testing::Test {
     EXPECT_GT(sum.duplicates, 0);
     EXPECT_GT(sum.dead_letters, 0);
     SQLite::Database database(db(), SQLite::OPEN_READONLY);
-    EXPECT_EQ(database.execAndGet("SELECT (SELECT count(*) FROM workflow_history) + "
-                                  "(SELECT count(*) FROM extraction_events)")
+    EXPECT_EQ(database
+                  .execAndGet("SELECT (SELECT count(*) FROM workflow_history) + "
+                              "(SELECT count(*) FROM extraction_events)")
                   .getInt64(),
               sum.persisted);
     EXPECT_EQ(database.execAndGet("SELECT count(*) FROM dead_letters").getInt64(),
