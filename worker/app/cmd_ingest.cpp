@@ -20,8 +20,8 @@
 #include "app/commands.hpp"
 #include "app/common.hpp"
 #include "pipeline/bounded_queue.hpp"
-#include "pipeline/line_source.hpp"
 #include "pipeline/processor.hpp"
+#include "source/file_source.hpp"
 #include "store/batch_writer.hpp"
 #include "store/checkpointer.hpp"
 
@@ -64,7 +64,7 @@ int ingest(const IngestOptions& options) {
   store::BatchWriter writer(*db, config.kafka);
   store::Checkpointer checkpointer(*db);
 
-  pipeline::LineSource source(*in, kind);
+  source::FileSource source(*in, kind, static_cast<std::size_t>(config.limits.max_message_bytes));
   pipeline::Processor processor(config, rules);
   pipeline::BoundedQueue<pipeline::Batch> prepared(1);
   const std::size_t batch_size = options.batch_size;
@@ -76,6 +76,7 @@ int ingest(const IngestOptions& options) {
         batch.messages.reserve(batch_size);
         if (!source.next(batch, batch_size, core::now_ms())) break;
         processor.prepare(batch, core::now_ms());
+        source.review_rejections(batch);
         if (!prepared.push(std::move(batch))) break;
       }
     } catch (...) {

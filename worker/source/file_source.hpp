@@ -1,0 +1,54 @@
+#pragma once
+// JSON lines (a file or standard input) as a source of batches for
+// `patternd ingest`, in bounded memory whatever the input holds. Blank lines
+// are skipped; each message's position is (partition -1, offset = line
+// number). A line longer than limits.max_message_bytes is not held whole: it
+// enters the batch cut short, still too large for the decoder (so it becomes
+// one too_large dead letter, with its first 64 KiB kept), and
+// review_rejections() gives its reason the line's real length.
+
+#include <cstdint>
+#include <istream>
+#include <unordered_set>
+#include <vector>
+
+#include "pipeline/batch.hpp"
+#include "source/line_reader.hpp"
+
+namespace patternd::source {
+
+class FileSource {
+ public:
+  FileSource(std::istream& in, core::TopicKind kind, std::size_t max_message_bytes);
+
+  // Appends up to `max_messages` messages (fewer once they hold
+  // k_max_batch_bytes) to `batch.messages`; false once the input is
+  // exhausted and nothing was appended.
+  bool next(pipeline::Batch& batch, std::size_t max_messages, core::TimestampMs read_time);
+
+  // After the batch was decoded: states the real length of over-long lines
+  // in their reasons, and counts the rejected messages that differ (the
+  // dead_letters table keeps one row per distinct file message).
+  void review_rejections(pipeline::Batch& batch);
+  std::uint64_t distinct_rejections() const { return m_rejected_payloads.size(); }
+
+  // A batch closes at this many payload bytes: a file of 1 MiB lines must not
+  // hold batch-size of them (20 GB) at once.
+  static constexpr std::size_t k_max_batch_bytes = 64 * 1024 * 1024;
+
+ private:
+  struct OverLong {
+    std::uint32_t message;
+    std::uint64_t bytes;
+  };
+
+  LineReader m_reader;
+  LineReader::Line m_line;
+  core::TopicKind m_kind;
+  std::size_t m_max_message_bytes;
+  std::uint64_t m_line_number = 0;
+  std::vector<OverLong> m_over_long;                    // in the batch last returned by next()
+  std::unordered_set<std::size_t> m_rejected_payloads;  // hashes
+};
+
+}  // namespace patternd::source
