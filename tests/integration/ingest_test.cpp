@@ -342,6 +342,11 @@ TEST(IngestCommandLine, ReportsUsageErrorsWithExitCode2) {
       std::string::npos)
       << bad.err;
 
+  const CommandResult directory = ingest(config, "workflows", dir.path().string());
+  EXPECT_EQ(directory.exit_code, 2);
+  EXPECT_NE(directory.err.find(dir.path().string() + ": is a directory"), std::string::npos)
+      << directory.err;
+
   const CommandResult none = run_patternd({});
   EXPECT_EQ(none.exit_code, 2);
   const CommandResult help = run_patternd({"ingest", "--help"});

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -53,6 +54,10 @@ int ingest(const IngestOptions& options) {
   std::ifstream file;
   std::istream* in = &std::cin;
   if (options.input != "-") {
+    // A directory opens as a stream that reads nothing: "0 messages" and
+    // success would hide the mistake.
+    if (std::filesystem::is_directory(options.input))
+      throw core::UsageError(options.input + ": is a directory, expected a JSON-lines file");
     file.open(options.input, std::ios::binary);
     if (!file) throw core::UsageError(options.input + ": cannot open the input file");
     in = &file;
