@@ -443,5 +443,17 @@ TEST(IngestBoundedMemory, AStreamWithoutNewlinesIsReadInBoundedMemoryThenIngesti
             "line 1 is 419430400 bytes, larger than limits.max_message_bytes (1048576)");
 }
 
+TEST(IngestSummary, ARepeatedInvalidLineIsCountedEachTimeAndStoredOnceAndTheSummarySaysSo) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  testing::write_file(dir.file("in.jsonl"),
+                      std::string("not json\nnot json\nnot json\n[1]\n") + k_good_workflows);
+  const CommandResult r = ingest(config, "workflows", dir.file("in.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("dead letters  4 (2 distinct)"), std::string::npos) << r.err;
+  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM dead_letters").getInt64(), 2);
+}
+
 }  // namespace
 }  // namespace patternd

@@ -131,17 +131,22 @@ int ingest(const IngestOptions& options) {
   if (reader_error) std::rethrow_exception(reader_error);
 
   const double elapsed = seconds_since(started);
+  // The table keeps one row per distinct rejected line: a line repeated in
+  // the input is counted here each time, stored there once.
+  const std::string distinct = totals.dead_lettered > 0
+                                   ? " (" + with_commas(source.distinct_rejections()) + " distinct)"
+                                   : "";
   std::fprintf(
       stderr,
       "ingest: %s messages from %s in %.2f s (%s messages/s)\n"
       "  persisted     %s\n"
       "  duplicates    %s\n"
-      "  dead letters  %s%s\n"
+      "  dead letters  %s%s%s\n"
       "  expired       %s%s\n",
       with_commas(messages).c_str(), input_name.c_str(), elapsed,
       with_commas(static_cast<std::uint64_t>(elapsed > 0 ? messages / elapsed : 0)).c_str(),
       with_commas(totals.persisted).c_str(), with_commas(totals.duplicates).c_str(),
-      with_commas(totals.dead_lettered).c_str(),
+      with_commas(totals.dead_lettered).c_str(), distinct.c_str(),
       totals.dead_lettered > 0 ? "  (reasons in the dead_letters table)" : "",
       with_commas(totals.expired).c_str(),
       totals.expired > 0 ? "  (older than retention.days: not ingested)" : "");
