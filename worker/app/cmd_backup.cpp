@@ -28,6 +28,7 @@ void add_backup(CLI::App& app, Action& run) {
         throw core::UsageError(*out + ": exists already; choose a new file name");
       auto db = core::value_or_throw(store::Database::open_read_only(config.storage));
       const auto report = store::backup(*db, *out);
+      if (!report && report.error().out_exists) throw core::UsageError(report.error().message);
       if (!report) throw std::runtime_error(report.error().message);
       char seconds[32];
       std::snprintf(seconds, sizeof seconds, "%.1f", report->seconds);

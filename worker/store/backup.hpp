@@ -19,8 +19,17 @@ struct BackupReport {
   double seconds = 0;
 };
 
+struct BackupError {
+  std::string message;
+  // `out` existed, at the start or by the time the copy was ready (another
+  // program created it meanwhile): a usage error; it was left untouched.
+  bool out_exists = false;
+};
+
 // Copies `source` to `out` (which must not exist): a self-contained file
-// (rollback journal, no -wal beside it), mode 0600.
-core::Result<BackupReport> backup(Database& source, const std::string& out);
+// (rollback journal, no -wal beside it), mode 0600. The copy is written
+// beside `out` and published under that name only if nothing is there by
+// then: a file that appears at `out` while the copy runs is never replaced.
+core::Result<BackupReport, BackupError> backup(Database& source, const std::string& out);
 
 }  // namespace patternd::store
