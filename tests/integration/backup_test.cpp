@@ -141,5 +141,15 @@ TEST(Backup, AFileCreatedAtOutWhileTheBackupRunsIsNeverReplaced) {
   EXPECT_FALSE(partial_copy_exists(dir, "out.db"));
 }
 
+TEST(Backup, AnEmptyOutIsAUsageError) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  ASSERT_EQ(testing::run_patternd({"migrate", "--config", config}).exit_code, 0);
+  const auto r = testing::run_patternd({"backup", "--config", config, ""});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("OUT"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("filesystem"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace patternd

@@ -24,6 +24,8 @@ void add_backup(CLI::App& app, Action& run) {
   cmd->callback([&run, file, out] {
     run = [file, out] {
       const config::Config config = load_config(*file);
+      if (out->empty())
+        throw core::UsageError("OUT: expected the name of the backup file to create, got \"\"");
       if (std::filesystem::exists(*out))
         throw core::UsageError(*out + ": exists already; choose a new file name");
       auto db = core::value_or_throw(store::Database::open_read_only(config.storage));
