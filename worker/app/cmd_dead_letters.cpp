@@ -48,7 +48,8 @@ store::DeadLetterFilter make_filter(const FilterOptions& o, const config::Config
 void add_filter_options(CLI::App* cmd, FilterOptions& o) {
   cmd->add_option("--reason", o.reason,
                   "only this reason class (invalid_json, invalid_utf8, too_large, too_deep, "
-                  "not_an_object, missing_field, wrong_type, out_of_range, db_constraint)");
+                  "not_an_object, missing_field, wrong_type, out_of_range, duplicate_key, "
+                  "db_constraint)");
   cmd->add_option("--topic", o.topic, "only this topic (workflows, extractions, or a topic name)");
   cmd->add_option("--since", o.since, "only letters rejected at or after this RFC 3339 time");
   cmd->add_option("--until", o.until, "only letters rejected before this RFC 3339 time");

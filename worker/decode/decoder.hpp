@@ -24,6 +24,7 @@ enum class RejectClass {
   missing_field,
   wrong_type,
   out_of_range,
+  duplicate_key,  // a top-level field twice: a producer bug, and which one was meant is unknown
   db_constraint,  // set by the store, not the decoder: see store/batch_writer.hpp
 };
 std::string_view to_string(RejectClass reject);
