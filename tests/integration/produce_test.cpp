@@ -18,9 +18,9 @@ TEST(Produce, EveryMessageReachesTheBrokerSpreadOverAllPartitions) {
   const std::string bootstrap = broker.read_line(10000);
   ASSERT_FALSE(bootstrap.empty());
 
-  const auto r = testing::run_patternd({"produce", "--brokers", bootstrap, "--kind", "mixed",
-                                        "--count", "20000", "--seed", "5", "--duplicates", "0.02",
-                                        "--invalid", "0.01"});
+  const auto r =
+      testing::run_patternd({"produce", "--brokers", bootstrap, "--kind", "mixed", "--count",
+                             "20000", "--seed", "5", "--duplicates", "0.02", "--invalid", "0.01"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("delivered 20,000, failed 0"), std::string::npos) << r.err;
 
@@ -53,10 +53,9 @@ TEST(Produce, ReplaysAFileToTheNamedTopic) {
 TEST(Produce, TheSameSeedGivesTheSameMessages) {
   testing::TempDir dir;
   for (const char* name : {"a.jsonl", "b.jsonl"}) {
-    const auto r = testing::run_patternd({"produce", "--kind", "extractions", "--count", "3000",
-                                          "--seed", "9", "--duplicates", "0.1", "--invalid", "0.1",
-                                          "--start", "2026-11-01T00:00:00Z", "--output",
-                                          dir.file(name)});
+    const auto r = testing::run_patternd(
+        {"produce", "--kind", "extractions", "--count", "3000", "--seed", "9", "--duplicates",
+         "0.1", "--invalid", "0.1", "--start", "2026-11-01T00:00:00Z", "--output", dir.file(name)});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   const std::string a = testing::read_file(dir.file("a.jsonl"));
