@@ -93,11 +93,22 @@ core::Result<std::unique_ptr<Database>> Database::open_read_only(const config::S
   } catch (const SQLite::Exception& e) {
     return Error{storage.path + ": cannot open the database: " + e.what()};
   }
-  const int version = db->schema_version();
-  if (version != latest_schema_version())
-    return Error{storage.path + ": schema version " + std::to_string(version) + ", expected " +
-                 std::to_string(latest_schema_version()) + " (run `patternd migrate`)"};
+  try {
+    const int version = db->schema_version();
+    if (version > latest_schema_version()) return Error{db->newer_schema_message(version)};
+    if (version != latest_schema_version())
+      return Error{storage.path + ": schema version " + std::to_string(version) + ", expected " +
+                   std::to_string(latest_schema_version()) + " (run `patternd migrate`)"};
+  } catch (const SQLite::Exception& e) {
+    return Error{storage.path + ": cannot read the database: " + e.what()};
+  }
   return db;
+}
+
+std::string Database::newer_schema_message(int version) const {
+  return m_path + ": schema version " + std::to_string(version) +
+         " is newer than this patternd knows (" + std::to_string(latest_schema_version()) +
+         "): upgrade patternd";
 }
 
 int Database::schema_version() { return m_db.execAndGet("PRAGMA user_version").getInt(); }
@@ -111,9 +122,7 @@ core::Status<> Database::migrate() {
     m_migration.from_version = schema_version();
     m_migration.to_version = m_migration.from_version;
     if (m_migration.from_version > latest_schema_version())
-      return Error{m_path + ": schema version " + std::to_string(m_migration.from_version) +
-                   " is newer than this patternd knows (" +
-                   std::to_string(latest_schema_version()) + "): upgrade patternd"};
+      return Error{newer_schema_message(m_migration.from_version)};
     // A migration that rebuilds an index sorts every row of its table:
     // spill the sort to a temporary file rather than hold it in memory
     // (1.2 GB for 10 million rows), then back to memory for the worker.

@@ -56,6 +56,7 @@ class Database {
  private:
   Database(const std::string& path, int flags, int busy_timeout_ms);
   core::Status<> migrate();
+  std::string newer_schema_message(int version) const;
   static int on_busy(void* self, int attempts);
 
   std::string m_path;

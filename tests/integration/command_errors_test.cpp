@@ -1,0 +1,67 @@
+// Outcomes that must not mislead: every error says what is wrong and what to
+// do, with the exit code of SPEC section 4 (2 for usage and configuration,
+// 1 for runtime failures).
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "support/helpers.hpp"
+
+namespace patternd {
+namespace {
+
+using testing::CommandResult;
+using testing::run_patternd;
+using testing::TempDir;
+
+bool says(const CommandResult& r, const std::string& text) {
+  return r.err.find(text) != std::string::npos;
+}
+
+TEST(CommandErrors, ANewerSchemaAsksForANewerPatterndEverywhereNeverForMigrate) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  ASSERT_EQ(run_patternd({"migrate", "--config", config}).exit_code, 0);
+  {
+    SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA user_version = 99");
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"report", "--config", config},
+        {"dead-letters", "list", "--config", config},
+        {"backup", "--config", config, dir.file("copy.db")},
+        {"migrate", "--config", config}}) {
+    const CommandResult r = run_patternd(args);
+    EXPECT_NE(r.exit_code, 0) << args[0];
+    EXPECT_TRUE(says(r, "schema version 99 is newer than this patternd knows")) << r.err;
+    EXPECT_TRUE(says(r, "upgrade patternd")) << r.err;
+    EXPECT_FALSE(says(r, "patternd migrate")) << r.err;
+  }
+}
+
+TEST(CommandErrors, AMalformedDatabaseIsNamedByItsPath) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  // A valid SQLite header over pages of garbage.
+  std::string bytes = std::string("SQLite format 3") + '\0';
+  bytes += std::string("\x10\x00\x01\x01\x00\x40\x20\x20", 8);
+  bytes.resize(4096 * 4, '\x5a');
+  testing::write_file(dir.file("patternd.db"), bytes);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"report", "--config", config},
+        {"dead-letters", "list", "--config", config},
+        {"migrate", "--config", config}}) {
+    const CommandResult r = run_patternd(args);
+    EXPECT_NE(r.exit_code, 0) << args[0];
+    EXPECT_TRUE(says(r, dir.file("patternd.db"))) << args[0] << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace patternd
