@@ -45,6 +45,24 @@ TEST(CommandErrors, ANewerSchemaAsksForANewerPatterndEverywhereNeverForMigrate) 
   }
 }
 
+TEST(CommandErrors, MigrateRefusesAnotherApplicationsDatabaseAndAddsNothingToIt) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  {
+    SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)");
+  }
+  const CommandResult r = run_patternd({"migrate", "--config", config});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(says(r, dir.file("patternd.db") + ": not a patternd database")) << r.err;
+  EXPECT_TRUE(says(r, "invoices")) << r.err;
+  EXPECT_EQ(testing::table_names(dir.file("patternd.db")), std::vector<std::string>{"invoices"});
+
+  const CommandResult report = run_patternd({"report", "--config", config});
+  EXPECT_NE(report.exit_code, 0);
+  EXPECT_TRUE(says(report, "not a patternd database")) << report.err;
+}
+
 TEST(CommandErrors, AMalformedDatabaseIsNamedByItsPath) {
   TempDir dir;
   const std::string config = testing::write_config(dir);

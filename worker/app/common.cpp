@@ -17,6 +17,7 @@ detect::Rules load_rules(const config::Config& config) {
 
 std::unique_ptr<store::Database> open_database(const config::Config& config) {
   auto db = store::Database::open(config.storage);
+  if (!db && db.error().foreign) throw core::UsageError(db.error().message);
   if (!db) throw std::runtime_error(db.error().message);
   return std::move(db).value();
 }

@@ -18,7 +18,8 @@ namespace patternd::app {
 config::Config load_config(const std::string& path);
 detect::Rules load_rules(const config::Config& config);
 
-// Opens (and migrates) the database; a failure is a runtime error.
+// Opens (and migrates) the database; a failure is a runtime error, except
+// another application's database at storage.path (a configuration error).
 std::unique_ptr<store::Database> open_database(const config::Config& config);
 
 // Records the rules version on a database that has none; warns on stderr when

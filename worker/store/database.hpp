@@ -21,10 +21,17 @@ struct MigrationReport {
   int to_version = 0;
 };
 
+struct OpenError {
+  std::string message;
+  // The file is another application's database (a wrong storage.path): a
+  // configuration error, and nothing was added to it.
+  bool foreign = false;
+};
+
 class Database {
  public:
   // Opens (creating the file and its directory if needed) and migrates.
-  static core::Result<std::unique_ptr<Database>> open(const config::Storage& storage);
+  static core::Result<std::unique_ptr<Database>, OpenError> open(const config::Storage& storage);
   // Opens an existing database read-only, without migrating (report, list).
   static core::Result<std::unique_ptr<Database>> open_read_only(const config::Storage& storage);
 
@@ -55,8 +62,12 @@ class Database {
 
  private:
   Database(const std::string& path, int flags, int busy_timeout_ms);
-  core::Status<> migrate();
+  core::Status<OpenError> migrate();
   std::string newer_schema_message(int version) const;
+  // The first table or view of a database that has no schema version (so
+  // it is not patternd's), or nothing.
+  std::optional<std::string> foreign_table();
+  std::string foreign_message(const std::string& table) const;
   static int on_busy(void* self, int attempts);
 
   std::string m_path;
