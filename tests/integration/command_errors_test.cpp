@@ -81,5 +81,24 @@ TEST(CommandErrors, AMalformedDatabaseIsNamedByItsPath) {
   }
 }
 
+TEST(CommandErrors, CheckConfigRejectsKafkaPropertiesThatLibrdkafkaWouldReject) {
+  TempDir dir;
+  const std::string config = testing::write_config(
+      dir, "patternd.yaml", "", "kafka:\n  properties:\n    security.protocol: carrier_pigeon\n");
+  const CommandResult r = run_patternd({"check-config", config});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(says(r, "kafka.properties.security.protocol")) << r.err;
+
+  const std::string unknown = testing::write_config(
+      dir, "unknown.yaml", "", "kafka:\n  properties:\n    no.such.property: 1\n");
+  const CommandResult u = run_patternd({"check-config", unknown});
+  EXPECT_EQ(u.exit_code, 2);
+  EXPECT_TRUE(says(u, "kafka.properties.no.such.property")) << u.err;
+
+  const std::string good = testing::write_config(
+      dir, "good.yaml", "", "kafka:\n  properties:\n    security.protocol: plaintext\n");
+  EXPECT_EQ(run_patternd({"check-config", good}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace patternd
