@@ -100,5 +100,12 @@ TEST(CommandErrors, CheckConfigRejectsKafkaPropertiesThatLibrdkafkaWouldReject) 
   EXPECT_EQ(run_patternd({"check-config", good}).exit_code, 0);
 }
 
+TEST(CommandErrors, CheckConfigOfADirectoryIsAUsageErrorThatSaysSo) {
+  TempDir dir;
+  const CommandResult r = run_patternd({"check-config", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(says(r, dir.path().string() + ": is a directory")) << r.err;
+}
+
 }  // namespace
 }  // namespace patternd

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -279,6 +280,10 @@ core::Result<Config> load(const std::string& path) { return load(path, environ);
 
 core::Result<Config> load(const std::string& path, char** environment) {
   Config config;
+  // yaml-cpp reads a directory as a stream that fails with a C++ library
+  // message: say what is wrong instead.
+  if (std::filesystem::is_directory(path))
+    return Error{path + ": is a directory, expected a YAML config file"};
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
