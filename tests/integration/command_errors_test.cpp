@@ -107,5 +107,14 @@ TEST(CommandErrors, CheckConfigOfADirectoryIsAUsageErrorThatSaysSo) {
   EXPECT_TRUE(says(r, dir.path().string() + ": is a directory")) << r.err;
 }
 
+TEST(CommandErrors, AnUnknownCommandIsNamedAndTheCommandsListed) {
+  const CommandResult r = run_patternd({"frobnicate", "--config", "x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(says(r, "unknown command \"frobnicate\"")) << r.err;
+  for (const char* command : {"run", "ingest", "report", "backup", "dead-letters", "check-config"})
+    EXPECT_TRUE(says(r, command)) << r.err;
+  EXPECT_FALSE(says(r, "A subcommand is required")) << r.err;
+}
+
 }  // namespace
 }  // namespace patternd
