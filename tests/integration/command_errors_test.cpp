@@ -116,5 +116,30 @@ TEST(CommandErrors, AnUnknownCommandIsNamedAndTheCommandsListed) {
   EXPECT_FALSE(says(r, "A subcommand is required")) << r.err;
 }
 
+TEST(CommandErrors, AMetricsPortInUseIsSaidToBeInUseAndNamesTheKey) {
+  TempDir dir;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const std::string port = std::to_string(ntohs(address.sin_port));
+  const std::string config = dir.file("patternd.yaml");
+  testing::write_file(
+      config, "storage:\n  path: " + dir.file("patternd.db") +
+                  "\ndetection:\n  rules: " + testing::source_path("config/patterns.yaml") +
+                  "\nkafka:\n  brokers: 127.0.0.1:1\nmetrics:\n  listen: 127.0.0.1:" + port + "\n");
+  const CommandResult r = run_patternd({"run", "--config", config});
+  ::close(fd);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(says(r, "127.0.0.1:" + port + ": the address is already in use")) << r.err;
+  EXPECT_TRUE(says(r, "metrics.listen")) << r.err;
+  EXPECT_FALSE(says(r, "null context")) << r.err;
+}
+
 }  // namespace
 }  // namespace patternd
