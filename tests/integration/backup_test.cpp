@@ -109,5 +109,47 @@ TEST(Backup, DuringHeavyIngestionIsAConsistentPrefixThatRestores) {
   broker.signal(SIGTERM);
 }
 
+bool partial_copy_exists(const TempDir& dir, const std::string& out_name) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    if (entry.path().filename().string().rfind(out_name + ".partial-", 0) == 0) return true;
+  return false;
+}
+
+TEST(Backup, AFileCreatedAtOutWhileTheBackupRunsIsNeverReplaced) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  ASSERT_EQ(testing::run_patternd({"migrate", "--config", config}).exit_code, 0);
+  {
+    // ~240 MB: the copy and its integrity check take long enough to race.
+    SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READWRITE);
+    db.exec("CREATE TABLE filler (x BLOB)");
+    db.exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000) "
+        "INSERT INTO filler SELECT randomblob(4000) FROM n");
+  }
+  const std::string out = dir.file("out.db");
+  BackgroundProcess backup({"backup", "--config", config, out}, dir.file("backup.err"));
+  // As soon as the copy is being written beside OUT, another program takes
+  // the name.
+  ASSERT_TRUE(testing::eventually([&] { return partial_copy_exists(dir, "out.db"); }, 30));
+  testing::write_file(out, "precious");
+  EXPECT_EQ(backup.wait(120000), 2);
+  // (Compared as a flag: a failure must not print a 240 MB file.)
+  EXPECT_TRUE(testing::read_file(out) == "precious") << "the backup replaced the file at OUT";
+  const std::string err = testing::read_file(dir.file("backup.err"));
+  EXPECT_NE(err.find(out + ": exists already"), std::string::npos) << err;
+  EXPECT_FALSE(partial_copy_exists(dir, "out.db"));
+}
+
+TEST(Backup, AnEmptyOutIsAUsageError) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  ASSERT_EQ(testing::run_patternd({"migrate", "--config", config}).exit_code, 0);
+  const auto r = testing::run_patternd({"backup", "--config", config, ""});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("OUT"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("filesystem"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace patternd

@@ -76,14 +76,14 @@ class Faults : public ::testing::Test {
       for (const auto& log : m_logs) std::cerr << "--- " << log << "\n" << testing::read_file(log);
   }
 
-  std::string config(const std::string& name, const std::string& db, const std::string& group,
+  // A config whose database is `dir`'s patternd.db (as write_config has it).
+  std::string config(const TempDir& dir, const std::string& name, const std::string& group,
                      const std::string& extra = "") {
     return testing::write_config(
-        m_dir, name + ".yaml", "",
+        dir, name + ".yaml", "",
         "kafka:\n  brokers: " + m_bootstrap + "\n  group_id: " + group +
-            "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n"
-            "storage:\n  path: " +
-            db + "\n" + extra);
+            "\n  properties:\n    session.timeout.ms: 6000\n    heartbeat.interval.ms: 500\n" +
+            extra);
   }
 
   // A worker whose writes m_faults can refuse, logging to
@@ -93,7 +93,7 @@ class Faults : public ::testing::Test {
     m_logs.push_back(log);
     m_worker = std::make_unique<BackgroundProcess>(
         BackgroundProcess::Command{
-            m_faults.command({"run", "--config", config("worker", db(), "g-faults", extra_yaml)})},
+            m_faults.command({"run", "--config", config(m_dir, "worker", "g-faults", extra_yaml)})},
         log);
     m_port = testing::metrics_port(log, 30);
     ASSERT_GT(m_port, 0);
@@ -175,9 +175,10 @@ class Faults : public ::testing::Test {
               sum.dead_letters);
 
     // The same database as a run that saw no fault.
-    const std::string clean_db = m_dir.file("clean.db");
+    const TempDir clean_dir;
+    const std::string clean_db = clean_dir.file("patternd.db");
     {
-      BackgroundProcess clean({"run", "--config", config("clean", clean_db, "g-clean")});
+      BackgroundProcess clean({"run", "--config", config(clean_dir, "clean", "g-clean")});
       ASSERT_TRUE(testing::wait_for_coverage(clean_db, on_broker, 60));
       clean.signal(SIGTERM);
       ASSERT_EQ(clean.wait(10000), 0);

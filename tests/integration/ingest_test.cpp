@@ -2,9 +2,13 @@
 // SQLite files, generated fleets of events.
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <random>
 
 #include "support/helpers.hpp"
@@ -277,7 +281,16 @@ void check_corpus(const std::string& topic, const std::vector<CorpusLine>& corpu
     EXPECT_EQ(letters.getColumn(0).getString(), line.reason_class) << line.payload.substr(0, 80);
     EXPECT_NE(letters.getColumn(1).getString().find(line.reason), std::string::npos)
         << letters.getColumn(1).getString() << " vs " << line.reason;
-    EXPECT_EQ(letters.getColumn(2).getInt64(), static_cast<std::int64_t>(line.payload.size()));
+    if (line.reason_class == "too_large") {
+      // ingest holds at most limits.max_message_bytes + 1 of a line: the
+      // stored size says "more than the limit", the reason has the length.
+      EXPECT_GT(letters.getColumn(2).getInt64(), 1048576);
+      EXPECT_NE(letters.getColumn(1).getString().find(std::to_string(line.payload.size())),
+                std::string::npos)
+          << letters.getColumn(1).getString();
+    } else {
+      EXPECT_EQ(letters.getColumn(2).getInt64(), static_cast<std::int64_t>(line.payload.size()));
+    }
     EXPECT_LE(letters.getColumn(3).getInt64(), 65536);
     letters.reset();
   }
@@ -329,6 +342,11 @@ TEST(IngestCommandLine, ReportsUsageErrorsWithExitCode2) {
       std::string::npos)
       << bad.err;
 
+  const CommandResult directory = ingest(config, "workflows", dir.path().string());
+  EXPECT_EQ(directory.exit_code, 2);
+  EXPECT_NE(directory.err.find(dir.path().string() + ": is a directory"), std::string::npos)
+      << directory.err;
+
   const CommandResult none = run_patternd({});
   EXPECT_EQ(none.exit_code, 2);
   const CommandResult help = run_patternd({"ingest", "--help"});
@@ -353,6 +371,88 @@ TEST(IngestCommandLine, CheckConfigPrintsTheEffectiveConfigAndMigrateReportsTheV
   const CommandResult report = run_patternd({"report", "--config", config});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   EXPECT_NE(report.out.find("Operation patterns (top 0 of 0)"), std::string::npos) << report.out;
+}
+
+constexpr const char* k_good_workflows =
+    R"({"workflow_id":"w1","nl_input":"Run backend tests with pytest"})"
+    "\n"
+    R"({"workflow_id":"w2","nl_input":"Lint the frontend with eslint"})"
+    "\n";
+
+TEST(IngestBoundedMemory, AnOverLongLineIsOneTooLargeDeadLetterAndTheLinesAfterItAreStored) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  const std::string big =
+      R"({"workflow_id":"big","nl_input":")" + std::string(3 << 20, 'x') + "\"}";
+  testing::write_file(dir.file("in.jsonl"), big + "\n" + k_good_workflows);
+  const CommandResult r = ingest(config, "workflows", dir.file("in.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("persisted     2\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dead letters  1"), std::string::npos) << r.err;
+
+  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM workflow_history").getInt64(), 2);
+  SQLite::Statement letter(
+      db, "SELECT reason_class, reason, length(payload), substr(payload, 1, 30) FROM dead_letters");
+  ASSERT_TRUE(letter.executeStep());
+  EXPECT_EQ(letter.getColumn(0).getString(), "too_large");
+  EXPECT_EQ(letter.getColumn(1).getString(),
+            "line 1 is " + std::to_string(big.size()) +
+                " bytes, larger than limits.max_message_bytes (1048576)");
+  EXPECT_EQ(letter.getColumn(2).getInt64(), 65536);
+  EXPECT_EQ(letter.getColumn(3).getString(), big.substr(0, 30));
+  EXPECT_FALSE(letter.executeStep());
+}
+
+// Peak resident memory of a running process (VmHWM), in bytes.
+std::int64_t peak_rss(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  return -1;
+}
+
+TEST(IngestBoundedMemory, AStreamWithoutNewlinesIsReadInBoundedMemoryThenIngestingGoesOn) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  const std::string fifo = dir.file("zeros");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  testing::BackgroundProcess ingesting(
+      {"ingest", "--config", config, "--topic", "workflows", "--quiet", fifo});
+  // /dev/zero, bounded: 400 MiB without a newline, then two good lines.
+  int fd = -1;
+  ASSERT_TRUE(testing::eventually(
+      [&] { return (fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK)) >= 0; }, 30));
+  ASSERT_EQ(::fcntl(fd, F_SETFL, 0), 0);  // blocking writes from here on
+  const std::string zeros(1 << 20, '\0');
+  for (int i = 0; i < 400; ++i)
+    ASSERT_EQ(::write(fd, zeros.data(), zeros.size()), static_cast<ssize_t>(zeros.size()));
+  const std::string rest = std::string("\n") + k_good_workflows;
+  ASSERT_EQ(::write(fd, rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
+  const std::int64_t peak = peak_rss(ingesting.pid());
+  ::close(fd);
+  ASSERT_EQ(ingesting.wait(60000), 0);
+  EXPECT_GT(peak, 0);
+  EXPECT_LT(peak, 150 << 20) << "the line was held whole";
+
+  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM workflow_history").getInt64(), 2);
+  EXPECT_EQ(db.execAndGet("SELECT group_concat(reason_class) FROM dead_letters").getString(),
+            "too_large");
+  EXPECT_EQ(db.execAndGet("SELECT reason FROM dead_letters").getString(),
+            "line 1 is 419430400 bytes, larger than limits.max_message_bytes (1048576)");
+}
+
+TEST(IngestSummary, ARepeatedInvalidLineIsCountedEachTimeAndStoredOnceAndTheSummarySaysSo) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  testing::write_file(dir.file("in.jsonl"),
+                      std::string("not json\nnot json\nnot json\n[1]\n") + k_good_workflows);
+  const CommandResult r = ingest(config, "workflows", dir.file("in.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("dead letters  4 (2 distinct)"), std::string::npos) << r.err;
+  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM dead_letters").getInt64(), 2);
 }
 
 }  // namespace

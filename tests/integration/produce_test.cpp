@@ -69,5 +69,24 @@ TEST(Produce, NeedsADestination) {
   EXPECT_NE(r.err.find("--brokers"), std::string::npos) << r.err;
 }
 
+TEST(Produce, OutputRefusesToReplaceAnExistingFileUnlessForced) {
+  testing::TempDir dir;
+  const std::string out = dir.file("precious.jsonl");
+  testing::write_file(out, "precious\n");
+  const std::vector<std::string> args = {"produce", "--kind",   "workflows", "--count",
+                                         "5",       "--output", out};
+  const auto refused = testing::run_patternd(args);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find(out + ": exists already"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--force"), std::string::npos) << refused.err;
+  EXPECT_EQ(testing::read_file(out), "precious\n");
+
+  auto forced_args = args;
+  forced_args.push_back("--force");
+  const auto forced = testing::run_patternd(forced_args);
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_EQ(testing::read_lines(out).size(), 5u);
+}
+
 }  // namespace
 }  // namespace patternd

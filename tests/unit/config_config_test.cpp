@@ -52,6 +52,36 @@ TEST(ConfigConfig, UnknownKeysAreNamedWithTheirLine) {
   EXPECT_NE(top.error().message.find(":1: stroage: unknown key"), std::string::npos);
 }
 
+TEST(ConfigConfig, ADuplicateKeyIsAnErrorNamingTheKeyAndBothLines) {
+  testing::TempDir dir;
+  auto c = load_text(dir, "kafka:\n  brokers: a:1\n  group_id: g\n  brokers: b:2\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message,
+            dir.file("c.yaml") + ":4: kafka.brokers: duplicate key (also on line 2); keep one");
+  auto across_sections =
+      load_text(dir, "batch:\n  max_messages: 5\nstorage: {}\nbatch:\n  max_messages: 6\n");
+  ASSERT_FALSE(across_sections.ok());
+  EXPECT_NE(across_sections.error().message.find(
+                ":5: batch.max_messages: duplicate key (also on line 2)"),
+            std::string::npos)
+      << across_sections.error().message;
+  auto property =
+      load_text(dir, "kafka:\n  properties:\n    sasl.username: a\n    sasl.username: b\n");
+  ASSERT_FALSE(property.ok());
+  EXPECT_NE(property.error().message.find(
+                ":4: kafka.properties.sasl.username: duplicate key (also on line 3)"),
+            std::string::npos)
+      << property.error().message;
+}
+
+TEST(ConfigConfig, ASectionGivenAgainAddsItsKeys) {
+  testing::TempDir dir;
+  auto c = load_text(dir, "batch:\n  max_messages: 5\nstorage: {}\nbatch:\n  max_wait_ms: 7\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c.value().config.batch.max_messages, 5);
+  EXPECT_EQ(c.value().config.batch.max_wait_ms, 7);
+}
+
 TEST(ConfigConfig, BadValuesNameFileLineKeyAndExpectation) {
   testing::TempDir dir;
   auto c = load_text(dir, "batch:\n  max_messages: 5000\n  max_wait_ms: soon\n");

@@ -206,5 +206,40 @@ TEST_F(DecodeDecoder, ExplainsEveryKindOfBadExtraction) {
             "field line_number must be an integer, got a boolean");
 }
 
+TEST_F(DecodeDecoder, AKnownFieldSentTwiceIsADuplicateKeyWhateverItsValues) {
+  for (const char* payload :
+       {R"({"workflow_id": "a", "nl_input": "x", "workflow_id": "b"})",
+        R"({"workflow_id": "a", "nl_input": "x", "status": "completed", "status": "failed"})",
+        R"({"workflow_id": "a", "nl_input": "x", "completed_at": null, "completed_at": null})"}) {
+    const DecodeError e = workflow_error(payload);
+    EXPECT_EQ(e.reject, RejectClass::duplicate_key) << payload;
+    EXPECT_EQ(to_string(e.reject), "duplicate_key");
+  }
+  EXPECT_EQ(workflow_error(R"({"workflow_id": "a", "workflow_id": "a", "nl_input": "x"})").detail,
+            "field workflow_id appears more than once");
+  for (const char* payload :
+       {R"({"agent_name": "a", "session_id": "s", "event_type": "e", "session_id": "t"})",
+        R"({"agent_name": "a", "session_id": "s", "event_type": "e", "code_block": null,
+            "code_block": {"content": "x"}})",
+        R"({"agent_name": "a", "session_id": "s", "event_type": "e", "metadata": {},
+            "metadata": {}})"}) {
+    EXPECT_EQ(extraction_error(payload).reject, RejectClass::duplicate_key) << payload;
+  }
+}
+
+TEST_F(DecodeDecoder, UnknownFieldsMayRepeatAndKnownOnesMayRepeatInsideNestedObjects) {
+  EXPECT_TRUE(
+      m_decoder
+          .decode_workflow(R"({"workflow_id": "a", "nl_input": "x", "extra": 1, "extra": 2})",
+                           k_default_time)
+          .ok());
+  EXPECT_TRUE(m_decoder
+                  .decode_extraction(
+                      R"({"agent_name": "a", "session_id": "s", "event_type": "e",
+                          "metadata": {"agent_name": 1, "agent_name": 2}})",
+                      k_default_time)
+                  .ok());
+}
+
 }  // namespace
 }  // namespace patternd::decode

@@ -24,10 +24,13 @@ void add_backup(CLI::App& app, Action& run) {
   cmd->callback([&run, file, out] {
     run = [file, out] {
       const config::Config config = load_config(*file);
+      if (out->empty())
+        throw core::UsageError("OUT: expected the name of the backup file to create, got \"\"");
       if (std::filesystem::exists(*out))
         throw core::UsageError(*out + ": exists already; choose a new file name");
       auto store = open_store_read_only(config);
       const auto report = store->backup(*out);
+      if (!report && report.error().out_exists) throw core::UsageError(report.error().message);
       if (!report) throw std::runtime_error(report.error().message);
       char seconds[32];
       std::snprintf(seconds, sizeof seconds, "%.1f", report->seconds);

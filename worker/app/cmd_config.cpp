@@ -4,6 +4,7 @@
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
+#include "kafka/properties.hpp"
 
 namespace patternd::app {
 
@@ -16,6 +17,8 @@ void add_check_config(CLI::App& app, Action& run) {
   cmd->callback([&run, file] {
     run = [file] {
       const config::Config config = load_config(*file);
+      if (auto valid = kafka::validate_properties(config.kafka.properties); !valid)
+        throw core::UsageError(*file + ": " + valid.error().message);
       const detect::Rules rules = load_rules(config);
       std::cout << "# effective configuration of " << *file
                 << " (defaults, the file, then PATTERND_* variables; secrets masked)\n"

@@ -8,6 +8,7 @@
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
+#include "core/text.hpp"
 #include "core/time.hpp"
 #include "pipeline/processor.hpp"
 #include "runner/dead_letter_source.hpp"
@@ -48,16 +49,22 @@ store::DeadLetterFilter make_filter(const FilterOptions& o, const config::Config
 void add_filter_options(CLI::App* cmd, FilterOptions& o) {
   cmd->add_option("--reason", o.reason,
                   "only this reason class (invalid_json, invalid_utf8, too_large, too_deep, "
-                  "not_an_object, missing_field, wrong_type, out_of_range, db_constraint)");
+                  "not_an_object, missing_field, wrong_type, out_of_range, duplicate_key, "
+                  "db_constraint)");
   cmd->add_option("--topic", o.topic, "only this topic (workflows, extractions, or a topic name)");
   cmd->add_option("--since", o.since, "only letters rejected at or after this RFC 3339 time");
   cmd->add_option("--until", o.until, "only letters rejected before this RFC 3339 time");
 }
 
-std::string one_line(std::string text, std::size_t width) {
-  for (char& c : text)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (text.size() > width) text = text.substr(0, width - 3) + "...";
+// Escaped (reasons quote message content, which may hold terminal escapes),
+// on one line, cut to the column.
+std::string one_line(const std::string& raw, std::size_t width) {
+  std::string text = core::escape_for_terminal(raw);
+  if (text.size() > width) {
+    std::size_t cut = width - 3;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 
@@ -91,11 +98,13 @@ int list(const std::string& config_path, const FilterOptions& o) {
             << "TOPIC[PARTITION]@OFFSET" << std::setw(15) << "CLASS" << std::setw(9) << "BYTES"
             << "REASON\n";
   for (const auto& d : letters) {
-    const std::string where = d.topic + "[" + std::to_string(d.partition) + "]@" +
+    const std::string where = core::escape_for_terminal(d.topic) + "[" +
+                              std::to_string(d.partition) + "]@" +
                               (d.partition < 0 ? "file" : std::to_string(d.offset));
     std::cout << std::setw(8) << d.id << std::setw(26) << core::format_rfc3339(d.received_at)
-              << std::setw(34) << where << std::setw(15) << d.reason_class << std::setw(9)
-              << d.payload_size << one_line(d.reason, 100) << "\n";
+              << std::setw(34) << where << std::setw(15)
+              << core::escape_for_terminal(d.reason_class) << std::setw(9) << d.payload_size
+              << one_line(d.reason, 100) << "\n";
   }
   std::cout << letters.size() << " of " << with_commas(static_cast<std::uint64_t>(total))
             << " matching dead letters shown"

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -41,6 +42,10 @@ int ingest(const IngestOptions& options) {
   std::ifstream file;
   std::istream* in = &std::cin;
   if (options.input != "-") {
+    // A directory opens as a stream that reads nothing: "0 messages" and
+    // success would hide the mistake.
+    if (std::filesystem::is_directory(options.input))
+      throw core::UsageError(options.input + ": is a directory, expected a JSON-lines file");
     file.open(options.input, std::ios::binary);
     if (!file) throw core::UsageError(options.input + ": cannot open the input file");
     in = &file;
@@ -50,7 +55,7 @@ int ingest(const IngestOptions& options) {
   auto store = open_store(config);
   reconcile_rules_version(*store, rules);
 
-  source::FileSource source(*in, kind);
+  source::FileSource source(*in, kind, static_cast<std::size_t>(config.limits.max_message_bytes));
   pipeline::Processor processor(config, rules);
   CommandProgress progress("ingest", std::chrono::seconds(60), options.quiet);
   runner::Options run_options;
@@ -73,18 +78,23 @@ int ingest(const IngestOptions& options) {
   const std::uint64_t messages = progress.messages();
   progress.end_line();
   const double elapsed = progress.seconds();
+  // The table keeps one row per distinct rejected line: a line repeated in
+  // the input is counted here each time, stored there once.
+  const std::string distinct = totals.dead_lettered > 0
+                                   ? " (" + with_commas(source.distinct_rejections()) + " distinct)"
+                                   : "";
   std::fprintf(stderr,
                "ingest: %s messages from %s in %.2f s (%s messages/s)\n"
                "  persisted     %s\n"
                "  duplicates    %s\n"
-               "  dead letters  %s%s\n"
+               "  dead letters  %s%s%s\n"
                "  expired       %s%s\n",
                with_commas(messages).c_str(), input_name.c_str(), elapsed,
                with_commas(static_cast<std::uint64_t>(
                                elapsed > 0 ? static_cast<double>(messages) / elapsed : 0))
                    .c_str(),
                with_commas(totals.persisted).c_str(), with_commas(totals.duplicates).c_str(),
-               with_commas(totals.dead_lettered).c_str(),
+               with_commas(totals.dead_lettered).c_str(), distinct.c_str(),
                totals.dead_lettered > 0 ? "  (reasons in the dead_letters table)" : "",
                with_commas(totals.expired).c_str(),
                totals.expired > 0 ? "  (older than retention.days: not ingested)" : "");

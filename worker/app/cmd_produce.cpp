@@ -2,6 +2,10 @@
 // (--brokers) or to a JSON-lines file (--output); or, with --file and
 // --topic, the replay of a JSON-lines file to Kafka.
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -26,6 +30,7 @@ struct ProduceOptions {
   std::string start;
   double span_hours = 24;
   std::string output;
+  bool force = false;  // --output may replace an existing file
   std::string brokers;
   std::string config_path;
   double rate = 0;
@@ -79,6 +84,15 @@ int produce_to_file(const ProduceOptions& options) {
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (options.output != "-") {
+    // Created exclusively: a mistyped --output must not silently truncate
+    // a file that was there (a day's capture, a config).
+    if (!options.force) {
+      const int fd = ::open(options.output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd < 0 && errno == EEXIST)
+        throw core::UsageError(
+            options.output + ": exists already; choose a new file name, or --force to replace it");
+      if (fd >= 0) ::close(fd);
+    }
     file.open(options.output, std::ios::binary | std::ios::trunc);
     if (!file) throw std::runtime_error(options.output + ": cannot write the output file");
     out = &file;
@@ -170,6 +184,7 @@ void add_produce(CLI::App& app, Action& run) {
   auto* output = cmd->add_option("--output", options->output,
                                  "write JSON lines to this file (- for stdout) instead of Kafka");
   brokers->excludes(output);
+  cmd->add_flag("--force", options->force, "let --output replace an existing file")->needs(output);
   cmd->add_option("--config", options->config_path,
                   "take topic names and kafka.properties from this config file");
   cmd->add_option("--kind", options->kind, "workflows, extractions or mixed")

@@ -6,6 +6,7 @@
 
 #include "app/commands.hpp"
 #include "app/common.hpp"
+#include "core/text.hpp"
 #include "store/store.hpp"
 
 namespace patternd::app {
@@ -63,7 +64,10 @@ nlohmann::json to_json(const store::Report& r) {
           {"failure_patterns", failures}};
 }
 
-std::string clip(const std::string& text, std::size_t width) {
+// Escaped first (the text comes from events: it may hold terminal escapes),
+// then cut to the column.
+std::string clip(const std::string& raw, std::size_t width) {
+  const std::string text = core::escape_for_terminal(raw);
   if (text.size() <= width) return text;
   std::size_t cut = width - 3;
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
@@ -72,7 +76,8 @@ std::string clip(const std::string& text, std::size_t width) {
 
 void print_table(const store::Report& r) {
   std::printf("Operation patterns (top %zu of %lld)  rules %s\n", r.operations.size(),
-              static_cast<long long>(r.operation_patterns), r.rules_version.substr(0, 12).c_str());
+              static_cast<long long>(r.operation_patterns),
+              core::escape_for_terminal(r.rules_version.substr(0, 12)).c_str());
   std::printf("  %-34s %8s %6s %10s %10s %10s %12s\n", "signature", "runs", "conf", "avg cost",
               "saves/run", "runs 30d", "saved 30d");
   for (const auto& o : r.operations)
@@ -97,7 +102,8 @@ void print_table(const store::Report& r) {
   std::printf("Dead letters: %s", with_commas(static_cast<std::uint64_t>(r.dead_letters)).c_str());
   const char* separator = " (";
   for (const auto& [reason, count] : r.dead_letters_by_reason) {
-    std::printf("%s%s %lld", separator, reason.c_str(), static_cast<long long>(count));
+    std::printf("%s%s %lld", separator, core::escape_for_terminal(reason).c_str(),
+                static_cast<long long>(count));
     separator = ", ";
   }
   std::printf("%s\n", r.dead_letters_by_reason.empty() ? "" : ")");

@@ -35,12 +35,15 @@ detect::Rules load_rules(const config::Config& config) {
 
 std::unique_ptr<store::Store> open_store(const config::Config& config) {
   auto store = store::open_store(config, store::Access::write);
+  if (!store && store.error().foreign) throw core::UsageError(store.error().message);
   if (!store) throw std::runtime_error(store.error().message);
   return std::move(store).value();
 }
 
 std::unique_ptr<store::Store> open_store_read_only(const config::Config& config) {
-  return core::value_or_throw(store::open_store(config, store::Access::read_only));
+  auto store = store::open_store(config, store::Access::read_only);
+  if (!store) throw core::UsageError(store.error().message);
+  return std::move(store).value();
 }
 
 bool reconcile_rules_version(store::Store& db, const detect::Rules& rules) {

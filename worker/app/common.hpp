@@ -27,8 +27,9 @@ void warn_about_unknown_variables(const std::vector<config::UnknownVariable>& un
 detect::Rules load_rules(const config::Config& config);
 
 // Opens the store for writing (creating and migrating the database if
-// needed; a failure is a runtime error), or an existing one read-only (a
-// failure, such as no database yet, is a usage error).
+// needed; a failure is a runtime error, except another application's
+// database at storage.path, a configuration error), or an existing one
+// read-only (a failure, such as no database yet, is a usage error).
 std::unique_ptr<store::Store> open_store(const config::Config& config);
 std::unique_ptr<store::Store> open_store_read_only(const config::Config& config);
 

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
 
 #include "app/commands.hpp"
 #include "core/log.hpp"
@@ -32,6 +33,21 @@ int main(int argc, char** argv) {
   app::add_dead_letters(cli, run);
   app::add_prune(cli, run);
 
+  // CLI11 answers an unknown command with "A subcommand is required": name
+  // it and list the commands instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string commands;
+    bool known = false;
+    for (const CLI::App* command : cli.get_subcommands([](const CLI::App*) { return true; })) {
+      known = known || command->check_name(argv[1]);
+      commands += (commands.empty() ? "" : ", ") + command->get_name();
+    }
+    if (!known) {
+      std::cerr << "patternd: unknown command \"" << argv[1] << "\"; the commands are " << commands
+                << " (patternd --help describes them)\n";
+      return 2;
+    }
+  }
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

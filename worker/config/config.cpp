@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <functional>
 #include <numeric>
 #include <optional>
@@ -179,6 +180,7 @@ class Loader {
     for (const auto& entry : node) {
       const std::string name = entry.first.as<std::string>();
       const std::string path = prefix.empty() ? name : prefix + "." + name;
+      if (auto e = once(entry.first, path)) return e;
       const YAML::Node& value = entry.second;
       if (path == k_properties) {
         if (auto e = properties(value)) return e;
@@ -208,12 +210,26 @@ class Loader {
                 "expected a mapping of librdkafka properties, such as security.protocol: SASL_SSL");
     for (const auto& entry : node) {
       const std::string name = entry.first.as<std::string>();
+      if (auto e = once(entry.first, std::string(k_properties) + "." + name)) return e;
       if (!entry.second.IsScalar())
         return at(entry.second, std::string(k_properties) + "." + name,
                   "expected a scalar librdkafka property value");
       m_config.kafka.properties[name] = entry.second.Scalar();
     }
     return std::nullopt;
+  }
+
+  // A value given twice: yaml-cpp keeps both entries of a duplicated key
+  // and the last would silently win, so which one the operator meant is
+  // unknown. Sections (kafka:, storage:, ...) may appear again and add keys:
+  // nothing is overridden then.
+  std::optional<Error> once(const YAML::Node& key, const std::string& path) {
+    if (is_section(path) || path == k_properties) return std::nullopt;
+    const int line = key.Mark().line + 1;
+    const auto [first, inserted] = m_first_lines.emplace(path, line);
+    if (inserted) return std::nullopt;
+    return at(key, path,
+              "duplicate key (also on line " + std::to_string(first->second) + "); keep one");
   }
 
   static std::string kind(const YAML::Node& node) {
@@ -227,6 +243,7 @@ class Loader {
 
   Config& m_config;
   std::string m_file;
+  std::map<std::string, int> m_first_lines;  // key path -> the line it was first set on
 };
 
 std::string env_name(const std::string& path) {
@@ -328,6 +345,10 @@ core::Result<Loaded> load(const std::string& path) { return load(path, environ);
 
 core::Result<Loaded> load(const std::string& path, char** environment) {
   Config config;
+  // yaml-cpp reads a directory as a stream that fails with a C++ library
+  // message: say what is wrong instead.
+  if (std::filesystem::is_directory(path))
+    return Error{path + ": is a directory, expected a YAML config file"};
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);

@@ -88,10 +88,31 @@ DecodeError wrong_type(std::string_view field, std::string_view expected, elemen
 // kept in `failure`. A JSON null reads as "absent" for optional fields.
 struct FieldReader {
   std::optional<DecodeError> failure;
+  std::uint32_t seen = 0;  // the known top-level fields met so far, one bit each
 
   bool fail(DecodeError e) {
     if (!failure) failure = std::move(e);
     return false;
+  }
+
+  // Whether `key` is the known field `name` (number `index` < 32 of its
+  // event kind). A second occurrence fails as duplicate_key: JSON parsers
+  // disagree on which one wins, so what the producer meant is unknown. One
+  // bit test per field, against the key comparisons the decoder makes
+  // anyway: nothing measurable on the hot path.
+  // Small enough to inline: the comparison with a literal compiles to a
+  // length test and a fixed-size compare, as a plain `key == name` does.
+  bool is(std::string_view key, std::string_view name, unsigned index) {
+    if (key != name) return false;
+    const std::uint32_t bit = std::uint32_t{1} << index;
+    if ((seen & bit) != 0) duplicate(name);
+    seen |= bit;
+    return true;
+  }
+
+  [[gnu::cold, gnu::noinline]] void duplicate(std::string_view name) {
+    fail(error(RejectClass::duplicate_key,
+               "field " + std::string(name) + " appears more than once"));
   }
 
   bool string(std::string_view field, element value, std::string& out) {
@@ -254,27 +275,27 @@ Result<core::Workflow, DecodeError> Decoder::decode_workflow(std::string_view pa
   for (const auto field : parsed.value()) {
     const std::string_view key = field.key;
     const element value = field.value;
-    if (key == "workflow_id") {
+    if (read.is(key, "workflow_id", 0)) {
       has_id = read.string(key, value, w.workflow_id);
-    } else if (key == "nl_input") {
+    } else if (read.is(key, "nl_input", 1)) {
       has_input = read.string(key, value, w.nl_input);
-    } else if (key == "agent_name") {
+    } else if (read.is(key, "agent_name", 2)) {
       read.optional_string(key, value, w.agent_name);
-    } else if (key == "workflow_template") {
+    } else if (read.is(key, "workflow_template", 3)) {
       read.optional_string(key, value, w.workflow_template);
-    } else if (key == "status") {
+    } else if (read.is(key, "status", 4)) {
       read.optional_string(key, value, status);
-    } else if (key == "total_tokens") {
+    } else if (read.is(key, "total_tokens", 5)) {
       read.count(key, value, w.total_tokens);
-    } else if (key == "actual_cost_total") {
+    } else if (read.is(key, "actual_cost_total", 6)) {
       read.scaled(key, value, k_max_cost_usd, 1e6, w.cost_micros);
-    } else if (key == "error_count") {
+    } else if (read.is(key, "error_count", 7)) {
       read.count(key, value, w.error_count);
-    } else if (key == "retry_count") {
+    } else if (read.is(key, "retry_count", 8)) {
       read.count(key, value, w.retry_count);
-    } else if (key == "duration_seconds") {
+    } else if (read.is(key, "duration_seconds", 9)) {
       read.scaled(key, value, k_max_duration_seconds, 1e3, w.duration_ms);
-    } else if (key == "completed_at") {
+    } else if (read.is(key, "completed_at", 10)) {
       read.time(key, value, completed_at);
     }
     if (read.failure) return *read.failure;
@@ -310,31 +331,32 @@ Result<core::Extraction, DecodeError> Decoder::decode_extraction(std::string_vie
   for (const auto field : parsed.value()) {
     const std::string_view key = field.key;
     const element value = field.value;
-    if (key == "event_id") {
+    if (read.is(key, "event_id", 0)) {
       read.optional_string(key, value, e.event_id);
-    } else if (key == "agent_name") {
+    } else if (read.is(key, "agent_name", 1)) {
       read.string(key, value, e.agent_name);
-    } else if (key == "session_id") {
+    } else if (read.is(key, "session_id", 2)) {
       read.string(key, value, e.session_id);
-    } else if (key == "event_type") {
+    } else if (read.is(key, "event_type", 3)) {
       read.string(key, value, e.event_type);
-    } else if (key == "timestamp") {
+    } else if (read.is(key, "timestamp", 4)) {
       read.time(key, value, timestamp);
-    } else if (key == "pattern") {
+    } else if (read.is(key, "pattern", 5)) {
       read.optional_string(key, value, e.pattern);
-    } else if (key == "matched_value") {
+    } else if (read.is(key, "matched_value", 6)) {
       read.optional_string(key, value, e.matched_value);
-    } else if (key == "original_line") {
+    } else if (read.is(key, "original_line", 7)) {
       read.optional_string(key, value, e.original_line);
-    } else if (key == "line_number") {
+    } else if (read.is(key, "line_number", 8)) {
       read.count(key, value, e.line_number);
-    } else if (key == "risk_level") {
+    } else if (read.is(key, "risk_level", 9)) {
       read.optional_string(key, value, e.risk_level);
-    } else if (key == "auto_confirmable") {
+    } else if (read.is(key, "auto_confirmable", 10)) {
       read.boolean(key, value, e.auto_confirmable);
-    } else if (key == "metadata") {
+    } else if (read.is(key, "metadata", 11)) {
       if (!value.is_null()) e.metadata_json = simdjson::minify(value);
-    } else if (key == "code_block") {
+    } else if (read.is(key, "code_block", 12)) {
+      if (read.failure) return *read.failure;
       if (value.is_null()) continue;
       simdjson::dom::object block;
       if (value.get_object().get(block) != simdjson::SUCCESS)

@@ -46,8 +46,12 @@ struct HttpServer::Impl {
                                               "enable_keep_alive", "no"};
     try {
       server = std::make_unique<CivetServer>(options);
-    } catch (const CivetException& e) {
-      throw std::runtime_error("cannot listen on " + listen + " (metrics.listen): " + e.what());
+    } catch (const CivetException&) {
+      // CivetWeb's own text ("null context when constructing CivetServer")
+      // hides the cause, which is nearly always a port already taken.
+      throw std::runtime_error("cannot listen on " + listen +
+                               ": the address is already in use (or not an address of this "
+                               "machine); choose another metrics.listen (port 0 picks a free one)");
     }
     server->addHandler("/metrics", metrics);
     server->addHandler("/healthz", healthz);

@@ -32,6 +32,9 @@ struct ExtractionRecord {
   std::string failure_type;
 };
 
+// A dead letter keeps the first 64 KiB of its message.
+inline constexpr std::size_t k_max_dead_letter_payload = 64 * 1024;
+
 struct Rejection {
   std::uint32_t message = 0;
   core::RejectClass reject = core::RejectClass::invalid_json;

@@ -68,6 +68,7 @@ void Runner::close_batch() {
   pipeline::Batch batch = m_batcher.take();
   m_source->closing(batch);
   m_processor.prepare(batch, core::now_ms());
+  m_source->decoded(batch);
   m_observer.batch_closed(batch);
   m_ready.emplace(std::move(batch));
 }

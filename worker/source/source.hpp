@@ -49,6 +49,9 @@ class Source {
   // A batch closes: the source adds what the store must record with it (the
   // next offsets, the replay mark). On the runner's thread.
   virtual void closing(pipeline::Batch& /*batch*/) {}
+  // The batch was decoded and detected: the source may refine what the
+  // decoder said of its messages. On the runner's thread.
+  virtual void decoded(pipeline::Batch& /*batch*/) {}
   // A batch is durable. On the store's writer thread.
   virtual void written(const pipeline::Batch& /*batch*/, const pipeline::BatchOutcome&) {}
   // Batches given up unwritten: their messages must be read again.

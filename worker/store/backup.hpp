@@ -14,7 +14,9 @@
 namespace patternd::store {
 
 // Copies `source` to `out` (which must not exist): a self-contained file
-// (rollback journal, no -wal beside it), mode 0600.
-core::Result<BackupReport> backup(Database& source, const std::string& out);
+// (rollback journal, no -wal beside it), mode 0600. The copy is written
+// beside `out` and published under that name only if nothing is there by
+// then: a file that appears at `out` while the copy runs is never replaced.
+core::Result<BackupReport, BackupError> backup(Database& source, const std::string& out);
 
 }  // namespace patternd::store

@@ -31,7 +31,7 @@ namespace patternd::store {
 using pipeline::BatchOutcome;
 using pipeline::TopicOutcome;
 
-inline constexpr std::size_t k_max_dead_letter_payload = 64 * 1024;
+using pipeline::k_max_dead_letter_payload;
 
 class BatchWriter {
  public:

@@ -72,12 +72,16 @@ void Database::interrupt() {
 
 void Database::resume_waits() { m_interrupted = false; }
 
-core::Result<std::unique_ptr<Database>> Database::open(const config::Storage& storage) {
-  if (auto e = create_private_file(storage.path)) return *e;
+core::Result<std::unique_ptr<Database>, OpenError> Database::open(const config::Storage& storage) {
+  if (auto e = create_private_file(storage.path)) return OpenError{e->message};
   std::unique_ptr<Database> db;
   try {
     db.reset(new Database(storage.path, SQLite::OPEN_READWRITE,
                           static_cast<int>(storage.busy_timeout_ms)));
+    // Version 0 with tables is another application's file (migration 1
+    // creates patternd's first tables and its version in one transaction):
+    // refused before any pragma below changes it.
+    if (auto foreign = db->foreign_table()) return OpenError{db->foreign_message(*foreign), true};
     db->m_db.exec("PRAGMA journal_mode = WAL");
     // With WAL, NORMAL loses no committed transaction on a process crash,
     // only (possibly) the last ones on power loss; it never corrupts.
@@ -88,7 +92,7 @@ core::Result<std::unique_ptr<Database>> Database::open(const config::Storage& st
     // After a busy spell the WAL file is cut back to 64 MiB when it restarts.
     db->m_db.exec("PRAGMA journal_size_limit = 67108864");
   } catch (const SQLite::Exception& e) {
-    return Error{storage.path + ": cannot open the database: " + e.what()};
+    return OpenError{storage.path + ": cannot open the database: " + e.what()};
   }
   if (auto status = db->migrate(); !status) return status.error();
   return db;
@@ -104,11 +108,40 @@ core::Result<std::unique_ptr<Database>> Database::open_read_only(const config::S
   } catch (const SQLite::Exception& e) {
     return Error{storage.path + ": cannot open the database: " + e.what()};
   }
-  const int version = db->schema_version();
-  if (version != latest_schema_version())
-    return Error{storage.path + ": schema version " + std::to_string(version) + ", expected " +
-                 std::to_string(latest_schema_version()) + " (run `patternd migrate`)"};
+  try {
+    const int version = db->schema_version();
+    if (version > latest_schema_version()) return Error{db->newer_schema_message(version)};
+    if (auto foreign = db->foreign_table()) return Error{db->foreign_message(*foreign)};
+    if (version != latest_schema_version())
+      return Error{storage.path + ": schema version " + std::to_string(version) + ", expected " +
+                   std::to_string(latest_schema_version()) + " (run `patternd migrate`)"};
+  } catch (const SQLite::Exception& e) {
+    return Error{storage.path + ": cannot read the database: " + e.what()};
+  }
   return db;
+}
+
+std::string Database::newer_schema_message(int version) const {
+  return m_path + ": schema version " + std::to_string(version) +
+         " is newer than this patternd knows (" + std::to_string(latest_schema_version()) +
+         "): upgrade patternd";
+}
+
+std::optional<std::string> Database::foreign_table() {
+  // One statement, so one snapshot: a worker migrating a new database at the
+  // same moment is seen either before (no tables) or after (a version).
+  SQLite::Statement q(m_db,
+                      "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
+                      "AND name NOT LIKE 'sqlite_%' "
+                      "AND (SELECT user_version FROM pragma_user_version) = 0 "
+                      "ORDER BY name LIMIT 1");
+  if (!q.executeStep()) return std::nullopt;
+  return q.getColumn(0).getString();
+}
+
+std::string Database::foreign_message(const std::string& table) const {
+  return m_path + ": not a patternd database (it holds other tables, such as \"" + table +
+         "\", and no patternd schema version); patternd adds nothing to it: check storage.path";
 }
 
 int Database::schema_version() { return m_db.execAndGet("PRAGMA user_version").getInt(); }
@@ -117,14 +150,12 @@ int Database::latest_schema_version() {
   return k_migrations.empty() ? 0 : k_migrations.back().version;
 }
 
-core::Status<> Database::migrate() {
+core::Status<OpenError> Database::migrate() {
   try {
     m_migration.from_version = schema_version();
     m_migration.to_version = m_migration.from_version;
     if (m_migration.from_version > latest_schema_version())
-      return Error{m_path + ": schema version " + std::to_string(m_migration.from_version) +
-                   " is newer than this patternd knows (" +
-                   std::to_string(latest_schema_version()) + "): upgrade patternd"};
+      return OpenError{newer_schema_message(m_migration.from_version)};
     // A migration that rebuilds an index sorts every row of its table:
     // spill the sort to a temporary file rather than hold it in memory
     // (1.2 GB for 10 million rows), then back to memory for the worker.
@@ -154,7 +185,7 @@ core::Status<> Database::migrate() {
       m_migration.to_version = migration.version;
     }
   } catch (const SQLite::Exception& e) {
-    return Error{m_path + ": schema migration failed: " + e.what()};
+    return OpenError{m_path + ": schema migration failed: " + e.what()};
   }
   return {};
 }

@@ -20,7 +20,7 @@ namespace patternd::store {
 class Database {
  public:
   // Opens (creating the file and its directory if needed) and migrates.
-  static core::Result<std::unique_ptr<Database>> open(const config::Storage& storage);
+  static core::Result<std::unique_ptr<Database>, OpenError> open(const config::Storage& storage);
   // Opens an existing database read-only, without migrating (report, list).
   static core::Result<std::unique_ptr<Database>> open_read_only(const config::Storage& storage);
 
@@ -51,7 +51,12 @@ class Database {
 
  private:
   Database(const std::string& path, int flags, int busy_timeout_ms);
-  core::Status<> migrate();
+  core::Status<OpenError> migrate();
+  std::string newer_schema_message(int version) const;
+  // The first table or view of a database that has no schema version (so
+  // it is not patternd's), or nothing.
+  std::optional<std::string> foreign_table();
+  std::string foreign_message(const std::string& table) const;
   static int on_busy(void* self, int attempts);
 
   std::string m_path;

@@ -21,6 +21,14 @@ struct MigrationReport {
   int to_version = 0;
 };
 
+// Opening a store failed.
+struct OpenError {
+  std::string message;
+  // The file is another application's database (a wrong storage.path): a
+  // configuration error, and nothing was added to it.
+  bool foreign = false;
+};
+
 // --- `patternd report`: top patterns and counts -------------------------------
 
 struct OperationPatternStats {
@@ -95,6 +103,13 @@ struct BackupReport {
   std::int64_t partitions = 0;        // partitions with a stored offset
   std::int64_t messages_covered = 0;  // the sum of stored next offsets
   double seconds = 0;
+};
+
+struct BackupError {
+  std::string message;
+  // `out` existed, at the start or by the time the copy was ready (another
+  // program created it meanwhile): a usage error; it was left untouched.
+  bool out_exists = false;
 };
 
 struct RedetectSummary {

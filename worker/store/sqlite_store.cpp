@@ -39,11 +39,19 @@ pipeline::BatchOutcome Store::write_retrying(const pipeline::Batch& batch, const
   }
 }
 
-core::Result<std::unique_ptr<Store>> open_store(const config::Config& config, Access access) {
-  auto db = access == Access::write ? Database::open(config.storage)
-                                    : Database::open_read_only(config.storage);
-  if (!db) return db.error();
-  return std::unique_ptr<Store>(new SqliteStore(std::move(db).value(), config.kafka));
+core::Result<std::unique_ptr<Store>, OpenError> open_store(const config::Config& config,
+                                                           Access access) {
+  std::unique_ptr<Database> db;
+  if (access == Access::write) {
+    auto opened = Database::open(config.storage);
+    if (!opened) return opened.error();
+    db = std::move(opened).value();
+  } else {
+    auto opened = Database::open_read_only(config.storage);
+    if (!opened) return OpenError{opened.error().message};
+    db = std::move(opened).value();
+  }
+  return std::unique_ptr<Store>(new SqliteStore(std::move(db), config.kafka));
 }
 
 SqliteStore::SqliteStore(std::unique_ptr<Database> db, const config::Kafka& kafka)
@@ -90,7 +98,7 @@ PruneReport SqliteStore::prune(core::TimestampMs horizon, const PruneOptions& op
   return store::prune(*m_db, horizon, options);
 }
 
-core::Result<BackupReport> SqliteStore::backup(const std::string& out) {
+core::Result<BackupReport, BackupError> SqliteStore::backup(const std::string& out) {
   return store::backup(*m_db, out);
 }
 

@@ -39,7 +39,7 @@ class SqliteStore final : public Store {
   std::vector<DeadLetter> find_dead_letters(const DeadLetterFilter& filter) override;
   std::int64_t count_dead_letters(const DeadLetterFilter& filter) override;
   PruneReport prune(core::TimestampMs horizon, const PruneOptions& options) override;
-  core::Result<BackupReport> backup(const std::string& out) override;
+  core::Result<BackupReport, BackupError> backup(const std::string& out) override;
   RedetectSummary redetect(const detect::Rules& rules,
                            const std::function<void(std::uint64_t)>& progress) override;
 

@@ -71,7 +71,8 @@ class Store {
   virtual std::vector<DeadLetter> find_dead_letters(const DeadLetterFilter& filter) = 0;
   virtual std::int64_t count_dead_letters(const DeadLetterFilter& filter) = 0;
   virtual PruneReport prune(core::TimestampMs horizon, const PruneOptions& options) = 0;
-  virtual core::Result<BackupReport> backup(const std::string& out) = 0;
+  // Never replaces a file at `out`, even one that appears while it copies.
+  virtual core::Result<BackupReport, BackupError> backup(const std::string& out) = 0;
   virtual RedetectSummary redetect(const detect::Rules& rules,
                                    const std::function<void(std::uint64_t)>& progress) = 0;
 };
@@ -83,6 +84,7 @@ enum class Access {
 
 // Opens the store `config` names (today: the SQLite file at storage.path).
 // Errors name the location and what to do.
-core::Result<std::unique_ptr<Store>> open_store(const config::Config& config, Access access);
+core::Result<std::unique_ptr<Store>, OpenError> open_store(const config::Config& config,
+                                                           Access access);
 
 }  // namespace patternd::store

@@ -1,0 +1,19 @@
+#pragma once
+// Text from events (agents' output, producers' payloads) on its way to a
+// person's terminal.
+
+#include <string>
+#include <string_view>
+
+namespace patternd::core {
+
+// `text` with everything a terminal would act on made visible instead: C0
+// controls and DEL as \xNN (\n, \r, \t as such), C1 controls and the Unicode
+// bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+// U+2066-U+2069) and line/paragraph separators (U+2028, U+2029) as \uNNNN,
+// and every byte that is not part of valid UTF-8 as \xNN. Everything else,
+// printable UTF-8 included, passes unchanged. For table and text output only:
+// JSON output escapes by its own rules.
+std::string escape_for_terminal(std::string_view text);
+
+}  // namespace patternd::core
