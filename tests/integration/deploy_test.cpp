@@ -76,7 +76,7 @@ TEST(Deploy, PrometheusConfigPassesPromtoolAndScrapesEveryWorker) {
   const auto check = testing::run_command(
       {"promtool", "check", "config", testing::source_path("compose/prometheus.yml")});
   ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
-  EXPECT_NE(check.out.find("5 rules found"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("6 rules found"), std::string::npos) << check.out;
 
   std::set<std::string> workers, targets;
   const YAML::Node compose = resolved_compose();
@@ -91,6 +91,13 @@ TEST(Deploy, PrometheusConfigPassesPromtoolAndScrapesEveryWorker) {
   const auto prom_mounts = mounts(compose["services"]["prometheus"]);
   EXPECT_EQ(fs::canonical(prom_mounts.at("/etc/prometheus/alerts.yml")),
             fs::canonical(testing::source_path("dashboards/alerts.yml")));
+}
+
+TEST(Deploy, TheDatabaseErrorAlertFiresOnSteadyErrorsAndNotOnOne) {
+  const auto test = testing::run_command(
+      {"promtool", "test", "rules", testing::source_path("dashboards/alerts_test.yml")});
+  EXPECT_EQ(test.exit_code, 0) << test.out << test.err;
+  EXPECT_NE(test.out.find("SUCCESS"), std::string::npos) << test.out;
 }
 
 TEST(Deploy, TheConfigTheWorkersMountPassesCheckConfig) {

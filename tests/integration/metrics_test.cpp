@@ -156,7 +156,7 @@ TEST(Dashboards, TheAlertRulesPassPromtool) {
   const auto check = testing::run_command(
       {"promtool", "check", "rules", testing::source_path("dashboards/alerts.yml")});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-  EXPECT_NE(check.out.find("5 rules found"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("6 rules found"), std::string::npos) << check.out;
 }
 
 TEST(Dashboards, PanelsUseTheDataSourceAndInstanceAndTopicVariables) {

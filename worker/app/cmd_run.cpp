@@ -85,7 +85,8 @@ int run_worker(const std::string& config_path) {
   // what it consumed and leaves the group.
   set_on_termination_signals(g_stop);
 
-  metrics::Metrics metrics(config.kafka, PATTERND_VERSION);
+  metrics::Metrics metrics(config.kafka, PATTERND_VERSION,
+                           {store::k_error_labels.begin(), store::k_error_labels.end()});
   metrics::Health health(g_stop, rules_match);
   metrics::WorkerEvents events(metrics, health);
   pipeline::Processor processor(config, rules);

@@ -26,7 +26,8 @@ const prometheus::Histogram::BucketBoundaries k_end_to_end = {
 
 }  // namespace
 
-Metrics::Metrics(const config::Kafka& kafka, const std::string& version)
+Metrics::Metrics(const config::Kafka& kafka, const std::string& version,
+                 const std::vector<std::string>& db_error_kinds)
     : m_kafka(kafka),
       m_registry(std::make_shared<prometheus::Registry>()),
       m_consumed(BuildCounter()
@@ -127,6 +128,7 @@ Metrics::Metrics(const config::Kafka& kafka, const std::string& version)
   m_new_failure = &m_new_occurrences.Add({{"kind", "failure"}});
   m_patterns_operation = &m_patterns.Add({{"kind", "operation"}});
   m_patterns_failure = &m_patterns.Add({{"kind", "failure"}});
+  for (const auto& kind : db_error_kinds) m_db_errors.Add({{"kind", kind}});
   m_assigns = &m_rebalances.Add({{"type", "assign"}});
   m_revokes = &m_rebalances.Add({{"type", "revoke"}});
   BuildGauge()

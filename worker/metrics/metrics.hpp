@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "core/rejection.hpp"
@@ -28,7 +29,10 @@ namespace patternd::metrics {
 
 class Metrics {
  public:
-  Metrics(const config::Kafka& kafka, const std::string& version);
+  // `db_error_kinds`: every label value db_error() may be given, so that each
+  // series exists (at 0) from the start and rate() and alerts work at once.
+  Metrics(const config::Kafka& kafka, const std::string& version,
+          const std::vector<std::string>& db_error_kinds);
 
   // The text exposition format, for GET /metrics.
   std::string scrape() const;

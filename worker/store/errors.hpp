@@ -2,6 +2,7 @@
 // Classification of SQLite's error codes, in one pure function: what the
 // worker does about a failed write depends only on this table.
 
+#include <array>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,9 @@ ErrorKind classify_sqlite_error(int extended_code);
 // really was: a file system gone read-only (EROFS) or full (ENOSPC) fails a
 // write with SQLITE_IOERR_WRITE, not SQLITE_READONLY or SQLITE_FULL.
 std::string_view error_label(int extended_code, int system_errno = 0);
+// Every label error_label() gives, to initialise the error counter's series.
+inline constexpr std::array<std::string_view, 7> k_error_labels = {
+    "busy", "disk_full", "readonly", "io", "constraint", "corrupt", "other"};
 
 // SQLite's message, with the operating system's reason when it has one:
 // "disk I/O error (Read-only file system)".
