@@ -115,5 +115,42 @@ TEST(DeadLetters, TooLargeLettersPassAfterTheLimitIsRaisedAndReplayingTwiceChang
   EXPECT_EQ(testing::canonical_database(db), after_one);
 }
 
+TEST(DeadLetters, AFileSourcedLetterNamesItsFileAndLine) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  const std::string input = dir.file("batch.jsonl");
+  testing::write_file(input,
+                      "{\"workflow_id\": \"a\", \"nl_input\": \"Run pytest\"}\n"
+                      "\n"
+                      "{\"workflow_id\": \"b\"}\n"  // line 3: no nl_input
+                      "{\"workflow_id\": \"c\", \"nl_input\": \"Run ruff\"}\n"
+                      "not json\n");  // line 5
+  const auto ingest =
+      testing::run_patternd({"ingest", "--config", config, "--topic", "workflows", input});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+
+  const auto json =
+      testing::run_patternd({"dead-letters", "list", "--config", config, "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto letters = nlohmann::json::parse(json.out);
+  ASSERT_EQ(letters.size(), 2u) << json.out;
+  EXPECT_EQ(letters[0]["source_file"], input);
+  EXPECT_EQ(letters[0]["source_line"], 3);
+  EXPECT_EQ(letters[0]["reason_class"], "missing_field");
+  EXPECT_EQ(letters[1]["source_file"], input);
+  EXPECT_EQ(letters[1]["source_line"], 5);
+
+  const auto text = testing::run_patternd({"dead-letters", "list", "--config", config});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find(input + ":3"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(input + ":5"), std::string::npos) << text.out;
+
+  // Ingesting the same file again keeps one letter each, where first seen.
+  ASSERT_EQ(testing::run_patternd({"ingest", "--config", config, "--topic", "workflows", input})
+                .exit_code,
+            0);
+  EXPECT_EQ(one(dir.file("patternd.db"), "SELECT count(*) FROM dead_letters"), 2);
+}
+
 }  // namespace
 }  // namespace patternd

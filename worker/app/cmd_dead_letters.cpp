@@ -89,18 +89,25 @@ int list(const std::string& config_path, const FilterOptions& o) {
                           {"payload_truncated", d.truncated()},
                           {"rejected_at", core::format_rfc3339(d.received_at)}};
       if (d.message_time) j["message_time"] = core::format_rfc3339(*d.message_time);
+      if (d.source_file) j["source_file"] = *d.source_file;
+      if (d.source_line) j["source_line"] = *d.source_line;
       out.push_back(std::move(j));
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
   std::cout << std::left << std::setw(8) << "ID" << std::setw(26) << "REJECTED AT" << std::setw(34)
-            << "TOPIC[PARTITION]@OFFSET" << std::setw(15) << "CLASS" << std::setw(9) << "BYTES"
+            << "FROM (TOPIC[P]@OFFSET|FILE:LINE)" << std::setw(15) << "CLASS" << std::setw(9)
+            << "BYTES"
             << "REASON\n";
   for (const auto& d : letters) {
-    const std::string where = core::escape_for_terminal(d.topic) + "[" +
-                              std::to_string(d.partition) + "]@" +
-                              (d.partition < 0 ? "file" : std::to_string(d.offset));
+    // A file's letter: where it is in its file (`patternd ingest`).
+    const std::string where =
+        d.partition >= 0
+            ? core::escape_for_terminal(d.topic) + "[" + std::to_string(d.partition) + "]@" +
+                  std::to_string(d.offset)
+            : core::escape_for_terminal(d.source_file.value_or("file")) +
+                  (d.source_line ? ":" + std::to_string(*d.source_line) : std::string());
     std::cout << std::setw(8) << d.id << std::setw(26) << core::format_rfc3339(d.received_at)
               << std::setw(34) << where << std::setw(15)
               << core::escape_for_terminal(d.reason_class) << std::setw(9) << d.payload_size

@@ -55,7 +55,8 @@ int ingest(const IngestOptions& options) {
   auto store = open_store(config);
   reconcile_rules_version(*store, rules);
 
-  source::FileSource source(*in, kind, static_cast<std::size_t>(config.limits.max_message_bytes));
+  source::FileSource source(*in, input_name, kind,
+                            static_cast<std::size_t>(config.limits.max_message_bytes));
   pipeline::Processor processor(config, rules);
   CommandProgress progress("ingest", std::chrono::seconds(60), options.quiet);
   runner::Options run_options;

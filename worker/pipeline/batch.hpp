@@ -58,6 +58,9 @@ struct Batch {
   // The messages are dead letters replayed (`patternd dead-letters replay`):
   // those that pass now leave dead_letters in the transaction that stores them.
   bool replay = false;
+  // For messages read from a file: its name, kept with their dead letters
+  // (their offsets are line numbers).
+  std::string source_name;
 
   void clear() {
     messages.clear();
@@ -67,6 +70,7 @@ struct Batch {
     offsets.clear();
     expired = {};
     replay = false;
+    source_name.clear();
   }
 };
 

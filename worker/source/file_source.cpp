@@ -18,8 +18,10 @@ std::size_t kept_bytes(std::size_t max_message_bytes) {
 
 }  // namespace
 
-FileSource::FileSource(std::istream& in, core::TopicKind kind, std::size_t max_message_bytes)
+FileSource::FileSource(std::istream& in, std::string name, core::TopicKind kind,
+                       std::size_t max_message_bytes)
     : m_reader(in, kept_bytes(max_message_bytes)),
+      m_name(std::move(name)),
       m_kind(kind),
       m_max_message_bytes(max_message_bytes) {}
 
@@ -46,7 +48,8 @@ Source::Poll FileSource::poll(Flow&, pipeline::Batch& forming, std::size_t room,
   return more ? Poll::nothing : Poll::end;
 }
 
-void FileSource::closing(pipeline::Batch&) {
+void FileSource::closing(pipeline::Batch& batch) {
+  batch.source_name = m_name;
   m_over_long_closed = std::move(m_over_long_forming);
   m_over_long_forming.clear();
   m_forming_bytes = 0;

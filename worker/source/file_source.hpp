@@ -19,7 +19,9 @@ namespace patternd::source {
 
 class FileSource final : public Source {
  public:
-  FileSource(std::istream& in, core::TopicKind kind, std::size_t max_message_bytes);
+  // `name`: the file's name, kept with its dead letters ("standard input").
+  FileSource(std::istream& in, std::string name, core::TopicKind kind,
+             std::size_t max_message_bytes);
 
   // Reads up to `room` lines (fewer once the forming batch holds
   // k_max_batch_bytes) without waiting; `end` at the end of the input.
@@ -44,6 +46,7 @@ class FileSource final : public Source {
   };
 
   LineReader m_reader;
+  std::string m_name;
   LineReader::Line m_line;
   core::TopicKind m_kind;
   std::size_t m_max_message_bytes;

@@ -418,6 +418,14 @@ void BatchWriter::write_dead_letters(const Batch& batch, const std::vector<Rejec
     q.bind(7, static_cast<std::int64_t>(message.payload.size()));
     q.bind(8, message.timestamp);
     q.bind(9, now);
+    // A file's line (the first place the payload was seen, on a conflict).
+    if (message.source.partition == core::k_file_partition && !batch.source_name.empty()) {
+      q.bindNoCopy(10, batch.source_name);
+      q.bind(11, message.source.offset.value);
+    } else {
+      q.bind(10);
+      q.bind(11);
+    }
     q.exec();
     q.reset();
     // Counted whether or not it was already stored: the message was rejected.

@@ -32,7 +32,7 @@ void bind_filter(SQLite::Statement& q, const DeadLetterFilter& filter) {
 std::vector<DeadLetter> find_dead_letters(Database& db, const DeadLetterFilter& filter) {
   SQLite::Statement q(db.sql(), std::string(R"sql(
 SELECT id, topic, partition, offset, reason_class, reason, payload, payload_size, message_time,
-       received_at
+       received_at, source_file, source_line
 FROM dead_letters)sql") + k_where + " AND id > ?5 ORDER BY id LIMIT ?6");
   bind_filter(q, filter);
   q.bind(5, filter.after_id);
@@ -52,6 +52,8 @@ FROM dead_letters)sql") + k_where + " AND id > ?5 ORDER BY id LIMIT ?6");
     d.payload_size = q.getColumn(7).getInt64();
     if (!q.getColumn(8).isNull()) d.message_time = q.getColumn(8).getInt64();
     d.received_at = q.getColumn(9).getInt64();
+    if (!q.getColumn(10).isNull()) d.source_file = q.getColumn(10).getString();
+    if (!q.getColumn(11).isNull()) d.source_line = q.getColumn(11).getInt64();
     letters.push_back(std::move(d));
   }
   return letters;

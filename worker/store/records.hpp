@@ -75,6 +75,8 @@ struct DeadLetter {
   std::int64_t payload_size = 0;  // the whole message's size
   std::optional<core::TimestampMs> message_time;
   core::TimestampMs received_at = 0;
+  std::optional<std::string> source_file;  // a file's dead letter: where it is
+  std::optional<std::int64_t> source_line;
 
   bool truncated() const { return payload_size > static_cast<std::int64_t>(payload.size()); }
 };

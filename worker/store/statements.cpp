@@ -142,8 +142,8 @@ WHERE id = ?)sql";
 constexpr const char* k_insert_dead_letter = R"sql(
 INSERT INTO dead_letters
   (topic, partition, offset, reason_class, reason, payload, payload_size, message_time,
-   received_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+   received_at, source_file, source_line)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (topic, partition, offset) DO UPDATE SET
   reason_class = excluded.reason_class, reason = excluded.reason
 WHERE reason IS NOT excluded.reason)sql";
