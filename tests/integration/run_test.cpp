@@ -138,9 +138,9 @@ TEST_F(Run, TheKafkaPathGivesTheReportOfIngestAndDeadLettersExactlyTheInvalidMes
 
   // The dead letters hold exactly the invalid messages: the same payloads.
   auto payloads = [](const std::string& db_path) {
-    return testing::dump_table(
-        db_path, "dead_letters",
-        {"id", "topic", "partition", "offset", "message_time", "received_at"});
+    return testing::dump_table(db_path, "dead_letters",
+                               {"id", "topic", "partition", "offset", "message_time", "received_at",
+                                "source_file", "source_line"});
   };
   EXPECT_EQ(payloads(kafka_dir.file("patternd.db")), payloads(ingest_dir.file("patternd.db")));
   SQLite::Database db(kafka_dir.file("patternd.db"), SQLite::OPEN_READONLY);
