@@ -32,9 +32,9 @@ void WorkerEvents::batch_written(const pipeline::Batch& batch,
                                  const pipeline::BatchOutcome& outcome) {
   const core::TimestampMs now = core::now_ms();
   m_metrics.written(batch, outcome, now);
+  m_health.database_failing("");  // it takes writes again
   for (const auto& mark : batch.offsets)
     m_health.committed({mark.kind, mark.partition}, mark.next.value, now);
-  if (batch.offsets.empty()) m_health.database_failing("");
   {
     std::lock_guard lock(m_summary_mutex);
     ++m_writes;

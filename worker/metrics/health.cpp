@@ -21,7 +21,6 @@ void Health::committed(const core::TopicPartition& partition, std::int64_t next,
                        core::TimestampMs now) {
   m_last_commit_ms = now;
   std::lock_guard lock(m_mutex);
-  m_db_error.clear();
   // A partition revoked meanwhile is not brought back.
   if (auto it = m_assigned.find(partition); it != m_assigned.end())
     it->second = std::max(it->second.value_or(next), next);
