@@ -8,7 +8,7 @@ FROM debian:12 AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build ccache pkg-config \
-      librdkafka-dev libsqlitecpp-dev libsqlite3-dev sqlite3 prometheus-cpp-dev libcivetweb-dev \
+      librdkafka-dev libsqlitecpp-dev libsqlite3-dev sqlite3 prometheus-cpp-dev libmicrohttpd-dev \
       libyaml-cpp-dev libsimdjson-dev libcli11-dev nlohmann-json3-dev libssl-dev \
       libgtest-dev prometheus curl clang libclang-rt-14-dev clang-format docker-compose \
  && rm -rf /var/lib/apt/lists/*
@@ -25,7 +25,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      librdkafka++1 libsqlite3-0 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 \
+      librdkafka++1 libsqlite3-0 libprometheus-cpp-core1.0 libmicrohttpd12 libyaml-cpp0.7 \
       libsimdjson14 libssl3 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/patternd --shell /usr/sbin/nologin patternd \

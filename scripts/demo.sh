@@ -29,6 +29,8 @@ storage:
   path: $demo/patternd.db
 metrics:
   listen: 127.0.0.1:0
+api:
+  listen: 127.0.0.1:0
 detection:
   rules: $root/config/patterns.yaml
 YAML

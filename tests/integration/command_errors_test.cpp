@@ -132,7 +132,8 @@ TEST(CommandErrors, AMetricsPortInUseIsSaidToBeInUseAndNamesTheKey) {
   testing::write_file(
       config, "storage:\n  path: " + dir.file("patternd.db") +
                   "\ndetection:\n  rules: " + testing::source_path("config/patterns.yaml") +
-                  "\nkafka:\n  brokers: 127.0.0.1:1\nmetrics:\n  listen: 127.0.0.1:" + port + "\n");
+                  "\nkafka:\n  brokers: 127.0.0.1:1\nmetrics:\n  listen: 127.0.0.1:" + port +
+                  "\napi:\n  listen: 127.0.0.1:0\n");
   const CommandResult r = run_patternd({"run", "--config", config});
   ::close(fd);
   EXPECT_NE(r.exit_code, 0);

@@ -48,7 +48,7 @@ class WalReaders : public ::testing::Test {
                             "    heartbeat.interval.ms: 500\nstorage:\n  path: " +
                             db() + "\nretention:\n  days: 90\ndetection:\n  rules: " +
                             testing::source_path("config/patterns.yaml") +
-                            "\nmetrics:\n  listen: 127.0.0.1:0\n");
+                            "\nmetrics:\n  listen: 127.0.0.1:0\napi:\n  listen: 127.0.0.1:0\n");
   }
 
   void TearDown() override {

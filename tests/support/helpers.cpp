@@ -2,12 +2,12 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <arpa/inet.h>
-#include <civetweb.h>
 #include <fcntl.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,7 +176,7 @@ std::string write_config(const TempDir& dir, const std::string& name, const std:
                        "\nretention:\n  days: 0\ndetection:\n  rules: " +
                        (rules.empty() ? source_path("config/patterns.yaml") : rules) +
                        // A free port: tests run in parallel, some with two workers.
-                       "\nmetrics:\n  listen: 127.0.0.1:0\n" + extra);
+                       "\nmetrics:\n  listen: 127.0.0.1:0\napi:\n  listen: 127.0.0.1:0\n" + extra);
   return path;
 }
 
@@ -272,20 +272,65 @@ std::string canonical_database(const std::string& db_path) {
 
 namespace patternd::testing {
 
-HttpResponse http_get(int port, const std::string& path) {
-  static const unsigned features = mg_init_library(0);  // once, before any client call
-  (void)features;
+HttpResponse http_request(int port, const std::string& method, const std::string& target,
+                          const std::vector<std::pair<std::string, std::string>>& headers) {
   HttpResponse response;
-  char error[256] = "";
-  mg_connection* connection =
-      mg_download("127.0.0.1", port, 0, error, sizeof error,
-                  "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path.c_str());
-  if (connection == nullptr) return response;
-  response.status = mg_get_response_info(connection)->status_code;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return response;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return response;
+  }
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+  request += "Connection: close\r\n\r\n";
+  for (std::size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string raw;
   char buffer[16384];
-  for (int n; (n = mg_read(connection, buffer, sizeof buffer)) > 0;)
-    response.body.append(buffer, static_cast<std::size_t>(n));
-  mg_close_connection(connection);
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+    raw.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  const auto head_end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos) return response;
+  response.status = std::atoi(raw.c_str() + 9);
+  std::size_t line = raw.find("\r\n") + 2;
+  while (line < head_end) {
+    const std::size_t eol = raw.find("\r\n", line);
+    const std::string header = raw.substr(line, eol - line);
+    const auto colon = header.find(':');
+    if (colon != std::string::npos) {
+      std::string name = header.substr(0, colon);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      std::string value = header.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      response.headers[name] = value;
+    }
+    line = eol + 2;
+  }
+  response.body = raw.substr(head_end + 4);
+  if (response.headers.count("transfer-encoding") != 0) {  // chunked: join the chunks
+    std::string body;
+    std::size_t at = 0;
+    while (at < response.body.size()) {
+      const std::size_t eol = response.body.find("\r\n", at);
+      if (eol == std::string::npos) break;
+      const std::size_t size = std::stoul(response.body.substr(at, eol - at), nullptr, 16);
+      if (size == 0) break;
+      body += response.body.substr(eol + 2, size);
+      at = eol + 2 + size + 2;
+    }
+    response.body = body;
+  }
   return response;
 }
 

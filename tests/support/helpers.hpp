@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,12 +38,19 @@ CommandResult run_patternd(const std::vector<std::string>& args,
 CommandResult run_command(const std::vector<std::string>& command,
                           const std::string& stdin_text = "");
 
-// A GET over HTTP/1.0 to 127.0.0.1:port; status -1 if it could not connect.
+// One request over HTTP/1.1 (Connection: close) to 127.0.0.1:port, the
+// target sent as given (undecoded); status -1 if it could not connect.
 struct HttpResponse {
   int status = -1;
   std::string body;
+  std::map<std::string, std::string> headers;  // names in lower case
 };
-HttpResponse http_get(int port, const std::string& path);
+HttpResponse http_request(int port, const std::string& method, const std::string& target,
+                          const std::vector<std::pair<std::string, std::string>>& headers = {});
+inline HttpResponse http_get(int port, const std::string& target,
+                             const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  return http_request(port, "GET", target, headers);
+}
 
 // The sum of every series of metric `name` in Prometheus text `text` whose
 // labels contain `label` (if given).

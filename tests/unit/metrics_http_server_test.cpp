@@ -7,9 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "metrics/http_server.hpp"
+#include "support/slow_clients.hpp"
 
 namespace patternd::metrics {
 namespace {
@@ -79,6 +83,30 @@ TEST_F(MetricsHttpServer, OnlyTheExactPathsServeAnything) {
     EXPECT_EQ(status_of(response), 404) << path << "\n" << response;
     EXPECT_EQ(response.find("patternd_up"), std::string::npos) << path;
   }
+}
+
+// Issue 22, item 2: eight clients trickling headers for 30 s (the old
+// 2-thread server answered nothing until they timed out). Every probe of
+// every endpoint must still be answered, each in under 100 ms.
+TEST_F(MetricsHttpServer, EightSlowClientsDoNotDelayAnyProbe) {
+  using namespace std::chrono;
+  const testing::SlowClients slow(m_server.port(), 8, milliseconds(500));
+  ASSERT_EQ(slow.connected(), 8u);
+  const auto end = steady_clock::now() + seconds(30);
+  milliseconds worst{0};
+  int probes = 0;
+  while (steady_clock::now() < end) {
+    for (const char* path : {"/metrics", "/healthz", "/readyz"}) {
+      const auto start = steady_clock::now();
+      const std::string response = request(m_server.port(), "GET", path);
+      worst = std::max(worst, duration_cast<milliseconds>(steady_clock::now() - start));
+      EXPECT_NE(status_of(response), -1) << path;
+      ++probes;
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_LT(worst.count(), 100) << "the slowest of " << probes << " probes";
+  EXPECT_GT(probes, 300);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "app/api_server.hpp"
 #include "app/commands.hpp"
 #include "app/common.hpp"
 #include "app/signals.hpp"
@@ -109,6 +110,7 @@ int run_worker(const std::string& config_path) {
   const std::string metrics_url = "http://" + host + ":" + std::to_string(http.port()) + "/metrics";
   log::info("run", "metrics on " + metrics_url + " (and /healthz, /readyz)",
             {{"metrics_url", metrics_url}});
+  const ApiServer api = start_api(config);
   // On a failure, the source's destructor leaves the group; what was not
   // written is read again by the next owner.
   runner.run(kafka, g_stop);

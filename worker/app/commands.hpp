@@ -22,5 +22,7 @@ void add_run(CLI::App& app, Action& run);
 void add_backup(CLI::App& app, Action& run);
 void add_dead_letters(CLI::App& app, Action& run);
 void add_prune(CLI::App& app, Action& run);
+void add_serve(CLI::App& app, Action& run);
+void add_query(CLI::App& app, Action& run);
 
 }  // namespace patternd::app

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   app::add_backup(cli, run);
   app::add_dead_letters(cli, run);
   app::add_prune(cli, run);
+  app::add_serve(cli, run);
+  app::add_query(cli, run);
 
   // CLI11 answers an unknown command with "A subcommand is required": name
   // it and list the commands instead.

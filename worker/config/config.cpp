@@ -13,136 +13,20 @@
 #include <string_view>
 #include <vector>
 
+#include "config/keys.hpp"
+
 extern char** environ;
 
 namespace patternd::config {
 namespace {
 
 using core::Error;
-
-// Sets a field from its textual value; false when the value is not acceptable.
-using Setter = std::function<bool(Config&, const std::string&)>;
-using Getter = std::function<std::string(const Config&)>;
-
-struct Key {
-  std::string path;
-  std::string expectation;  // what a valid value looks like, for error messages
-  Setter set;
-  Getter get;
-};
-
-template <typename Section>
-Key integer_key(std::string path, Section Config::*section, std::int64_t Section::*field,
-                std::int64_t min, std::int64_t max) {
-  return Key{
-      std::move(path), "an integer " + std::to_string(min) + ".." + std::to_string(max),
-      [=](Config& c, const std::string& text) {
-        std::int64_t value = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
-          return false;
-        (c.*section).*field = value;
-        return true;
-      },
-      [=](const Config& c) { return std::to_string((c.*section).*field); }};
-}
-
-template <typename Section>
-Key string_key(std::string path, Section Config::*section, std::string Section::*field,
-               std::function<bool(const std::string&)> valid, std::string expectation) {
-  return Key{std::move(path), std::move(expectation),
-             [=](Config& c, const std::string& text) {
-               if (!valid(text)) return false;
-               (c.*section).*field = text;
-               return true;
-             },
-             [=](const Config& c) { return (c.*section).*field; }};
-}
-
-bool non_empty(const std::string& s) { return !s.empty(); }
-
-bool valid_topic_chars(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char ch) {
-    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
-  });
-}
-bool valid_topic(const std::string& s) {
-  return !s.empty() && s.size() <= 249 && valid_topic_chars(s);
-}
-bool valid_host_port(const std::string& s) {
-  const auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  int port = -1;
-  const char* begin = s.data() + colon + 1;
-  const char* end = s.data() + s.size();
-  const auto [ptr, ec] = std::from_chars(begin, end, port);
-  return ec == std::errc() && ptr == end && port >= 0 && port <= 65535;
-}
-std::function<bool(const std::string&)> one_of(std::vector<std::string> choices) {
-  return [choices = std::move(choices)](const std::string& s) {
-    return std::find(choices.begin(), choices.end(), s) != choices.end();
-  };
-}
-
-// kafka.topics.<name> for every stream kind of the registry.
-Key topic_key(core::TopicKind kind) {
-  const std::size_t i = core::index_of(kind);
-  return Key{"kafka.topics." + std::string(core::stream_kind(kind).name),
-             "a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)",
-             [i](Config& c, const std::string& text) {
-               if (!valid_topic(text)) return false;
-               c.kafka.topics[i] = text;
-               return true;
-             },
-             [i](const Config& c) { return c.kafka.topics[i]; }};
-}
-
-std::vector<Key> make_keys() {
-  std::vector<Key> keys = {
-      string_key("kafka.brokers", &Config::kafka, &Kafka::brokers, non_empty,
-                 "a non-empty list of host:port"),
-      string_key("kafka.group_id", &Config::kafka, &Kafka::group_id, non_empty,
-                 "a non-empty consumer group id"),
-      string_key("kafka.dead_letter_topic_suffix", &Config::kafka, &Kafka::dead_letter_topic_suffix,
-                 valid_topic_chars,
-                 "empty, or a topic-name suffix (a-z A-Z 0-9 . _ -) such as .dlq"),
-      integer_key("batch.max_messages", &Config::batch, &Batch::max_messages, 1, 1'000'000),
-      integer_key("batch.max_wait_ms", &Config::batch, &Batch::max_wait_ms, 1, 60'000),
-      string_key("storage.path", &Config::storage, &Storage::path, non_empty,
-                 "a non-empty file path"),
-      integer_key("storage.busy_timeout_ms", &Config::storage, &Storage::busy_timeout_ms, 0,
-                  600'000),
-      integer_key("limits.max_message_bytes", &Config::limits, &Limits::max_message_bytes, 1024,
-                  64 * 1024 * 1024),
-      integer_key("retention.days", &Config::retention, &Retention::days, 0, 36'500),
-      string_key("metrics.listen", &Config::metrics, &Metrics::listen, valid_host_port,
-                 "host:port, such as 127.0.0.1:9464 (port 0 picks a free one)"),
-      string_key("detection.rules", &Config::detection, &Detection::rules, non_empty,
-                 "the path of a rules file"),
-      string_key("log.level", &Config::log, &Log::level, one_of({"debug", "info", "warn", "error"}),
-                 "one of debug, info, warn, error"),
-      string_key("log.format", &Config::log, &Log::format, one_of({"text", "json"}),
-                 "one of text, json"),
-      integer_key("log.summary_interval_s", &Config::log, &Log::summary_interval_s, 1, 86'400),
-  };
-  // After kafka.group_id, where the printed config shows them.
-  auto at = keys.begin() + 2;
-  for (const auto& k : core::k_stream_kinds) at = keys.insert(at, topic_key(k.kind)) + 1;
-  return keys;
-}
-
-const std::vector<Key>& keys() {
-  static const std::vector<Key> k_keys = make_keys();
-  return k_keys;
-}
+using detail::find_key;
+using detail::Key;
+using detail::keys;
+using detail::valid_token;
 
 constexpr std::string_view k_properties = "kafka.properties";
-
-const Key* find_key(const std::string& path) {
-  for (const auto& key : keys())
-    if (key.path == path) return &key;
-  return nullptr;
-}
 
 // Children of a section path ("kafka" -> brokers, group_id, topics, ...).
 std::vector<std::string> children_of(const std::string& prefix) {
@@ -185,6 +69,16 @@ class Loader {
       if (path == k_properties) {
         if (auto e = properties(value)) return e;
       } else if (const Key* key = find_key(path)) {
+        if (path == "api.tokens" && value.IsSequence()) {
+          std::string joined;
+          for (const auto& item : value) {
+            if (!item.IsScalar() || !valid_token(item.Scalar()))
+              return at(item, path, "expected " + key->expectation);
+            joined += (joined.empty() ? "" : ",") + item.Scalar();
+          }
+          key->set(m_config, joined);
+          continue;
+        }
         if (!value.IsScalar())
           return at(value, path, "expected " + key->expectation + ", got a " + kind(value));
         if (!key->set(m_config, value.Scalar()))
@@ -246,58 +140,16 @@ class Loader {
   std::map<std::string, int> m_first_lines;  // key path -> the line it was first set on
 };
 
-std::string env_name(const std::string& path) {
-  std::string out = "PATTERND_";
-  for (const char ch : path)
-    out.push_back(ch == '.' ? '_'
-                            : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
-  return out;
-}
-
-// The variables Kubernetes gives every pod of a namespace for a Service named
-// patternd or patternd-*: PATTERND_SERVICE_HOST, PATTERND_SERVICE_PORT[_NAME],
-// PATTERND_PORT and PATTERND_PORT_9464_TCP[_PROTO|_PORT|_ADDR]. The operator
-// did not set them, so they are not worth a warning.
-bool is_service_link(const std::string& name) {
-  static const std::regex k_service_link(
-      "PATTERND(_[A-Z0-9_]+)?_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|"
-      "PORT(_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)");
-  return std::regex_match(name, k_service_link);
-}
-
-// Levenshtein: insertions, deletions and substitutions, one each.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), std::size_t{0});
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// Two edits catch a dropped, doubled or wrong letter and a swapped pair
-// (PATTERND_KAFKA_BROKER); a name farther from every setting is more likely
-// some other tool's variable, and a suggestion would only mislead.
-constexpr std::size_t k_max_typo_distance = 2;
-
-std::string closest_known_variable(const std::string& name) {
-  std::string closest;
-  std::size_t closest_distance = k_max_typo_distance + 1;
-  for (const auto& key : keys()) {
-    const std::string known = env_name(key.path);
-    const std::size_t distance = edit_distance(name, known);
-    if (distance < closest_distance) {
-      closest_distance = distance;
-      closest = known;
-    }
-  }
-  return closest;
+std::optional<std::string> check_api_exposure(const Api& api) {
+  if (api.listen.empty() || !api.tokens.empty() || api.allow_anonymous) return std::nullopt;
+  const auto colon = api.listen.rfind(':');
+  std::string host = api.listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (loopback) return std::nullopt;
+  return "api.listen is " + api.listen +
+         ", reachable from other hosts, and api.tokens is empty: set api.tokens (or "
+         "PATTERND_API_TOKENS), or api.allow_anonymous: true to serve the memory to anyone";
 }
 
 }  // namespace
@@ -308,37 +160,6 @@ bool is_secret_property(const std::string& name) {
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos ||
          lower.find("token") != std::string::npos || lower.find("key.pem") != std::string::npos;
-}
-
-core::Result<std::vector<UnknownVariable>> apply_environment(Config& config, char** environment) {
-  const std::string properties_prefix = env_name(std::string(k_properties)) + "_";
-  std::vector<UnknownVariable> unknown;
-  for (char** entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
-    const std::string_view item(*entry);
-    if (item.rfind("PATTERND_", 0) != 0) continue;
-    const auto eq = item.find('=');
-    const std::string name(item.substr(0, eq));
-    const std::string value(eq == std::string_view::npos ? "" : item.substr(eq + 1));
-    if (name.rfind(properties_prefix, 0) == 0) {
-      // librdkafka property names use dots only: SASL_PASSWORD -> sasl.password
-      std::string property = name.substr(properties_prefix.size());
-      for (char& ch : property)
-        ch = ch == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      config.kafka.properties[property] = value;
-      continue;
-    }
-    const Key* match = nullptr;
-    for (const auto& key : keys())
-      if (env_name(key.path) == name) match = &key;
-    if (match == nullptr) {
-      if (!is_service_link(name)) unknown.push_back({name, closest_known_variable(name)});
-      continue;
-    }
-    if (!match->set(config, value))
-      return Error{"environment variable " + name + " (" + match->path + "): expected " +
-                   match->expectation + ", got \"" + value + "\""};
-  }
-  return unknown;
 }
 
 core::Result<Loaded> load(const std::string& path) { return load(path, environ); }
@@ -365,6 +186,7 @@ core::Result<Loaded> load(const std::string& path, char** environment) {
       if (a.kind < b.kind && config.kafka.topic(a.kind) == config.kafka.topic(b.kind))
         return Error{path + ": kafka.topics: " + std::string(a.name) + " and " +
                      std::string(b.name) + " must be different topics"};
+  if (auto e = check_api_exposure(config.api)) return Error{path + ": " + *e};
   return Loaded{std::move(config), std::move(unknown).value()};
 }
 
@@ -395,7 +217,14 @@ std::string to_yaml(const Config& config) {
       out << YAML::Key << sections[i] << YAML::Value << YAML::BeginMap;
       open.push_back(sections[i]);
     }
-    out << YAML::Key << parts.back() << YAML::Value << key.get(config);
+    out << YAML::Key << parts.back() << YAML::Value;
+    if (key.path == "api.tokens") {  // a list, each token a secret
+      out << YAML::Flow << YAML::BeginSeq;
+      for (std::size_t i = 0; i < config.api.tokens.size(); ++i) out << "***";
+      out << YAML::EndSeq;
+    } else {
+      out << key.get(config);
+    }
   }
   while (!open.empty()) {
     out << YAML::EndMap;

@@ -61,6 +61,16 @@ struct Metrics {
   std::string listen = "127.0.0.1:9464";
 };
 
+struct Api {
+  std::string listen = "127.0.0.1:8080";  // empty: no read API
+  // Bearer tokens; when set, every request but GET /v1/health needs one.
+  std::vector<std::string> tokens;
+  bool allow_anonymous = false;  // permits a non-loopback listen without tokens
+  // A read that takes longer is cut short (503): a long read holds back the
+  // WAL checkpoint, and the writer's WAL grows while it runs.
+  std::int64_t query_timeout_ms = 2000;
+};
+
 struct Detection {
   std::string rules = "config/patterns.yaml";
 };
@@ -78,6 +88,7 @@ struct Config {
   Limits limits;
   Retention retention;
   Metrics metrics;
+  Api api;
   Detection detection;
   Log log;
 };

@@ -1,5 +1,5 @@
 #pragma once
-// The worker's HTTP endpoints on metrics.listen (CivetWeb):
+// The worker's HTTP endpoints on metrics.listen (on http::Server):
 //   GET /metrics  Prometheus text format
 //   GET /healthz  200 while the process runs
 //   GET /readyz   200 or 503, with a JSON body saying why
@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "http/server.hpp"
 
 namespace patternd::metrics {
 
@@ -25,16 +27,13 @@ class HttpServer {
   // Listens on `listen` ("host:port"; port 0 takes a free one). Throws
   // std::runtime_error naming the address when it cannot.
   HttpServer(const std::string& listen, Routes routes);
-  ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  int port() const { return m_port; }
+  int port() const { return m_server.port(); }
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> m_impl;
-  int m_port = 0;
+  http::Server m_server;
 };
 
 }  // namespace patternd::metrics

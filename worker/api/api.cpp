@@ -1,0 +1,134 @@
+#include "api/api.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "api/openapi.hpp"
+#include "api/resources.hpp"
+#include "core/log.hpp"
+
+namespace patternd::api {
+namespace {
+
+std::string error_body(const std::string& message) {
+  return Json{{"error", message}}.dump() + "\n";
+}
+
+std::array<unsigned char, SHA256_DIGEST_LENGTH> digest_of(std::string_view text) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data());
+  return out;
+}
+
+}  // namespace
+
+// A reader borrowed from the pool for one request, given back after it (a
+// reader whose query failed is dropped: its connection may be broken).
+class Api::Lease {
+ public:
+  Lease(Api& api, std::unique_ptr<store::Reader> reader)
+      : m_api(api), m_reader(std::move(reader)) {}
+  Lease(Lease&&) = default;
+  ~Lease() {
+    if (!m_reader) return;
+    const std::lock_guard lock(m_api.m_mutex);
+    m_api.m_idle.push_back(std::move(m_reader));
+  }
+  store::Reader& operator*() { return *m_reader; }
+  void discard() { m_reader.reset(); }
+
+ private:
+  Api& m_api;
+  std::unique_ptr<store::Reader> m_reader;
+};
+
+Api::Api(config::Api settings, OpenReader open)
+    : m_settings(std::move(settings)), m_open(std::move(open)) {}
+
+Api::~Api() = default;
+
+Api::Lease Api::lease() {
+  {
+    const std::lock_guard lock(m_mutex);
+    if (!m_idle.empty()) {
+      auto reader = std::move(m_idle.back());
+      m_idle.pop_back();
+      return Lease(*this, std::move(reader));
+    }
+  }
+  auto opened = m_open();
+  if (!opened) throw store::Unavailable(opened.error().message);  // 503: try again later
+  return Lease(*this, std::move(opened).value());
+}
+
+// Every configured token is compared, each in constant time over a digest of
+// fixed length, so neither the match nor a token's length shows in timing.
+bool Api::authorized(const http::Request& request) const {
+  if (m_settings.tokens.empty()) return true;
+  const auto header = request.header("Authorization");
+  if (!header || header->rfind("Bearer ", 0) != 0) return false;
+  const auto given = digest_of(std::string_view(*header).substr(7));
+  bool match = false;
+  for (const auto& token : m_settings.tokens) {
+    const auto expected = digest_of(token);
+    match |= CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+  }
+  return match;
+}
+
+http::Response Api::handle(const http::Request& request) {
+  if (request.path() != "/v1/health" && !authorized(request))
+    return http::Response{401,
+                          "application/json",
+                          error_body("missing or wrong bearer token (Authorization: Bearer ...)"),
+                          {{"WWW-Authenticate", "Bearer"}}};
+  const Answer a = answer(request.path(), request.query());
+  return http::Response{a.status, "application/json", a.body, {}};
+}
+
+Answer Api::answer(std::string_view path, std::string_view query) {
+  if (path.rfind("/v1/", 0) != 0)
+    return {404, error_body("no such endpoint: the read API is under /v1/ (see /v1/openapi.json)")};
+  try {
+    const auto segments = path_segments(path.substr(4));
+    if (segments.size() == 1 && segments[0] == "openapi.json") {
+      Params(query, {});
+      return {200, openapi_document()};
+    }
+    auto reader = lease();
+    try {
+      if (segments.size() == 1 && segments[0] == "health") {
+        Params(query, {});
+        const store::StoreHealth h = (*reader).health();
+        Json rows = Json::object();
+        for (const auto& [table, count] : h.rows) rows[table] = count;
+        return {200, Json{{"status", "ok"},
+                          {"backend", (*reader).backend()},
+                          {"schema_version", h.schema_version},
+                          {"rows", std::move(rows)},
+                          {"database_size_bytes", h.size_bytes}}
+                             .dump() +
+                         "\n"};
+      }
+      return {200, resource(*reader, segments, query).dump() + "\n"};
+    } catch (const BadRequest&) {
+      throw;
+    } catch (const NotFound&) {
+      throw;
+    } catch (const store::Unavailable&) {
+      throw;
+    } catch (...) {
+      reader.discard();
+      throw;
+    }
+  } catch (const BadRequest& e) {
+    return {400, error_body(e.what())};
+  } catch (const NotFound& e) {
+    return {404, error_body(e.what())};
+  } catch (const store::Unavailable& e) {
+    log::warn("api", "read unavailable", {{"path", path}, {"error", e.what()}});
+    return {503, error_body(e.what())};
+  }
+}
+
+}  // namespace patternd::api

@@ -1,0 +1,52 @@
+#pragma once
+// The read API of SPEC section 13: routes a GET to its resource, checks the
+// bearer token, answers JSON. Reads go through a small pool of store
+// Readers, each its own read-only connection, opened on first use (so
+// `serve` may start before the worker created the database).
+//
+// `patternd query` asks answer() directly: the same JSON as over HTTP.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "http/server.hpp"
+#include "store/reader.hpp"
+
+namespace patternd::api {
+
+struct Answer {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+class Api {
+ public:
+  using OpenReader =
+      std::function<core::Result<std::unique_ptr<store::Reader>, store::OpenError>()>;
+
+  Api(config::Api settings, OpenReader open);
+  ~Api();
+
+  // An HTTP request: the token (unless the path is /v1/health), then answer().
+  http::Response handle(const http::Request& request);
+
+  // The answer to GET `path`?`query` (both raw, as sent), without auth.
+  Answer answer(std::string_view path, std::string_view query);
+
+ private:
+  class Lease;
+  Lease lease();
+  bool authorized(const http::Request& request) const;
+
+  config::Api m_settings;
+  OpenReader m_open;
+  std::mutex m_mutex;
+  std::vector<std::unique_ptr<store::Reader>> m_idle;  // readers not in use
+};
+
+}  // namespace patternd::api

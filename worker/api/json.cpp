@@ -1,0 +1,165 @@
+#include "api/json.hpp"
+
+#include "core/sha256.hpp"
+
+namespace patternd::api {
+namespace {
+
+Json text_or_null(const std::optional<std::string>& s) { return s ? Json(*s) : Json(nullptr); }
+
+// Metadata was a JSON object when it arrived (the decoder stores it as
+// text): served as that object, or as the text if it somehow is not JSON.
+Json metadata(const std::optional<std::string>& text) {
+  if (!text) return nullptr;
+  Json parsed = Json::parse(*text, nullptr, false);
+  return parsed.is_discarded() ? Json(*text) : parsed;
+}
+
+std::string day_text(std::int64_t day) {
+  return core::format_rfc3339(day * 86'400'000).substr(0, 10);
+}
+
+}  // namespace
+
+Json time_or_null(const std::optional<core::TimestampMs>& t) {
+  return t ? Json(core::format_rfc3339(*t)) : Json(nullptr);
+}
+
+Json to_json(const store::PatternRow& row) {
+  const auto& p = row.stats;
+  return Json{{"signature", p.signature},
+              {"category", p.category},
+              {"tool", p.tool},
+              {"target", p.target},
+              {"occurrences", p.occurrences},
+              {"successes", p.successes},
+              {"success_rate", row.success_rate},
+              {"confidence", p.confidence},
+              {"avg_tokens", p.avg_tokens},
+              {"avg_cost_usd", p.avg_cost_usd},
+              {"tool_cost_usd", p.tool_cost_usd},
+              {"savings_per_run_usd", p.savings_per_run_usd},
+              {"runs_last_30_days", p.runs_last_30_days},
+              {"savings_last_30_days_usd", p.savings_last_30_days_usd},
+              {"avg_duration_seconds", p.avg_duration_seconds},
+              {"first_seen", core::format_rfc3339(p.first_seen)},
+              {"last_seen", core::format_rfc3339(p.last_seen)}};
+}
+
+// Every one of the last 30 UTC days (today included), days without runs
+// as 0, so that a chart needs no gap filling.
+Json to_json(const store::PatternDetail& detail) {
+  Json out = to_json(detail.pattern);
+  const std::int64_t today = core::now_ms() / 86'400'000;
+  Json days = Json::array();
+  auto it = detail.runs_per_day.begin();
+  for (std::int64_t day = today - 29; day <= today; ++day) {
+    while (it != detail.runs_per_day.end() && it->first < day) ++it;
+    const std::int64_t runs = it != detail.runs_per_day.end() && it->first == day ? it->second : 0;
+    days.push_back(Json{{"day", day_text(day)}, {"runs", runs}});
+  }
+  out["runs_per_day"] = std::move(days);
+  return out;
+}
+
+Json to_json(const store::FailureRow& row) {
+  const auto& f = row.stats;
+  return Json{{"signature", f.signature},
+              {"error_type", f.error_type},
+              {"frequency", f.frequency},
+              {"first_seen", core::format_rfc3339(f.first_seen)},
+              {"last_seen", core::format_rfc3339(f.last_seen)},
+              {"agents", f.agent_count},
+              {"sessions", f.session_count},
+              {"example", f.example}};
+}
+
+Json to_json(const store::ExtractionRow& row) {
+  Json code = nullptr;
+  if (row.code)
+    code = Json{{"digest", core::to_hex(row.code->digest)},
+                {"line_start", row.code->line_start ? Json(*row.code->line_start) : Json(nullptr)},
+                {"line_end", row.code->line_end ? Json(*row.code->line_end) : Json(nullptr)},
+                {"parseable", row.code->parseable ? Json(*row.code->parseable) : Json(nullptr)}};
+  return Json{
+      {"identity", core::to_hex(row.identity)},
+      {"event_id", text_or_null(row.event_id)},
+      {"agent", row.agent},
+      {"session_id", row.session_id},
+      {"time", core::format_rfc3339(row.time)},
+      {"type", row.type},
+      {"pattern", text_or_null(row.pattern)},
+      {"matched_value", text_or_null(row.matched_value)},
+      {"original_line", text_or_null(row.original_line)},
+      {"line_number", row.line_number ? Json(*row.line_number) : Json(nullptr)},
+      {"risk_level", text_or_null(row.risk_level)},
+      {"auto_confirmable", row.auto_confirmable ? Json(*row.auto_confirmable) : Json(nullptr)},
+      {"metadata", metadata(row.metadata)},
+      {"code", code}};
+}
+
+Json to_json(const store::SessionRow& row) {
+  return Json{{"session_id", row.session_id},
+              {"agent", row.agent},
+              {"first_event", core::format_rfc3339(row.first_event)},
+              {"last_event", core::format_rfc3339(row.last_event)},
+              {"event_count", row.event_count},
+              {"error_count", row.error_count}};
+}
+
+Json to_json(const store::SessionDetail& detail) {
+  Json out = to_json(detail.session);
+  Json types = Json::object();
+  for (const auto& [type, count] : detail.events_by_type) types[type] = count;
+  out["events_by_type"] = std::move(types);
+  return out;
+}
+
+Json to_json(const store::CodeBlockRow& row) {
+  return Json{{"digest", core::to_hex(row.digest)},
+              {"language", row.language},
+              {"first_seen", core::format_rfc3339(row.first_seen)},
+              {"last_seen", core::format_rfc3339(row.last_seen)},
+              {"times_seen", row.times_seen},
+              {"content", row.content}};
+}
+
+Json to_json(const store::AgentRow& row) {
+  return Json{{"agent", row.agent},
+              {"sessions", row.sessions},
+              {"workflows", row.workflows},
+              {"first_seen", time_or_null(row.first_seen)},
+              {"last_seen", time_or_null(row.last_seen)}};
+}
+
+Json to_json(const store::AgentStats& stats) {
+  Json out = to_json(stats.agent);
+  const auto& a = stats.agent;
+  out["workflow_successes"] = stats.workflow_successes;
+  out["workflow_success_rate"] =
+      a.workflows > 0 ? Json(static_cast<double>(stats.workflow_successes) / a.workflows)
+                      : Json(nullptr);
+  out["total_tokens"] = stats.total_tokens;
+  out["cost_usd"] = static_cast<double>(stats.cost_micros) / 1e6;
+  Json types = Json::object();
+  std::int64_t extractions = 0;
+  for (const auto& [type, count] : stats.extractions_by_type) {
+    types[type] = count;
+    extractions += count;
+  }
+  out["extractions"] = extractions;
+  out["extractions_by_type"] = std::move(types);
+  Json failures = Json::array();
+  for (const auto& f : stats.top_failures) failures.push_back(to_json(f));
+  out["top_failures"] = std::move(failures);
+  return out;
+}
+
+Json to_json(const store::TimelineBucket& bucket) {
+  return Json{{"start", core::format_rfc3339(bucket.start)},
+              {"workflows", bucket.workflows},
+              {"errors", bucket.errors},
+              {"sessions_started", bucket.sessions_started}};
+}
+
+}  // namespace patternd::api

@@ -1,0 +1,26 @@
+#pragma once
+// The read API's JSON for each kind of row (the shapes of openapi.cpp):
+// times RFC 3339 UTC with milliseconds, money in USD, digests in hex.
+
+#include <nlohmann/json.hpp>
+
+#include "store/reader.hpp"
+
+namespace patternd::api {
+
+using Json = nlohmann::ordered_json;
+
+Json to_json(const store::PatternRow& row);
+Json to_json(const store::PatternDetail& detail);
+Json to_json(const store::FailureRow& row);
+Json to_json(const store::ExtractionRow& row);
+Json to_json(const store::SessionRow& row);
+Json to_json(const store::SessionDetail& detail);
+Json to_json(const store::CodeBlockRow& row);
+Json to_json(const store::AgentRow& row);
+Json to_json(const store::AgentStats& stats);
+Json to_json(const store::TimelineBucket& bucket);
+
+Json time_or_null(const std::optional<core::TimestampMs>& t);
+
+}  // namespace patternd::api

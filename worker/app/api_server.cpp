@@ -1,0 +1,24 @@
+#include "app/api_server.hpp"
+
+#include "core/log.hpp"
+#include "store/reader.hpp"
+
+namespace patternd::app {
+
+ApiServer start_api(const config::Config& config) {
+  ApiServer out;
+  out.api =
+      std::make_unique<api::Api>(config.api, [&config] { return store::open_reader(config); });
+  if (config.api.listen.empty()) return out;
+  api::Api* api = out.api.get();
+  out.server = std::make_unique<http::Server>(
+      config.api.listen, "api.listen", [api](const http::Request& r) { return api->handle(r); });
+  const std::string host = config.api.listen.substr(0, config.api.listen.rfind(':'));
+  const std::string url = "http://" + host + ":" + std::to_string(out.server->port()) + "/v1/";
+  log::info("api",
+            "read API on " + url + (config.api.tokens.empty() ? "" : " (bearer tokens required)"),
+            {{"api_url", url}});
+  return out;
+}
+
+}  // namespace patternd::app

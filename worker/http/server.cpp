@@ -1,0 +1,198 @@
+#include "http/server.hpp"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/log.hpp"
+
+namespace patternd::http {
+namespace {
+
+// The full request target as sent, kept per request: libmicrohttpd hands the
+// handler a URL it has already percent-decoded (a %00 would cut it short).
+void* remember_target(void*, const char* uri, MHD_Connection*) { return new std::string(uri); }
+
+void forget_target(void*, MHD_Connection*, void** request_state, MHD_RequestTerminationCode) {
+  delete static_cast<std::string*>(*request_state);
+  *request_state = nullptr;
+}
+
+void log_library_message(void*, const char* format, va_list args) {
+  if (!log::enabled(log::Level::debug)) return;
+  char text[512];
+  std::vsnprintf(text, sizeof text, format, args);
+  std::string_view message(text);
+  while (!message.empty() && message.back() == '\n') message.remove_suffix(1);
+  log::debug("http", message);
+}
+
+MHD_Result queue(MHD_Connection* connection, const Response& r) {
+  MHD_Response* response = MHD_create_response_from_buffer(
+      r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
+  if (response == nullptr) return MHD_NO;
+  MHD_add_response_header(response, "Content-Type", r.content_type.c_str());
+  MHD_add_response_header(response, "Cache-Control", "no-store");
+  MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+  for (const auto& [name, value] : r.headers)
+    MHD_add_response_header(response, name.c_str(), value.c_str());
+  const MHD_Result result =
+      MHD_queue_response(connection, static_cast<unsigned>(r.status), response);
+  MHD_destroy_response(response);
+  return result;
+}
+
+// A socket bound and listening on `listen`, so that a taken port is an error
+// that says so (libmicrohttpd would only return NULL).
+int listen_on(const std::string& listen, const std::string& setting, bool& ipv6) {
+  const auto parts = split_host_port(listen);
+  if (!parts) throw std::runtime_error(setting + ": \"" + listen + "\" is not host:port");
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(parts->second);
+  if (const int rc = getaddrinfo(parts->first.c_str(), port.c_str(), &hints, &found); rc != 0)
+    throw std::runtime_error("cannot listen on " + listen + " (" + setting +
+                             "): " + gai_strerror(rc));
+  int fd = -1;
+  int saved_errno = 0;
+  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      saved_errno = errno;
+      continue;
+    }
+    const int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 128) != 0) {
+      saved_errno = errno;
+      ::close(fd);
+      fd = -1;
+      continue;
+    }
+    ipv6 = a->ai_family == AF_INET6;
+  }
+  freeaddrinfo(found);
+  if (fd >= 0) return fd;
+  if (saved_errno == EADDRINUSE)
+    throw std::runtime_error("cannot listen on " + listen + ": the address is already in use; " +
+                             "choose another " + setting + " (port 0 picks a free one)");
+  throw std::runtime_error("cannot listen on " + listen + " (" + setting +
+                           "): " + std::strerror(saved_errno));
+}
+
+int bound_port(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+  if (address.ss_family == AF_INET6)
+    return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+}
+
+}  // namespace
+
+std::optional<std::string> Request::header(const char* name) const {
+  auto* connection = static_cast<MHD_Connection*>(const_cast<void*>(m_connection));
+  const char* value = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  std::string_view host = listen.substr(0, colon);
+  const std::string_view port_text = listen.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535)
+    return std::nullopt;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) return std::nullopt;
+  return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+bool is_loopback_host(std::string_view host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};
+  const std::string text(host);
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return false;
+}
+
+struct Server::Impl {
+  Handler handler;
+  MHD_Daemon* daemon = nullptr;
+
+  static MHD_Result access(void* self, MHD_Connection* connection, const char* url,
+                           const char* method, const char*, const char*, size_t*,
+                           void** request_state) {
+    auto& impl = *static_cast<Impl*>(self);
+    const std::string_view target =
+        *request_state != nullptr ? std::string_view(*static_cast<std::string*>(*request_state))
+                                  : std::string_view(url);
+    const std::string_view name(method);
+    if (name != MHD_HTTP_METHOD_GET && name != MHD_HTTP_METHOD_HEAD)
+      return queue(connection, Response{405,
+                                        "application/json",
+                                        "{\"error\": \"method not allowed: GET or HEAD\"}\n",
+                                        {{"Allow", "GET, HEAD"}}});
+    const auto mark = target.find('?');
+    const Request request(
+        name, target.substr(0, mark),
+        mark == std::string_view::npos ? std::string_view() : target.substr(mark + 1), connection);
+    try {
+      return queue(connection, impl.handler(request));
+    } catch (const std::exception& e) {
+      log::error("http", "request failed", {{"path", request.path()}, {"error", e.what()}});
+      return queue(connection,
+                   Response{500, "application/json", "{\"error\": \"internal error\"}\n", {}});
+    }
+  }
+};
+
+Server::Server(const std::string& listen, const std::string& setting, Handler handler,
+               Limits limits)
+    : m_impl(std::make_unique<Impl>()) {
+  m_impl->handler = std::move(handler);
+  bool ipv6 = false;
+  const int fd = listen_on(listen, setting, ipv6);
+  m_port = bound_port(fd);
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+  if (ipv6) flags |= MHD_USE_IPv6;
+  m_impl->daemon =
+      MHD_start_daemon(flags, 0, nullptr, nullptr, &Impl::access, m_impl.get(),  //
+                       MHD_OPTION_LISTEN_SOCKET, fd,                             //
+                       MHD_OPTION_THREAD_POOL_SIZE, limits.threads,              //
+                       MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,      //
+                       MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s,     //
+                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits.max_request_bytes,
+                       MHD_OPTION_URI_LOG_CALLBACK, &remember_target, nullptr,  //
+                       MHD_OPTION_NOTIFY_COMPLETED, &forget_target, nullptr,    //
+                       MHD_OPTION_EXTERNAL_LOGGER, &log_library_message, nullptr, MHD_OPTION_END);
+  if (m_impl->daemon == nullptr) {
+    ::close(fd);
+    throw std::runtime_error("cannot serve HTTP on " + listen + " (" + setting + ")");
+  }
+}
+
+Server::~Server() {
+  if (m_impl->daemon != nullptr) MHD_stop_daemon(m_impl->daemon);
+}
+
+}  // namespace patternd::http

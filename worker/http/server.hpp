@@ -1,0 +1,93 @@
+#pragma once
+// An HTTP/1.1 server for patternd's endpoints (metrics, the read API, the
+// page), on GNU libmicrohttpd.
+//
+// Why libmicrohttpd: it reads requests with an event loop (epoll), so a
+// client that trickles its headers or idles on a kept-alive connection
+// holds a connection slot, never a thread: the 2-thread CivetWeb it
+// replaces was blocked for 30 s by two such clients. It bounds what a
+// request may cost (header memory, connections, an idle timeout) and can
+// stream a response (suspend/resume), and Debian ships it.
+//
+// Every endpoint is read-only: GET and HEAD are answered by the handler
+// (HEAD without the body), any other method is 405 with `Allow: GET, HEAD`
+// before the handler sees it. The handler gets the request target as the
+// client sent it, undecoded: routing on raw paths means /metrics%00.txt is
+// not /metrics.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace patternd::http {
+
+class Request {
+ public:
+  Request(std::string_view method, std::string_view path, std::string_view query,
+          const void* connection)
+      : m_method(method), m_path(path), m_query(query), m_connection(connection) {}
+
+  std::string_view method() const { return m_method; }
+  // The path as sent ("/v1/patterns/test%3Apytest"), without the query.
+  std::string_view path() const { return m_path; }
+  // What follows '?', undecoded ("" when absent).
+  std::string_view query() const { return m_query; }
+  // A request header (case-insensitive name); nullopt when absent.
+  std::optional<std::string> header(const char* name) const;
+
+ private:
+  std::string_view m_method, m_path, m_query;
+  const void* m_connection;  // the library's connection
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Limits {
+  // Threads each running an event loop over their share of the connections;
+  // a handler runs on its connection's thread.
+  unsigned threads = 4;
+  unsigned max_connections = 512;
+  // A connection that sends nothing (or receives nothing) for this long is
+  // closed, whether it is mid-headers or idle between requests.
+  unsigned idle_timeout_s = 15;
+  // The request line and headers must fit (else 431/414); bodies are refused.
+  std::size_t max_request_bytes = 32 * 1024;
+};
+
+class Server {
+ public:
+  // Listens on `listen` ("host:port", "[v6]:port"; port 0 takes a free
+  // one). Throws std::runtime_error naming `setting` (the config key) and
+  // the cause when it cannot.
+  Server(const std::string& listen, const std::string& setting, Handler handler,
+         Limits limits = {});
+  ~Server();  // stops accepting, waits for the handlers running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int port() const { return m_port; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+  int m_port = 0;
+};
+
+// Splits "host:port" / "[v6]:port"; nullopt when it is neither.
+std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view listen);
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(std::string_view host);
+
+}  // namespace patternd::http

@@ -1,0 +1,184 @@
+#pragma once
+// The read side of the store: the queries of the read API (SPEC section 13),
+// answered from indexes on a read-only connection of their own, so that a
+// read never blocks the writer. The API (api/) turns these rows into JSON;
+// a PostgreSQL reader will implement the same interface.
+//
+// Lists are keyset-paginated: rows come in a stable order (a sort key, then
+// the row id), `after` is the last row of the previous page, and a query
+// returns up to `limit + 1` rows so the caller knows whether a page follows.
+//
+// One Reader is one connection: one thread at a time.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/result.hpp"
+#include "core/sha256.hpp"
+#include "core/time.hpp"
+#include "store/records.hpp"
+
+namespace patternd::store {
+
+// Where a page ends: its last row's sort key (a number, or a text for lists
+// sorted by name) and id.
+struct Position {
+  double key = 0;
+  std::string text;
+  std::int64_t id = 0;
+};
+
+struct Page {
+  std::int64_t limit = 50;
+  std::optional<Position> after;
+};
+
+enum class PatternSort { savings, occurrences, confidence, last_seen };
+struct PatternQuery {
+  std::optional<std::string> category, tool, target;
+  std::optional<double> min_confidence;
+  std::optional<std::int64_t> min_occurrences;
+  PatternSort sort = PatternSort::savings;
+  Page page;
+};
+struct PatternRow {
+  std::int64_t id = 0;
+  OperationPatternStats stats;
+  double success_rate = 0;
+};
+struct PatternDetail {
+  PatternRow pattern;
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs_per_day;  // (day since epoch, runs)
+};
+
+enum class FailureSort { frequency, last_seen };
+struct FailureQuery {
+  std::optional<std::string> agent;
+  std::optional<core::TimestampMs> since, until;  // seen in [since, until)
+  FailureSort sort = FailureSort::frequency;
+  Page page;
+};
+struct FailureRow {
+  std::int64_t id = 0;
+  FailureStats stats;
+};
+
+struct ExtractionQuery {
+  std::optional<std::string> agent, session, type, pattern, risk;
+  std::optional<core::TimestampMs> since, until;  // event time in [since, until)
+  bool oldest_first = false;                      // a session's events: in time order
+  Page page;
+};
+struct ExtractionRow {
+  std::int64_t id = 0;
+  core::Digest identity{};
+  std::optional<std::string> event_id;
+  std::string agent, session_id, type;
+  core::TimestampMs time = 0;
+  std::optional<std::string> pattern, matched_value, original_line, risk_level, metadata;
+  std::optional<std::int64_t> line_number;
+  std::optional<bool> auto_confirmable;
+  struct Code {
+    core::Digest digest{};
+    std::optional<std::int64_t> line_start, line_end;
+    std::optional<bool> parseable;
+  };
+  std::optional<Code> code;
+};
+
+struct SessionQuery {
+  std::optional<std::string> agent;
+  std::optional<core::TimestampMs> since, until;  // first event in [since, until)
+  Page page;
+};
+struct SessionRow {
+  std::int64_t id = 0;
+  std::string session_id, agent;
+  core::TimestampMs first_event = 0, last_event = 0;
+  std::int64_t event_count = 0, error_count = 0;
+};
+struct SessionDetail {
+  SessionRow session;
+  std::vector<std::pair<std::string, std::int64_t>> events_by_type;  // by type name
+};
+
+struct CodeBlockQuery {
+  std::optional<std::string> language;
+  std::optional<core::TimestampMs> since;  // first seen at or after
+  Page page;
+};
+struct CodeBlockRow {
+  std::int64_t id = 0;
+  core::Digest digest{};
+  std::string language, content;
+  std::int64_t times_seen = 0;
+  core::TimestampMs first_seen = 0, last_seen = 0;
+};
+
+struct AgentRow {
+  std::string agent;
+  std::int64_t sessions = 0, workflows = 0;
+  std::optional<core::TimestampMs> first_seen, last_seen;  // of its sessions and workflows
+};
+struct AgentStats {
+  AgentRow agent;
+  std::int64_t workflow_successes = 0, total_tokens = 0, cost_micros = 0;
+  std::vector<std::pair<std::string, std::int64_t>> extractions_by_type;
+  std::vector<FailureRow> top_failures;  // its five most frequent
+};
+
+enum class Bucket { minute, hour, day };
+inline constexpr std::int64_t bucket_ms(Bucket b) {
+  return b == Bucket::minute ? 60'000 : b == Bucket::hour ? 3'600'000 : 86'400'000;
+}
+struct TimelineQuery {
+  std::optional<std::string> agent;
+  core::TimestampMs from = 0, to = 0;  // [from, to), from aligned to the bucket
+  Bucket bucket = Bucket::hour;
+};
+struct TimelineBucket {
+  core::TimestampMs start = 0;
+  std::int64_t workflows = 0, errors = 0, sessions_started = 0;
+};
+
+struct StoreHealth {
+  int schema_version = 0;
+  std::vector<std::pair<std::string, std::int64_t>> rows;  // table, count
+  std::int64_t size_bytes = 0;
+};
+
+// A read that cannot be answered now (503): cut short by
+// api.query_timeout_ms, or the database cannot be opened yet.
+struct Unavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  virtual std::string backend() const = 0;  // "sqlite"
+
+  virtual std::vector<PatternRow> patterns(const PatternQuery& q) = 0;
+  virtual std::optional<PatternDetail> pattern(const std::string& signature) = 0;
+  virtual std::vector<FailureRow> failures(const FailureQuery& q) = 0;
+  virtual std::optional<FailureRow> failure(const std::string& signature) = 0;
+  virtual std::vector<ExtractionRow> extractions(const ExtractionQuery& q) = 0;
+  virtual std::vector<SessionRow> sessions(const SessionQuery& q) = 0;
+  virtual std::optional<SessionDetail> session(const std::string& session_id) = 0;
+  virtual std::vector<CodeBlockRow> code_blocks(const CodeBlockQuery& q) = 0;
+  virtual std::vector<AgentRow> agents(const Page& page) = 0;
+  virtual std::optional<AgentStats> agent_stats(const std::string& agent) = 0;
+  virtual std::vector<TimelineBucket> timeline(const TimelineQuery& q) = 0;
+  virtual StoreHealth health() = 0;
+};
+
+// A reader on its own read-only connection to the store `config` names.
+// Every read is cut short (Unavailable) after api.query_timeout_ms.
+core::Result<std::unique_ptr<Reader>, OpenError> open_reader(const config::Config& config);
+
+}  // namespace patternd::store

@@ -1,0 +1,421 @@
+// The SQLite Reader: the read API's queries (store/read_queries.cpp) on a
+// read-only connection of their own. WAL readers never block the writer;
+// what a reader can do to it is hold back the checkpoint while it reads, so
+// every request runs in one short read transaction (one snapshot for all its
+// statements) that a progress handler cuts short at api.query_timeout_ms.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+#include "store/database.hpp"
+#include "store/read_queries.hpp"
+#include "store/reader.hpp"
+
+namespace patternd::store {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::optional<std::string> text_or_null(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getString();
+}
+std::optional<std::int64_t> integer_or_null(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getInt64();
+}
+core::Digest digest_of(const SQLite::Column& c) {
+  core::Digest d{};
+  if (c.getBytes() == static_cast<int>(d.size())) std::memcpy(d.data(), c.getBlob(), d.size());
+  return d;
+}
+
+// Sort keys that are times or counts are bound as integers, so that the
+// comparison is exact and the index range applies.
+void bind_position(SQLite::Statement& s, const Position& p) {
+  if (std::nearbyint(p.key) == p.key && std::fabs(p.key) < 9e15)
+    s.bind(":key", static_cast<std::int64_t>(p.key));
+  else
+    s.bind(":key", p.key);
+  s.bind(":id", p.id);
+}
+
+void bind_if(SQLite::Statement& s, const char* name, const std::optional<std::string>& v) {
+  if (v) s.bind(name, *v);
+}
+void bind_if(SQLite::Statement& s, const char* name, const std::optional<std::int64_t>& v) {
+  if (v) s.bind(name, *v);
+}
+
+PatternRow pattern_row(SQLite::Statement& s) {
+  PatternRow r;
+  r.id = s.getColumn(0).getInt64();
+  auto& p = r.stats;
+  p.signature = s.getColumn(1).getString();
+  p.category = s.getColumn(2).getString();
+  p.tool = s.getColumn(3).getString();
+  p.target = s.getColumn(4).getString();
+  p.occurrences = s.getColumn(5).getInt64();
+  p.successes = s.getColumn(6).getInt64();
+  p.avg_tokens = s.getColumn(7).getDouble();
+  p.avg_cost_usd = s.getColumn(8).getDouble();
+  p.tool_cost_usd = s.getColumn(9).getDouble();
+  p.savings_per_run_usd = s.getColumn(10).getDouble();
+  p.runs_last_30_days = s.getColumn(11).getInt64();
+  p.savings_last_30_days_usd = s.getColumn(12).getDouble();
+  p.avg_duration_seconds = s.getColumn(13).getDouble();
+  p.confidence = s.getColumn(14).getDouble();
+  p.first_seen = s.getColumn(15).getInt64();
+  p.last_seen = s.getColumn(16).getInt64();
+  r.success_rate = p.occurrences > 0 ? static_cast<double>(p.successes) / p.occurrences : 0;
+  return r;
+}
+
+FailureRow failure_row(SQLite::Statement& s) {
+  FailureRow r;
+  r.id = s.getColumn(0).getInt64();
+  r.stats.signature = s.getColumn(1).getString();
+  r.stats.error_type = s.getColumn(2).getString();
+  r.stats.example = s.getColumn(3).getString();
+  r.stats.frequency = s.getColumn(4).getInt64();
+  r.stats.agent_count = s.getColumn(5).getInt64();
+  r.stats.session_count = s.getColumn(6).getInt64();
+  r.stats.first_seen = s.getColumn(7).getInt64();
+  r.stats.last_seen = s.getColumn(8).getInt64();
+  return r;
+}
+
+ExtractionRow extraction_row(SQLite::Statement& s) {
+  ExtractionRow r;
+  r.id = s.getColumn(0).getInt64();
+  r.identity = digest_of(s.getColumn(1));
+  r.event_id = text_or_null(s.getColumn(2));
+  r.agent = s.getColumn(3).getString();
+  r.session_id = s.getColumn(4).getString();
+  r.time = s.getColumn(5).getInt64();
+  r.type = s.getColumn(6).getString();
+  r.pattern = text_or_null(s.getColumn(7));
+  r.matched_value = text_or_null(s.getColumn(8));
+  r.original_line = text_or_null(s.getColumn(9));
+  r.line_number = integer_or_null(s.getColumn(10));
+  r.risk_level = text_or_null(s.getColumn(11));
+  if (!s.getColumn(12).isNull()) r.auto_confirmable = s.getColumn(12).getInt() != 0;
+  r.metadata = text_or_null(s.getColumn(13));
+  if (!s.getColumn(14).isNull()) {
+    ExtractionRow::Code code;
+    code.digest = digest_of(s.getColumn(14));
+    code.line_start = integer_or_null(s.getColumn(15));
+    code.line_end = integer_or_null(s.getColumn(16));
+    if (!s.getColumn(17).isNull()) code.parseable = s.getColumn(17).getInt() != 0;
+    r.code = code;
+  }
+  return r;
+}
+
+SessionRow session_row(SQLite::Statement& s) {
+  SessionRow r;
+  r.id = s.getColumn(0).getInt64();
+  r.session_id = s.getColumn(1).getString();
+  r.agent = s.getColumn(2).getString();
+  r.first_event = s.getColumn(3).getInt64();
+  r.last_event = s.getColumn(4).getInt64();
+  r.event_count = s.getColumn(5).getInt64();
+  r.error_count = s.getColumn(6).getInt64();
+  return r;
+}
+
+std::int64_t file_size(const std::string& path) {
+  struct stat st {};
+  // stat only: opening and closing the file would drop this process's locks.
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
+}
+
+class SqliteReader final : public Reader {
+ public:
+  SqliteReader(std::unique_ptr<Database> db, std::chrono::milliseconds timeout)
+      : m_db(std::move(db)), m_timeout(timeout) {
+    sqlite3_progress_handler(m_db->sql().getHandle(), 1000, &SqliteReader::on_progress, this);
+  }
+  ~SqliteReader() override {
+    m_statements.clear();
+    sqlite3_progress_handler(m_db->sql().getHandle(), 0, nullptr, nullptr);
+  }
+
+  std::string backend() const override { return "sqlite"; }
+
+  std::vector<PatternRow> patterns(const PatternQuery& q) override {
+    return read([&] {
+      auto& s = prepare(sql::patterns(q));
+      bind_if(s, ":category", q.category);
+      bind_if(s, ":tool", q.tool);
+      bind_if(s, ":target", q.target);
+      if (q.min_confidence) s.bind(":min_confidence", *q.min_confidence);
+      bind_if(s, ":min_occurrences", q.min_occurrences);
+      if (q.page.after) bind_position(s, *q.page.after);
+      s.bind(":limit", q.page.limit + 1);
+      std::vector<PatternRow> out;
+      while (s.executeStep()) out.push_back(pattern_row(s));
+      return out;
+    });
+  }
+
+  std::optional<PatternDetail> pattern(const std::string& signature) override {
+    return read([&]() -> std::optional<PatternDetail> {
+      auto& s = prepare(sql::k_pattern);
+      s.bind(":signature", signature);
+      if (!s.executeStep()) return std::nullopt;
+      PatternDetail d{pattern_row(s), {}};
+      auto& days = prepare(sql::k_pattern_days);
+      days.bind(":id", d.pattern.id);
+      days.bind(":from", core::now_ms() / 86'400'000 - 30);
+      while (days.executeStep())
+        d.runs_per_day.emplace_back(days.getColumn(0).getInt64(), days.getColumn(1).getInt64());
+      return d;
+    });
+  }
+
+  std::vector<FailureRow> failures(const FailureQuery& q) override {
+    return read([&] {
+      auto& s = prepare(sql::failures(q));
+      bind_if(s, ":agent", q.agent);
+      bind_if(s, ":since", q.since);
+      bind_if(s, ":until", q.until);
+      if (q.page.after) bind_position(s, *q.page.after);
+      s.bind(":limit", q.page.limit + 1);
+      std::vector<FailureRow> out;
+      while (s.executeStep()) out.push_back(failure_row(s));
+      return out;
+    });
+  }
+
+  std::optional<FailureRow> failure(const std::string& signature) override {
+    return read([&]() -> std::optional<FailureRow> {
+      auto& s = prepare(sql::k_failure);
+      s.bind(":signature", signature);
+      if (!s.executeStep()) return std::nullopt;
+      return failure_row(s);
+    });
+  }
+
+  std::vector<ExtractionRow> extractions(const ExtractionQuery& q) override {
+    return read([&] {
+      auto& s = prepare(sql::extractions(q));
+      bind_if(s, ":agent", q.agent);
+      bind_if(s, ":session", q.session);
+      bind_if(s, ":type", q.type);
+      bind_if(s, ":pattern", q.pattern);
+      bind_if(s, ":risk", q.risk);
+      bind_if(s, ":since", q.since);
+      bind_if(s, ":until", q.until);
+      if (q.page.after) bind_position(s, *q.page.after);
+      s.bind(":limit", q.page.limit + 1);
+      std::vector<ExtractionRow> out;
+      while (s.executeStep()) out.push_back(extraction_row(s));
+      return out;
+    });
+  }
+
+  std::vector<SessionRow> sessions(const SessionQuery& q) override {
+    return read([&] {
+      auto& s = prepare(sql::sessions(q));
+      bind_if(s, ":agent", q.agent);
+      bind_if(s, ":since", q.since);
+      bind_if(s, ":until", q.until);
+      if (q.page.after) bind_position(s, *q.page.after);
+      s.bind(":limit", q.page.limit + 1);
+      std::vector<SessionRow> out;
+      while (s.executeStep()) out.push_back(session_row(s));
+      return out;
+    });
+  }
+
+  std::optional<SessionDetail> session(const std::string& session_id) override {
+    return read([&]() -> std::optional<SessionDetail> {
+      auto& s = prepare(sql::k_session);
+      s.bind(":session", session_id);
+      if (!s.executeStep()) return std::nullopt;
+      SessionDetail d{session_row(s), {}};
+      auto& types = prepare(sql::k_session_types);
+      types.bind(":session", session_id);
+      while (types.executeStep())
+        d.events_by_type.emplace_back(types.getColumn(0).getString(),
+                                      types.getColumn(1).getInt64());
+      return d;
+    });
+  }
+
+  std::vector<CodeBlockRow> code_blocks(const CodeBlockQuery& q) override {
+    return read([&] {
+      auto& s = prepare(sql::code_blocks(q));
+      bind_if(s, ":language", q.language);
+      bind_if(s, ":since", q.since);
+      if (q.page.after) bind_position(s, *q.page.after);
+      s.bind(":limit", q.page.limit + 1);
+      std::vector<CodeBlockRow> out;
+      while (s.executeStep()) {
+        CodeBlockRow r;
+        r.id = s.getColumn(0).getInt64();
+        r.digest = digest_of(s.getColumn(1));
+        r.language = s.getColumn(2).getString();
+        r.content = s.getColumn(3).getString();
+        r.times_seen = s.getColumn(4).getInt64();
+        r.first_seen = s.getColumn(5).getInt64();
+        r.last_seen = s.getColumn(6).getInt64();
+        out.push_back(std::move(r));
+      }
+      return out;
+    });
+  }
+
+  std::vector<AgentRow> agents(const Page& page) override {
+    return read([&] {
+      auto& s = prepare(sql::agents(page));
+      if (page.after) s.bind(":text", page.after->text);
+      s.bind(":limit", page.limit + 1);
+      std::vector<std::string> names;
+      while (s.executeStep()) names.push_back(s.getColumn(0).getString());
+      std::vector<AgentRow> out;
+      for (const auto& name : names) out.push_back(agent_row(name, nullptr));
+      return out;
+    });
+  }
+
+  std::optional<AgentStats> agent_stats(const std::string& agent) override {
+    return read([&]() -> std::optional<AgentStats> {
+      AgentStats stats;
+      stats.agent = agent_row(agent, &stats);
+      if (stats.agent.sessions == 0 && stats.agent.workflows == 0) return std::nullopt;
+      auto& types = prepare(sql::k_agent_types);
+      types.bind(":agent", agent);
+      while (types.executeStep())
+        stats.extractions_by_type.emplace_back(types.getColumn(0).getString(),
+                                               types.getColumn(1).getInt64());
+      auto& failures = prepare(sql::k_agent_failures);
+      failures.bind(":agent", agent);
+      while (failures.executeStep()) stats.top_failures.push_back(failure_row(failures));
+      return stats;
+    });
+  }
+
+  std::vector<TimelineBucket> timeline(const TimelineQuery& q) override {
+    return read([&] {
+      const std::int64_t width = bucket_ms(q.bucket);
+      std::vector<TimelineBucket> out;
+      for (core::TimestampMs t = q.from; t < q.to; t += width) out.push_back({t, 0, 0, 0});
+      auto fill = [&](const std::string& text, std::int64_t TimelineBucket::*field) {
+        auto& s = prepare(text);
+        s.bind(":bucket", width);
+        s.bind(":from", q.from);
+        s.bind(":to", q.to);
+        if (q.agent) s.bind(":agent", *q.agent);
+        while (s.executeStep()) {
+          const std::int64_t index = s.getColumn(0).getInt64() - q.from / width;
+          if (index >= 0 && index < static_cast<std::int64_t>(out.size()))
+            out[static_cast<std::size_t>(index)].*field = s.getColumn(1).getInt64();
+        }
+      };
+      fill(sql::timeline_workflows(q.agent.has_value()), &TimelineBucket::workflows);
+      fill(sql::timeline_errors(q.agent.has_value()), &TimelineBucket::errors);
+      fill(sql::timeline_sessions(q.agent.has_value()), &TimelineBucket::sessions_started);
+      return out;
+    });
+  }
+
+  StoreHealth health() override {
+    return read([&] {
+      StoreHealth h;
+      h.schema_version = m_db->schema_version();
+      for (const char* table :
+           {"workflow_history", "operation_patterns", "pattern_occurrences", "extraction_events",
+            "code_blocks", "agent_sessions", "failure_patterns", "dead_letters"}) {
+        auto& s = prepare(std::string("SELECT count(*) FROM ") + table);
+        s.executeStep();
+        h.rows.emplace_back(table, s.getColumn(0).getInt64());
+      }
+      h.size_bytes = file_size(m_db->path()) + file_size(m_db->path() + "-wal");
+      return h;
+    });
+  }
+
+ private:
+  AgentRow agent_row(const std::string& agent, AgentStats* stats) {
+    AgentRow row;
+    row.agent = agent;
+    auto& s = prepare(sql::k_agent_sessions);
+    s.bind(":agent", agent);
+    s.executeStep();
+    row.sessions = s.getColumn(0).getInt64();
+    row.first_seen = integer_or_null(s.getColumn(1));
+    row.last_seen = integer_or_null(s.getColumn(2));
+    auto& w = prepare(sql::k_agent_workflows);
+    w.bind(":agent", agent);
+    w.executeStep();
+    row.workflows = w.getColumn(0).getInt64();
+    if (stats != nullptr) {
+      stats->workflow_successes = w.getColumn(1).getInt64();
+      stats->total_tokens = w.getColumn(2).getInt64();
+      stats->cost_micros = w.getColumn(3).getInt64();
+    }
+    if (const auto first = integer_or_null(w.getColumn(4)))
+      row.first_seen = row.first_seen ? std::min(*row.first_seen, *first) : *first;
+    if (const auto last = integer_or_null(w.getColumn(5)))
+      row.last_seen = row.last_seen ? std::max(*row.last_seen, *last) : *last;
+    return row;
+  }
+
+  // A cached statement, reset and cleared for new bindings.
+  SQLite::Statement& prepare(const std::string& text) {
+    auto it = m_statements.find(text);
+    if (it == m_statements.end())
+      it = m_statements.emplace(text, std::make_unique<SQLite::Statement>(m_db->sql(), text)).first;
+    it->second->reset();
+    it->second->clearBindings();
+    return *it->second;
+  }
+
+  // One read transaction (one snapshot) with a deadline.
+  template <typename F>
+  auto read(F&& f) -> decltype(f()) {
+    m_deadline = Clock::now() + m_timeout;
+    m_db->sql().exec("BEGIN");
+    try {
+      auto result = f();
+      for (auto& [text, statement] : m_statements) statement->reset();
+      m_db->sql().exec("COMMIT");
+      return result;
+    } catch (const SQLite::Exception& e) {
+      for (auto& [text, statement] : m_statements) statement->reset();
+      m_db->sql().exec("ROLLBACK");
+      if (e.getErrorCode() == SQLITE_INTERRUPT)
+        throw Unavailable("the query took longer than api.query_timeout_ms (" +
+                          std::to_string(m_timeout.count()) + " ms)");
+      throw;
+    }
+  }
+
+  static int on_progress(void* self) {
+    return Clock::now() > static_cast<SqliteReader*>(self)->m_deadline ? 1 : 0;
+  }
+
+  std::unique_ptr<Database> m_db;
+  std::chrono::milliseconds m_timeout;
+  Clock::time_point m_deadline = Clock::time_point::max();
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> m_statements;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<Reader>, OpenError> open_reader(const config::Config& config) {
+  auto opened = Database::open_read_only(config.storage);
+  if (!opened) return OpenError{opened.error().message};
+  return std::unique_ptr<Reader>(new SqliteReader(
+      std::move(opened).value(), std::chrono::milliseconds(config.api.query_timeout_ms)));
+}
+
+}  // namespace patternd::store
