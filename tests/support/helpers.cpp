@@ -366,8 +366,9 @@ double metric_sum(const std::string& text, const std::string& name, const std::s
   return sum;
 }
 
-int metrics_port(const std::string& log_path, int timeout_s) {
-  const std::regex pattern(R"(metrics on http://[^:]+:(\d+)/metrics)");
+namespace {
+
+int logged_port(const std::string& log_path, const std::regex& pattern, int timeout_s) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(log_path);
@@ -377,6 +378,16 @@ int metrics_port(const std::string& log_path, int timeout_s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return -1;
+}
+
+}  // namespace
+
+int metrics_port(const std::string& log_path, int timeout_s) {
+  return logged_port(log_path, std::regex(R"(metrics on http://[^:]+:(\d+)/metrics)"), timeout_s);
+}
+
+int api_port(const std::string& log_path, int timeout_s) {
+  return logged_port(log_path, std::regex(R"(read API on http://[^:]+:(\d+)/v1/)"), timeout_s);
 }
 
 bool eventually(const std::function<bool()>& condition, int timeout_s) {

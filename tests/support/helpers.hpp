@@ -59,6 +59,9 @@ double metric_sum(const std::string& text, const std::string& name, const std::s
 // The metrics port a worker logged to `log_path` ("metrics on
 // http://host:PORT/metrics", text or JSON), or -1 after `timeout_s`.
 int metrics_port(const std::string& log_path, int timeout_s);
+// The read API's port a worker or `serve` logged ("read API on
+// http://host:PORT/v1/"), or -1 after `timeout_s`.
+int api_port(const std::string& log_path, int timeout_s);
 
 // Polls `condition` every 100 ms; false if it still fails after `timeout_s`.
 bool eventually(const std::function<bool()>& condition, int timeout_s);

@@ -206,3 +206,43 @@ TEST(ConfigConfig, TheEffectiveConfigLoadsBackToTheSameConfig) {
 
 }  // namespace
 }  // namespace patternd::config
+
+namespace patternd::config {
+namespace {
+
+TEST(ConfigApi, AnApiOpenToOtherHostsNeedsTokensOrAnExplicitAnonymousYes) {
+  testing::TempDir dir;
+  auto open = load_text(dir, "api:\n  listen: 0.0.0.0:8080\n");
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.error().message.find("api.tokens"), std::string::npos) << open.error().message;
+  EXPECT_NE(open.error().message.find("allow_anonymous"), std::string::npos);
+  EXPECT_TRUE(load_text(dir, "api:\n  listen: 0.0.0.0:8080\n  allow_anonymous: true\n").ok());
+  const auto with_tokens = load_text(
+      dir, "api:\n  listen: 0.0.0.0:8080\n  tokens:\n    - 0123456789abcdef0123\n"
+           "    - fedcba9876543210fedc\n");
+  ASSERT_TRUE(with_tokens.ok()) << with_tokens.error().message;
+  EXPECT_EQ(with_tokens->config.api.tokens.size(), 2u);
+  for (const char* loopback : {"127.0.0.1:8080", "localhost:8080", "[::1]:8080", ""})
+    EXPECT_TRUE(load_text(dir, std::string("api:\n  listen: \"") + loopback + "\"\n").ok())
+        << loopback;
+}
+
+TEST(ConfigApi, TokensComeFromTheEnvironmentAreCheckedAndNeverPrinted) {
+  testing::TempDir dir;
+  char tokens[] = "PATTERND_API_TOKENS=aaaaaaaaaaaaaaaa1111,bbbbbbbbbbbbbbbb2222";
+  char* environment[] = {tokens, nullptr};
+  const auto c = load_text(dir, "", environment);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->config.api.tokens,
+            (std::vector<std::string>{"aaaaaaaaaaaaaaaa1111", "bbbbbbbbbbbbbbbb2222"}));
+  const std::string yaml = to_yaml(c->config);
+  EXPECT_EQ(yaml.find("aaaaaaaaaaaaaaaa1111"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("tokens: [\"***\", \"***\"]"), std::string::npos) << yaml;
+  const auto short_token = load_text(dir, "api:\n  tokens: [abc]\n");
+  ASSERT_FALSE(short_token.ok());
+  EXPECT_NE(short_token.error().message.find(":2: api.tokens: expected"), std::string::npos)
+      << short_token.error().message;
+}
+
+}  // namespace
+}  // namespace patternd::config
