@@ -217,9 +217,10 @@ TEST(ConfigApi, AnApiOpenToOtherHostsNeedsTokensOrAnExplicitAnonymousYes) {
   EXPECT_NE(open.error().message.find("api.tokens"), std::string::npos) << open.error().message;
   EXPECT_NE(open.error().message.find("allow_anonymous"), std::string::npos);
   EXPECT_TRUE(load_text(dir, "api:\n  listen: 0.0.0.0:8080\n  allow_anonymous: true\n").ok());
-  const auto with_tokens = load_text(
-      dir, "api:\n  listen: 0.0.0.0:8080\n  tokens:\n    - 0123456789abcdef0123\n"
-           "    - fedcba9876543210fedc\n");
+  const auto with_tokens =
+      load_text(dir,
+                "api:\n  listen: 0.0.0.0:8080\n  tokens:\n    - 0123456789abcdef0123\n"
+                "    - fedcba9876543210fedc\n");
   ASSERT_TRUE(with_tokens.ok()) << with_tokens.error().message;
   EXPECT_EQ(with_tokens->config.api.tokens.size(), 2u);
   for (const char* loopback : {"127.0.0.1:8080", "localhost:8080", "[::1]:8080", ""})
