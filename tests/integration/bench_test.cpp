@@ -21,15 +21,28 @@ TEST(Bench, RunPrintsEveryFigureOfTheTable) {
                                        "BENCH_CACHE=" + dir.path().string(), "bash",
                                        testing::source_path("bench/run"), PATTERND_BINARY});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  for (const std::string label :
-       {"drain 3000 mixed into an empty database, msg/s", "batch write latency p50, ms",
-        "batch write latency p99, ms", "slowest batch write, ms",
-        "bytes written per message (write calls", "bytes to storage per message",
-        "reload the same rows in one transaction, s", "worker's drain time / SQLite's reload time",
-        "SQLite copying them", "drain 3000 into 6000 stored rows, msg/s",
-        "ratio to the empty database's median", "live fleet at 400 msg/s: write latency p50, ms",
-        "(target < 50)", "ingest (backfill) 3000 mixed, msg/s", "drain 4000, peak RSS MB",
-        "drain 4000, msg/s"}) {
+  for (const std::string label : {"drain 3000 mixed into an empty database, msg/s",
+                                  "batch write latency p50, ms",
+                                  "batch write latency p99, ms",
+                                  "slowest batch write, ms",
+                                  "bytes written per message (write calls",
+                                  "bytes to storage per message",
+                                  "reload the same rows in one transaction, s",
+                                  "worker's drain time / SQLite's reload time",
+                                  "SQLite copying them",
+                                  "drain 3000 into 6000 stored rows, msg/s",
+                                  "ratio to the empty database's median",
+                                  "live fleet at 400 msg/s: write latency p50, ms",
+                                  "(target < 50)",
+                                  "ingest (backfill) 3000 mixed, msg/s",
+                                  "drain 4000, peak RSS MB",
+                                  "drain 4000, msg/s",
+                                  "error lookup p99, ms",
+                                  "page of 50 extractions by agent and type p99",
+                                  "ratio to without reads",
+                                  "read errors (non-200)",
+                                  "without the read indexes, msg/s",
+                                  "with them / without them"}) {
     // The label, then a number (a median, possibly followed by [min - max]).
     const std::regex row(
         std::regex_replace(label, std::regex(R"([.*+?^${}()|\[\]\\/])"), R"(\$&)") +
