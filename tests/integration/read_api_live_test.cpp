@@ -12,6 +12,7 @@
 
 #include "core/time.hpp"
 #include "support/helpers.hpp"
+#include "support/openapi_check.hpp"
 #include "support/slow_clients.hpp"
 
 namespace patternd {
@@ -72,6 +73,7 @@ TEST(ReadApiLive, WalkingPagesWhileAWriterInsertsReturnsEveryEarlierRowOnceInOrd
   ASSERT_TRUE(testing::eventually([&] { return stored_events(port) > 400; }, 30));
   const std::int64_t at_start = stored_events(port);
 
+  const testing::OpenApiCheck openapi(testing::http_get(port, "/v1/openapi.json").body);
   std::vector<std::string> ids;
   std::vector<std::string> times;
   std::string cursor;
@@ -80,6 +82,7 @@ TEST(ReadApiLive, WalkingPagesWhileAWriterInsertsReturnsEveryEarlierRowOnceInOrd
         port, "/v1/extractions?agent=walker&limit=7" + (cursor.empty() ? "" : "&cursor=" + cursor));
     ASSERT_EQ(r.status, 200) << r.body;
     const json body = json::parse(r.body);
+    for (const auto& e : openapi.errors("/v1/extractions", 200, body)) ADD_FAILURE() << e;
     for (const auto& row : body["data"]) {
       ids.push_back(row["event_id"]);
       times.push_back(row["time"]);
@@ -148,6 +151,42 @@ TEST(ReadApiLive, SlowClientsDelayNoRequestOfTheApiOrTheProbes) {
   producer.signal(SIGTERM);
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait(30'000), 0);
+}
+
+}  // namespace
+}  // namespace patternd
+
+namespace patternd {
+namespace {
+
+// `serve` may start before any worker created the database: it says so,
+// answers 503 naming the file, and serves once the database is there.
+TEST(ReadApiLive, ServeStartedBeforeTheDatabaseAnswers503ThenServes) {
+  TempDir dir;
+  const std::string config = testing::write_config(dir);
+  BackgroundProcess serve({"serve", "--config", config}, dir.file("serve.log"));
+  const int port = testing::api_port(dir.file("serve.log"), 20);
+  ASSERT_GT(port, 0);
+  EXPECT_NE(testing::read_file(dir.file("serve.log")).find("answering 503"), std::string::npos);
+  const auto early = testing::http_get(port, "/v1/health");
+  EXPECT_EQ(early.status, 503);
+  EXPECT_NE(early.body.find(dir.file("patternd.db")), std::string::npos) << early.body;
+  ASSERT_EQ(testing::run_patternd({"migrate", "--config", config}).exit_code, 0);
+  const auto later = testing::http_get(port, "/v1/health");
+  EXPECT_EQ(later.status, 200) << later.body;
+  EXPECT_EQ(testing::http_get(port, "/v1/patterns").status, 200);
+
+  // HEAD like GET without the body; any other method 405 with Allow.
+  const auto head = testing::http_request(port, "HEAD", "/v1/health");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  for (const char* method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    const auto r = testing::http_request(port, method, "/v1/patterns");
+    EXPECT_EQ(r.status, 405) << method;
+    EXPECT_EQ(r.headers.count("allow") ? r.headers.at("allow") : "", "GET, HEAD") << method;
+  }
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait(10'000), 0);
 }
 
 }  // namespace

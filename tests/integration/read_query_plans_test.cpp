@@ -23,38 +23,56 @@ const std::set<std::string> k_growing_tables = {
     "code_blocks",      "dead_letters",           "pattern_occurrences",
     "failure_patterns", "failure_pattern_agents", "failure_pattern_sessions"};
 
-// What is wrong with the plan of `sql`, if anything.
+// What is wrong with the plan of `sql`, if anything: a growing table read
+// whole; filtered by equality (col = :value) yet walked rather than searched
+// on one of those columns; or its rows sorted for an ORDER BY.
 std::vector<std::string> plan_faults(SQLite::Database& db, const std::string& sql) {
   std::vector<std::string> faults;
   // Plans name a table by its alias when it has one ("SCAN a").
   std::map<std::string, std::string> tables;
-  const std::regex from(R"((?:FROM|JOIN) (\w+) (?:AS )?(\w+))");
-  for (std::sregex_iterator it(sql.begin(), sql.end(), from), end; it != end; ++it)
-    tables[(*it)[2]] = (*it)[1];
+  std::string first_table;
+  const std::regex from(R"((?:FROM|JOIN) (\w+)(?: (?:AS )?(\w+))?)");
+  for (std::sregex_iterator it(sql.begin(), sql.end(), from), end; it != end; ++it) {
+    tables[(*it)[1]] = (*it)[1];
+    if ((*it)[2].matched) tables[(*it)[2]] = (*it)[1];
+    if (first_table.empty()) first_table = (*it)[1];
+  }
+  // The columns each table is filtered on by equality with a parameter
+  // (not the cursor's :key and :id: a position, not a filter).
+  std::map<std::string, std::set<std::string>> equalities;
+  const std::regex equality(R"((?:(\w+)\.)?(\w+) = :(?!key\b|id\b)\w+)");
+  for (std::sregex_iterator it(sql.begin(), sql.end(), equality), end; it != end; ++it) {
+    const std::string table = (*it)[1].matched ? tables[(*it)[1]] : first_table;
+    equalities[table].insert((*it)[2]);
+  }
+  std::map<std::string, bool> searched_on_equality;
   SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + sql);
   const std::regex access(R"((SCAN|SEARCH) (\w+)( AS \w+)?(.*))");
   while (plan.executeStep()) {
     const std::string detail = plan.getColumn(3).getString();
     std::smatch m;
-    const std::string name = std::regex_match(detail, m, access) && tables.count(m[2])
-                                 ? tables[m[2]]
-                                 : (m.empty() ? "" : m[2].str());
-    if (!m.empty() && k_growing_tables.count(name) != 0) {
-      const bool filtered = sql.find(" = :") != std::string::npos;
-      if (m[1] == "SCAN" && m[4].str().find("USING") == std::string::npos)
-        faults.push_back("reads all of " + name + ": " + detail);
-      else if (m[1] == "SCAN" && filtered)
-        faults.push_back("walks an index of " + name + " instead of searching it: " + detail);
+    if (std::regex_match(detail, m, access)) {
+      const std::string name = tables.count(m[2]) ? tables[m[2]] : m[2].str();
+      if (k_growing_tables.count(name) != 0) {
+        if (m[1] == "SCAN" && m[4].str().find("USING") == std::string::npos)
+          faults.push_back("reads all of " + name + ": " + detail);
+        for (const auto& column : equalities[name])
+          if (m[1] == "SEARCH" && detail.find(column + "=?") != std::string::npos)
+            searched_on_equality[name] = true;
+      }
     }
     // (The agents' walk sorts the names it found, at most two pages of them.)
     if (detail.find("TEMP B-TREE FOR ORDER BY") != std::string::npos &&
-        sql.find("GROUP BY") == std::string::npos && sql.rfind("WITH RECURSIVE", 0) != 0) {
+        sql.find("GROUP BY") == std::string::npos) {
       for (const auto& table : {"FROM extraction_events", "FROM agent_sessions", "FROM code_blocks",
                                 "FROM failure_patterns f WHERE"})
         if (sql.find(table) != std::string::npos)
           faults.push_back(std::string("sorts rows ") + table + ": " + detail);
     }
   }
+  for (const auto& [table, columns] : equalities)
+    if (k_growing_tables.count(table) != 0 && !columns.empty() && !searched_on_equality[table])
+      faults.push_back("filters " + table + " by equality but searches none of those columns");
   return faults;
 }
 

@@ -70,6 +70,20 @@ TEST(TerminalOutput, EscapesFromEventsAreShownEscapedByReportAndDeadLettersList)
   EXPECT_EQ(first_terminal_control(list.out), std::string::npos) << list.out;
   EXPECT_NE(list.out.find("\\x1b[2J\\x1b]0;pwned\\x07"), std::string::npos) << list.out;
 
+  // `query` tables, lists and single objects alike.
+  for (const std::vector<std::string>& resource : {std::vector<std::string>{"extractions"},
+                                                   {"failures"},
+                                                   {"session", "s"},
+                                                   {"agents", "a", "stats"}}) {
+    std::vector<std::string> args = {"query", "--config", config};
+    args.insert(args.end(), resource.begin(), resource.end());
+    const auto query = run_patternd(args);
+    ASSERT_EQ(query.exit_code, 0) << resource[0] << ": " << query.err;
+    EXPECT_EQ(first_terminal_control(query.out), std::string::npos) << query.out;
+    if (resource[0] == "extractions" || resource[0] == "failures")
+      EXPECT_NE(query.out.find("\\x1b"), std::string::npos) << resource[0] << ": " << query.out;
+  }
+
   // JSON output keeps the text exact, in JSON's own escapes.
   const auto json = run_patternd({"report", "--config", config, "--format", "json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;

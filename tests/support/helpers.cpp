@@ -265,6 +265,8 @@ std::string canonical_database(const std::string& db_path) {
                     "payload_size FROM dead_letters");
   out += dump_query(db, "kafka_offsets", "SELECT topic, partition, next_offset FROM kafka_offsets");
   out += dump_query(db, "patternd_meta", "SELECT key, value FROM patternd_meta");
+  out += dump_query(db, "agent_workflow_totals", "SELECT * FROM agent_workflow_totals");
+  out += dump_query(db, "agent_event_totals", "SELECT * FROM agent_event_totals");
   return out;
 }
 

@@ -128,6 +128,7 @@ Json to_json(const store::AgentRow& row) {
   return Json{{"agent", row.agent},
               {"sessions", row.sessions},
               {"workflows", row.workflows},
+              {"extractions", row.extractions},
               {"first_seen", time_or_null(row.first_seen)},
               {"last_seen", time_or_null(row.last_seen)}};
 }
@@ -142,12 +143,7 @@ Json to_json(const store::AgentStats& stats) {
   out["total_tokens"] = stats.total_tokens;
   out["cost_usd"] = static_cast<double>(stats.cost_micros) / 1e6;
   Json types = Json::object();
-  std::int64_t extractions = 0;
-  for (const auto& [type, count] : stats.extractions_by_type) {
-    types[type] = count;
-    extractions += count;
-  }
-  out["extractions"] = extractions;
+  for (const auto& [type, count] : stats.extractions_by_type) types[type] = count;
   out["extractions_by_type"] = std::move(types);
   Json failures = Json::array();
   for (const auto& f : stats.top_failures) failures.push_back(to_json(f));

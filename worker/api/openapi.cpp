@@ -113,18 +113,15 @@ Json schemas() {
                                {"last_seen", time()},
                                {"times_seen", type("integer")},
                                {"content", type("string")}});
-  const Json agent{{"agent", type("string")},
-                   {"sessions", type("integer")},
-                   {"workflows", type("integer")},
-                   {"first_seen", nullable_time()},
-                   {"last_seen", nullable_time()}};
+  const Json agent{{"agent", type("string")},       {"sessions", type("integer")},
+                   {"workflows", type("integer")},  {"extractions", type("integer")},
+                   {"first_seen", nullable_time()}, {"last_seen", nullable_time()}};
   s["Agent"] = object(agent);
   Json stats = agent;
   stats["workflow_successes"] = type("integer");
   stats["workflow_success_rate"] = nullable("number");
   stats["total_tokens"] = type("integer");
   stats["cost_usd"] = type("number");
-  stats["extractions"] = type("integer");
   stats["extractions_by_type"] = counts();
   stats["top_failures"] = Json{{"type", "array"}, {"items", ref("Failure")}};
   s["AgentStats"] = object(stats);

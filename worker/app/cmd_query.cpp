@@ -3,6 +3,7 @@
 // request goes through the same code as GET /v1/RESOURCE/ID?FILTER=VALUE,
 // so the JSON is the endpoint's, byte for byte.
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -80,8 +81,17 @@ std::string cell(const api::Json& value, std::size_t width) {
   return text.substr(0, cut) + "...";
 }
 
-// A list as columns of its rows' plain fields; one object as name: value
-// lines. Every value from the database is escaped for the terminal.
+// Columns of a terminal: code points, not bytes (escaped text is ASCII or
+// printable UTF-8).
+std::size_t width_of(const std::string& text) {
+  std::size_t n = 0;
+  for (const char ch : text) n += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+  return n;
+}
+
+// A list as aligned columns of its rows' plain fields; one object as
+// name: value lines. Every value from the database is escaped for the
+// terminal.
 void print_table(const api::Json& body) {
   if (body.contains("data") && body["data"].is_array()) {
     const auto& rows = body["data"];
@@ -92,13 +102,23 @@ void print_table(const api::Json& body) {
     std::vector<std::string> columns;
     for (const auto& [name, value] : rows.front().items())
       if (!value.is_object() && !value.is_array()) columns.push_back(name);
-    std::string line;
-    for (const auto& c : columns) line += cell(c, 24) + "\t";
-    std::printf("%s\n", line.c_str());
+    std::vector<std::vector<std::string>> cells(1);
+    for (const auto& c : columns) cells[0].push_back(cell(c, 48));
     for (const auto& row : rows) {
-      line.clear();
-      for (const auto& c : columns) line += cell(row.value(c, api::Json(nullptr)), 48) + "\t";
-      std::printf("%s\n", line.c_str());
+      cells.emplace_back();
+      for (const auto& c : columns)
+        cells.back().push_back(cell(row.value(c, api::Json(nullptr)), 48));
+    }
+    std::vector<std::size_t> widths(columns.size());
+    for (const auto& line : cells)
+      for (std::size_t i = 0; i < line.size(); ++i)
+        widths[i] = std::max(widths[i], width_of(line[i]));
+    for (const auto& line : cells) {
+      std::string text;
+      for (std::size_t i = 0; i < line.size(); ++i)
+        text +=
+            line[i] + std::string(i + 1 < line.size() ? widths[i] - width_of(line[i]) + 2 : 0, ' ');
+      std::printf("%s\n", text.c_str());
     }
     if (body.contains("next_cursor") && body["next_cursor"].is_string())
       std::printf("more: --cursor %s\n", body["next_cursor"].get<std::string>().c_str());

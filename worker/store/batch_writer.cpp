@@ -11,6 +11,7 @@
 
 #include "core/log.hpp"
 #include "core/sha256.hpp"
+#include "store/os_errors.hpp"
 #include "store/row_keys.hpp"
 
 namespace patternd::store {
@@ -162,28 +163,6 @@ struct CodeDelta {
   core::TimestampMs first = 0, last = 0;
 };
 
-// Why the operating system refused a write, for the error's label and message.
-// sqlite3_system_errno() knows only errors raised while a statement runs, not
-// those of COMMIT (where WAL writes happen), so the thread's errno is the
-// fallback: cleared before the transaction, and trusted only for the values a
-// refused write produces (SQLite's own probing leaves ENOENT and the like).
-int system_errno_of_failed_write(sqlite3* db) {
-  const int saved = errno;
-  if (const int e = sqlite3_system_errno(db); e != 0) return e;
-  switch (saved) {
-    case EROFS:
-    case ENOSPC:
-    case EDQUOT:
-    case EIO:
-    case EACCES:
-    case EPERM:
-    case EFBIG:
-      return saved;
-    default:
-      return 0;
-  }
-}
-
 }  // namespace
 
 BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
@@ -192,7 +171,8 @@ BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
       m_kafka(kafka),
       m_statements(db.sql()),
       m_workflow_keys(db.sql(), k_workflow_keys),
-      m_event_keys(db.sql(), k_event_keys) {
+      m_event_keys(db.sql(), k_event_keys),
+      m_agents(db.sql()) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - m_created).count();
   const std::size_t keys = m_workflow_keys.directory().size() + m_event_keys.directory().size();
@@ -222,6 +202,7 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     write_workflows(batch, outcome, rejections);
     write_extractions(batch, outcome, rejections);
     outcome.new_occurrences = m_accumulator.flush(m_statements);
+    m_agents.flush();
     write_dead_letters(batch, rejections, outcome);
     outcome.store_rejections.assign(
         rejections.begin() + static_cast<std::ptrdiff_t>(batch.rejections.size()),
@@ -237,6 +218,7 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     const int os_errno = system_errno_of_failed_write(m_db.sql().getHandle());
     // The transaction rolled back; leave no half-built aggregate behind.
     m_accumulator = PatternAccumulator();
+    m_agents.clear();
     const int code = e.getExtendedErrorCode();
     ErrorKind kind = classify_sqlite_error(code);
     // A constraint outside a record's own insert is a bug, not bad input.
@@ -278,6 +260,7 @@ void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome,
     const std::uint64_t hash = key_hash(text_key(w.workflow_id));
     if (!insert_raw(inserts, hash, bind, bind_value, record.message, topic, rejected)) continue;
     m_accumulator.add_workflow(m_db.sql().getLastInsertRowid(), w, record.signatures);
+    m_agents.add_workflow(w);
   }
 }
 
@@ -318,8 +301,10 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
     };
     const auto bind_value = [&e](SQLite::Statement& q, int i) { bind_digest(q, i, e.identity); };
     const std::uint64_t hash = key_hash(digest_key(e.identity));
-    if (insert_raw(inserts, hash, bind, bind_value, record.message, topic, rejected))
+    if (insert_raw(inserts, hash, bind, bind_value, record.message, topic, rejected)) {
       fresh.push_back(&record);
+      m_agents.add_event(e);
+    }
   }
 
   // Sessions and code blocks: one upsert each per batch.

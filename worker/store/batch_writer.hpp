@@ -21,6 +21,7 @@
 #include "pipeline/batch.hpp"
 #include "pipeline/outcome.hpp"
 #include "store/accumulator.hpp"
+#include "store/agent_totals.hpp"
 #include "store/database.hpp"
 #include "store/errors.hpp"
 #include "store/key_space.hpp"
@@ -64,6 +65,7 @@ class BatchWriter {
   KeySpace m_workflow_keys;
   KeySpace m_event_keys;
   PatternAccumulator m_accumulator;
+  AgentTotals m_agents;
 };
 
 }  // namespace patternd::store

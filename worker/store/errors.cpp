@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/os_errors.hpp"
+
 namespace patternd::store {
 
 ErrorKind classify_sqlite_error(int extended_code) {
@@ -79,6 +81,28 @@ std::string_view error_label(int extended_code, int system_errno) {
 std::string describe_sqlite_error(int extended_code, int system_errno, const std::string& message) {
   if (system_errno == 0 || !from_the_os(extended_code)) return message;
   return message + " (" + std::strerror(system_errno) + ")";
+}
+
+// Why the operating system refused a write, for the error's label and message.
+// sqlite3_system_errno() knows only errors raised while a statement runs, not
+// those of COMMIT (where WAL writes happen), so the thread's errno is the
+// fallback: cleared before the transaction, and trusted only for the values a
+// refused write produces (SQLite's own probing leaves ENOENT and the like).
+int system_errno_of_failed_write(sqlite3* db) {
+  const int saved = errno;
+  if (const int e = sqlite3_system_errno(db); e != 0) return e;
+  switch (saved) {
+    case EROFS:
+    case ENOSPC:
+    case EDQUOT:
+    case EIO:
+    case EACCES:
+    case EPERM:
+    case EFBIG:
+      return saved;
+    default:
+      return 0;
+  }
 }
 
 }  // namespace patternd::store

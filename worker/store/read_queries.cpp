@@ -130,32 +130,23 @@ std::string code_blocks(const CodeBlockQuery& q) {
          where + " ORDER BY first_seen DESC, id DESC LIMIT :limit";
 }
 
-// The distinct agents, by name, without reading every row: each step jumps
-// to the next name in the agent index (a loose index scan), so a page costs
-// one index probe per agent per table.
+// Agents by name, from their totals (one row per agent, or per agent and
+// event type: small whatever the traffic).
 std::string agents(const Page& page) {
-  const char* start = page.after ? ":text" : "''";
-  auto walk = [&](const char* name, const char* table) {
-    return std::string(name) + "(name) AS (SELECT (SELECT min(agent_name) FROM " + table +
-           " WHERE agent_name > " + start + ") UNION ALL SELECT (SELECT min(agent_name) FROM " +
-           table + " WHERE agent_name > " + name + ".name) FROM " + name + " WHERE " + name +
-           ".name IS NOT NULL LIMIT :limit)";
-  };
-  return "WITH RECURSIVE " + walk("s", "agent_sessions") + ", " + walk("w", "workflow_history") +
-         " SELECT name FROM (SELECT name FROM s UNION SELECT name FROM w) WHERE name IS NOT NULL "
-         "ORDER BY name LIMIT :limit";
+  return std::string(
+             "SELECT agent_name FROM (SELECT agent_name FROM agent_workflow_totals UNION "
+             "SELECT agent_name FROM agent_event_totals)") +
+         (page.after ? " WHERE agent_name > :text" : "") + " ORDER BY agent_name LIMIT :limit";
 }
 
 const char* const k_agent_sessions =
-    "SELECT count(*), min(first_event), max(first_event) FROM agent_sessions "
-    "WHERE agent_name = :agent";
+    "SELECT count(*) FROM agent_sessions WHERE agent_name = :agent";
 const char* const k_agent_workflows =
-    "SELECT count(*), coalesce(sum(status = 'completed' AND error_count = 0), 0), "
-    "coalesce(sum(total_tokens), 0), coalesce(sum(cost_micros), 0), min(completed_at), "
-    "max(completed_at) FROM workflow_history WHERE agent_name = :agent";
+    "SELECT workflows, successes, total_tokens, cost_micros, first_seen, last_seen "
+    "FROM agent_workflow_totals WHERE agent_name = :agent";
 const char* const k_agent_types =
-    "SELECT event_type, count(*) FROM extraction_events WHERE agent_name = :agent "
-    "GROUP BY event_type ORDER BY event_type";
+    "SELECT event_type, events, first_seen, last_seen FROM agent_event_totals "
+    "WHERE agent_name = :agent ORDER BY event_type";
 const char* const k_agent_failures =
     "SELECT f.id, f.signature, f.error_type, f.example, f.frequency, f.agent_count, "
     "f.session_count, f.first_seen, f.last_seen FROM failure_pattern_agents a "
@@ -168,11 +159,12 @@ std::string timeline_workflows(bool agent) {
              "WHERE completed_at >= :from AND completed_at < :to") +
          (agent ? " AND agent_name = :agent" : "") + " GROUP BY 1";
 }
+// With an agent, its index: its errors are a fraction of everyone's (the
+// unary + keeps SQLite from taking the type index for the literal instead).
 std::string timeline_errors(bool agent) {
-  return std::string(
-             "SELECT event_time / :bucket, count(*) FROM extraction_events "
-             "WHERE event_type = 'error' AND event_time >= :from AND event_time < :to") +
-         (agent ? " AND agent_name = :agent" : "") + " GROUP BY 1";
+  return std::string("SELECT event_time / :bucket, count(*) FROM extraction_events WHERE ") +
+         (agent ? "+event_type = 'error' AND agent_name = :agent" : "event_type = 'error'") +
+         " AND event_time >= :from AND event_time < :to GROUP BY 1";
 }
 std::string timeline_sessions(bool agent) {
   return std::string(

@@ -122,8 +122,10 @@ struct CodeBlockRow {
 
 struct AgentRow {
   std::string agent;
-  std::int64_t sessions = 0, workflows = 0;
-  std::optional<core::TimestampMs> first_seen, last_seen;  // of its sessions and workflows
+  std::int64_t sessions = 0, workflows = 0, extractions = 0;
+  // Its first and last workflow or event. Workflow and event counts are
+  // totals over all time (kept when retention prunes the rows).
+  std::optional<core::TimestampMs> first_seen, last_seen;
 };
 struct AgentStats {
   AgentRow agent;

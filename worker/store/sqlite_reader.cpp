@@ -281,21 +281,15 @@ class SqliteReader final : public Reader {
       std::vector<std::string> names;
       while (s.executeStep()) names.push_back(s.getColumn(0).getString());
       std::vector<AgentRow> out;
-      for (const auto& name : names) out.push_back(agent_row(name, nullptr));
+      for (const auto& name : names) out.push_back(agent_stats_of(name).agent);
       return out;
     });
   }
 
   std::optional<AgentStats> agent_stats(const std::string& agent) override {
     return read([&]() -> std::optional<AgentStats> {
-      AgentStats stats;
-      stats.agent = agent_row(agent, &stats);
-      if (stats.agent.sessions == 0 && stats.agent.workflows == 0) return std::nullopt;
-      auto& types = prepare(sql::k_agent_types);
-      types.bind(":agent", agent);
-      while (types.executeStep())
-        stats.extractions_by_type.emplace_back(types.getColumn(0).getString(),
-                                               types.getColumn(1).getInt64());
+      AgentStats stats = agent_stats_of(agent);
+      if (stats.agent.workflows == 0 && stats.extractions_by_type.empty()) return std::nullopt;
       auto& failures = prepare(sql::k_agent_failures);
       failures.bind(":agent", agent);
       while (failures.executeStep()) stats.top_failures.push_back(failure_row(failures));
@@ -344,29 +338,38 @@ class SqliteReader final : public Reader {
   }
 
  private:
-  AgentRow agent_row(const std::string& agent, AgentStats* stats) {
-    AgentRow row;
+  // An agent's totals: one probe each of its sessions, workflow and event
+  // totals (store/agent_totals.hpp keeps them).
+  AgentStats agent_stats_of(const std::string& agent) {
+    AgentStats stats;
+    AgentRow& row = stats.agent;
     row.agent = agent;
+    auto widen = [&row](core::TimestampMs first, core::TimestampMs last) {
+      row.first_seen = row.first_seen ? std::min(*row.first_seen, first) : first;
+      row.last_seen = row.last_seen ? std::max(*row.last_seen, last) : last;
+    };
     auto& s = prepare(sql::k_agent_sessions);
     s.bind(":agent", agent);
     s.executeStep();
     row.sessions = s.getColumn(0).getInt64();
-    row.first_seen = integer_or_null(s.getColumn(1));
-    row.last_seen = integer_or_null(s.getColumn(2));
     auto& w = prepare(sql::k_agent_workflows);
     w.bind(":agent", agent);
-    w.executeStep();
-    row.workflows = w.getColumn(0).getInt64();
-    if (stats != nullptr) {
-      stats->workflow_successes = w.getColumn(1).getInt64();
-      stats->total_tokens = w.getColumn(2).getInt64();
-      stats->cost_micros = w.getColumn(3).getInt64();
+    if (w.executeStep()) {
+      row.workflows = w.getColumn(0).getInt64();
+      stats.workflow_successes = w.getColumn(1).getInt64();
+      stats.total_tokens = w.getColumn(2).getInt64();
+      stats.cost_micros = w.getColumn(3).getInt64();
+      widen(w.getColumn(4).getInt64(), w.getColumn(5).getInt64());
     }
-    if (const auto first = integer_or_null(w.getColumn(4)))
-      row.first_seen = row.first_seen ? std::min(*row.first_seen, *first) : *first;
-    if (const auto last = integer_or_null(w.getColumn(5)))
-      row.last_seen = row.last_seen ? std::max(*row.last_seen, *last) : *last;
-    return row;
+    auto& types = prepare(sql::k_agent_types);
+    types.bind(":agent", agent);
+    while (types.executeStep()) {
+      stats.extractions_by_type.emplace_back(types.getColumn(0).getString(),
+                                             types.getColumn(1).getInt64());
+      row.extractions += types.getColumn(1).getInt64();
+      widen(types.getColumn(2).getInt64(), types.getColumn(3).getInt64());
+    }
+    return stats;
   }
 
   // A cached statement, reset and cleared for new bindings.
@@ -374,27 +377,36 @@ class SqliteReader final : public Reader {
     auto it = m_statements.find(text);
     if (it == m_statements.end())
       it = m_statements.emplace(text, std::make_unique<SQLite::Statement>(m_db->sql(), text)).first;
-    it->second->reset();
+    it->second->tryReset();
     it->second->clearBindings();
     return *it->second;
   }
 
-  // One read transaction (one snapshot) with a deadline.
+  // One read transaction (one snapshot) with a deadline. After a failure
+  // the statements and the transaction are ended without the deadline, or
+  // they would be interrupted too.
   template <typename F>
   auto read(F&& f) -> decltype(f()) {
     m_deadline = Clock::now() + m_timeout;
     m_db->sql().exec("BEGIN");
     try {
       auto result = f();
-      for (auto& [text, statement] : m_statements) statement->reset();
+      for (auto& [text, statement] : m_statements) statement->tryReset();
       m_db->sql().exec("COMMIT");
+      m_deadline = Clock::time_point::max();
       return result;
     } catch (const SQLite::Exception& e) {
-      for (auto& [text, statement] : m_statements) statement->reset();
-      m_db->sql().exec("ROLLBACK");
+      m_deadline = Clock::time_point::max();
+      for (auto& [text, statement] : m_statements) statement->tryReset();
+      sqlite3_exec(m_db->sql().getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
       if (e.getErrorCode() == SQLITE_INTERRUPT)
         throw Unavailable("the query took longer than api.query_timeout_ms (" +
                           std::to_string(m_timeout.count()) + " ms)");
+      throw;
+    } catch (...) {
+      m_deadline = Clock::time_point::max();
+      for (auto& [text, statement] : m_statements) statement->tryReset();
+      sqlite3_exec(m_db->sql().getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
   }

@@ -1,0 +1,80 @@
+#include "store/agent_totals.hpp"
+
+namespace patternd::store {
+namespace {
+
+constexpr const char* k_upsert_workflows = R"sql(
+INSERT INTO agent_workflow_totals
+  (agent_name, workflows, successes, total_tokens, cost_micros, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (agent_name) DO UPDATE SET
+  workflows = workflows + excluded.workflows,
+  successes = successes + excluded.successes,
+  total_tokens = total_tokens + excluded.total_tokens,
+  cost_micros = cost_micros + excluded.cost_micros,
+  first_seen = min(first_seen, excluded.first_seen),
+  last_seen = max(last_seen, excluded.last_seen))sql";
+
+constexpr const char* k_upsert_events = R"sql(
+INSERT INTO agent_event_totals (agent_name, event_type, events, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (agent_name, event_type) DO UPDATE SET
+  events = events + excluded.events,
+  first_seen = min(first_seen, excluded.first_seen),
+  last_seen = max(last_seen, excluded.last_seen))sql";
+
+}  // namespace
+
+void AgentTotals::Span::add(core::TimestampMs t) {
+  first = count == 0 ? t : std::min(first, t);
+  last = count == 0 ? t : std::max(last, t);
+  ++count;
+}
+
+AgentTotals::AgentTotals(SQLite::Database& db)
+    : m_upsert_workflows(db, k_upsert_workflows), m_upsert_events(db, k_upsert_events) {}
+
+void AgentTotals::add_workflow(const core::Workflow& w) {
+  WorkflowTotals& t = m_workflows[w.agent_name];
+  t.span.add(w.completed_at);
+  t.successes += w.succeeded();
+  t.tokens += w.total_tokens;
+  t.cost_micros += w.cost_micros;
+}
+
+void AgentTotals::add_event(const core::Extraction& e) {
+  m_events[{e.agent_name, e.event_type}].add(e.timestamp);
+}
+
+void AgentTotals::flush() {
+  for (const auto& [agent, t] : m_workflows) {
+    auto& q = m_upsert_workflows;
+    q.reset();
+    q.bindNoCopy(1, agent);
+    q.bind(2, t.span.count);
+    q.bind(3, t.successes);
+    q.bind(4, t.tokens);
+    q.bind(5, t.cost_micros);
+    q.bind(6, t.span.first);
+    q.bind(7, t.span.last);
+    q.exec();
+  }
+  for (const auto& [key, span] : m_events) {
+    auto& q = m_upsert_events;
+    q.reset();
+    q.bindNoCopy(1, key.first);
+    q.bindNoCopy(2, key.second);
+    q.bind(3, span.count);
+    q.bind(4, span.first);
+    q.bind(5, span.last);
+    q.exec();
+  }
+  clear();
+}
+
+void AgentTotals::clear() {
+  m_workflows.clear();
+  m_events.clear();
+}
+
+}  // namespace patternd::store

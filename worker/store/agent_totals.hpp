@@ -1,0 +1,45 @@
+#pragma once
+// Per-agent totals (schema/007), grown in the batch's transaction by the
+// rows that were new to the database: one upsert per agent (and event type)
+// per batch, so that an agent's figures are read in one probe instead of a
+// sum over its raw rows.
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "core/event.hpp"
+
+namespace patternd::store {
+
+class AgentTotals {
+ public:
+  explicit AgentTotals(SQLite::Database& db);
+
+  void add_workflow(const core::Workflow& workflow);
+  void add_event(const core::Extraction& event);
+  // Writes what was added (inside the caller's transaction) and clears.
+  void flush();
+  // Forgets what was added (the transaction rolled back).
+  void clear();
+
+ private:
+  struct Span {
+    std::int64_t count = 0;
+    core::TimestampMs first = 0, last = 0;
+    void add(core::TimestampMs t);
+  };
+  struct WorkflowTotals {
+    Span span;
+    std::int64_t successes = 0, tokens = 0, cost_micros = 0;
+  };
+  std::map<std::string, WorkflowTotals> m_workflows;
+  std::map<std::pair<std::string, std::string>, Span> m_events;  // (agent, type)
+  SQLite::Statement m_upsert_workflows;
+  SQLite::Statement m_upsert_events;
+};
+
+}  // namespace patternd::store
