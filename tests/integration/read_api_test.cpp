@@ -475,6 +475,10 @@ TEST_F(ReadApi, EveryKindOfBadParameterIs400NamingIt) {
       {"/v1/timeline?bucket=minute&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", "from"},
       {"/v1/sessions/s1?verbose=1", "verbose"},
       {"/v1/sessions/%FF", "path"},
+      {"/v1/sessions/%ED%A0%80", "path"},  // a lone surrogate: not UTF-8
+      {"/v1/health?%ED%A0%80=1", "parameter name"},
+      {"/v1/failures/lookup?error=%C0%AF", "error"},  // an overlong '/'
+      {"/v1/timeline?from=2099-01-01T00:00:00Z", "from"},
   };
   for (const auto& [target, name] : cases) {
     const json body = call(target, 400);

@@ -23,6 +23,8 @@ const std::set<std::string> k_growing_tables = {
     "code_blocks",      "dead_letters",           "pattern_occurrences",
     "failure_patterns", "failure_pattern_agents", "failure_pattern_sessions"};
 
+const std::set<std::string> k_few_values = {"event_type", "pattern", "risk_level"};
+
 // What is wrong with the plan of `sql`, if anything: a growing table read
 // whole; filtered by equality (col = :value) yet walked rather than searched
 // on one of those columns; or its rows sorted for an ORDER BY.
@@ -38,12 +40,14 @@ std::vector<std::string> plan_faults(SQLite::Database& db, const std::string& sq
     if (first_table.empty()) first_table = (*it)[1];
   }
   // The columns each table is filtered on by equality with a parameter
-  // (not the cursor's :key and :id: a position, not a filter).
+  // (not the cursor's :key and :id: a position, not a filter), but for
+  // columns of a few values (event types, patterns, risks): a filter on one
+  // of those is applied while walking the time index (schema/006 says why).
   std::map<std::string, std::set<std::string>> equalities;
   const std::regex equality(R"((?:(\w+)\.)?(\w+) = :(?!key\b|id\b)\w+)");
   for (std::sregex_iterator it(sql.begin(), sql.end(), equality), end; it != end; ++it) {
     const std::string table = (*it)[1].matched ? tables[(*it)[1]] : first_table;
-    equalities[table].insert((*it)[2]);
+    if (k_few_values.count((*it)[2]) == 0) equalities[table].insert((*it)[2]);
   }
   std::map<std::string, bool> searched_on_equality;
   SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + sql);
@@ -111,7 +115,7 @@ TEST_F(ReadQueryPlans, DroppingAnyReadIndexMakesSomeStatementFail) {
     for (std::sregex_iterator it(schema.begin(), schema.end(), create), end; it != end; ++it)
       indexes.push_back((*it)[1]);
   }
-  ASSERT_EQ(indexes.size(), 13u);
+  ASSERT_EQ(indexes.size(), 10u);
   for (const auto& index : indexes) {
     SQLite::Database db(m_dir.file("patternd.db"), SQLite::OPEN_READWRITE);
     SQLite::Transaction transaction(db);

@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <chrono>
+
 #include "api/openapi.hpp"
 #include "api/resources.hpp"
 #include "core/log.hpp"
@@ -10,9 +12,13 @@
 namespace patternd::api {
 namespace {
 
-std::string error_body(const std::string& message) {
-  return Json{{"error", message}}.dump() + "\n";
+// Text from a request or the database may not be valid UTF-8 (an escape
+// of a lone surrogate, a stored byte): replaced, never a reason to fail.
+std::string dump(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
+
+std::string error_body(const std::string& message) { return dump(Json{{"error", message}}); }
 
 std::array<unsigned char, SHA256_DIGEST_LENGTH> digest_of(std::string_view text) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
@@ -86,6 +92,25 @@ http::Response Api::handle(const http::Request& request) {
   return http::Response{a.status, "application/json", a.body, {}};
 }
 
+// Row counts take a scan of each table (SQLite keeps no count): done at most
+// once per k_health_ttl, by the first request after it, not by every probe.
+std::string Api::health(store::Reader& reader) {
+  const std::lock_guard lock(m_health_mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (m_health_body.empty() || now - m_health_at > k_health_ttl) {
+    const store::StoreHealth h = reader.health();
+    Json rows = Json::object();
+    for (const auto& [table, count] : h.rows) rows[table] = count;
+    m_health_body = dump(Json{{"status", "ok"},
+                              {"backend", reader.backend()},
+                              {"schema_version", h.schema_version},
+                              {"rows", std::move(rows)},
+                              {"database_size_bytes", h.size_bytes}});
+    m_health_at = now;
+  }
+  return m_health_body;
+}
+
 Answer Api::answer(std::string_view path, std::string_view query) {
   if (path.rfind("/v1/", 0) != 0)
     return {404, error_body("no such endpoint: the read API is under /v1/ (see /v1/openapi.json)")};
@@ -99,26 +124,11 @@ Answer Api::answer(std::string_view path, std::string_view query) {
     try {
       if (segments.size() == 1 && segments[0] == "health") {
         Params(query, {});
-        const store::StoreHealth h = (*reader).health();
-        Json rows = Json::object();
-        for (const auto& [table, count] : h.rows) rows[table] = count;
-        return {200, Json{{"status", "ok"},
-                          {"backend", (*reader).backend()},
-                          {"schema_version", h.schema_version},
-                          {"rows", std::move(rows)},
-                          {"database_size_bytes", h.size_bytes}}
-                             .dump() +
-                         "\n"};
+        return {200, health(*reader)};
       }
-      return {200, resource(*reader, segments, query).dump() + "\n"};
-    } catch (const BadRequest&) {
-      throw;
-    } catch (const NotFound&) {
-      throw;
-    } catch (const store::Unavailable&) {
-      throw;
-    } catch (...) {
-      reader.discard();
+      return {200, dump(resource(*reader, segments, query))};
+    } catch (const store::ReadFailed&) {
+      reader.discard();  // its connection may be broken: the next request opens another
       throw;
     }
   } catch (const BadRequest& e) {
@@ -128,6 +138,9 @@ Answer Api::answer(std::string_view path, std::string_view query) {
   } catch (const store::Unavailable& e) {
     log::warn("api", "read unavailable", {{"path", path}, {"error", e.what()}});
     return {503, error_body(e.what())};
+  } catch (const std::exception& e) {
+    log::error("api", "request failed", {{"path", path}, {"error", e.what()}});
+    return {500, error_body("internal error (logged)")};
   }
 }
 

@@ -6,6 +6,7 @@
 //
 // `patternd query` asks answer() directly: the same JSON as over HTTP.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -42,11 +43,17 @@ class Api {
   class Lease;
   Lease lease();
   bool authorized(const http::Request& request) const;
+  std::string health(store::Reader& reader);
+
+  static constexpr std::chrono::seconds k_health_ttl{15};
 
   config::Api m_settings;
   OpenReader m_open;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<store::Reader>> m_idle;  // readers not in use
+  std::mutex m_health_mutex;
+  std::string m_health_body;  // the last /v1/health, and when it was made
+  std::chrono::steady_clock::time_point m_health_at;
 };
 
 }  // namespace patternd::api

@@ -196,7 +196,8 @@ Json paths() {
            parameter(
                "sort", "query",
                Json{{"enum", Json::array({"savings", "occurrences", "confidence", "last_seen"})}},
-               "highest first (default savings over the last 30 days)")})),
+               "highest first (default savings over the last 30 days). These figures grow "
+               "while you page: a row whose figure changes meanwhile may move across pages")})),
       "PatternPage");
   p["/v1/patterns/{signature}"] =
       get("One pattern with its runs per day over the last 30 days",
@@ -206,10 +207,12 @@ Json paths() {
   p["/v1/failures"] =
       get("Failure signatures",
           page_parameters(Json::array(
-              {text("agent", "seen from this agent"), time_filter("since", "last seen at or after"),
-               time_filter("until", "first seen before"),
+              {text("agent", "signatures this agent has hit"),
+               time_filter("since", "last seen (by any agent) at or after"),
+               time_filter("until", "first seen (by any agent) before"),
                parameter("sort", "query", Json{{"enum", Json::array({"frequency", "last_seen"})}},
-                         "highest first")})),
+                         "highest first; a row whose figure changes while you page may move "
+                         "across pages")})),
           "FailurePage");
   p["/v1/failures/lookup"] = get(
       "Have we seen this error? Its signature, history and the fixes that worked",
@@ -247,12 +250,15 @@ Json paths() {
   p["/v1/timeline"] =
       get("Workflows, errors and sessions started per time bucket",
           Json::array(
-              {text("agent", ""), time_filter("from", "default: 24 buckets before to"),
+              {text("agent", ""),
+               time_filter("from", "default: 24 hours, 60 minutes or 30 days before to"),
                time_filter("to", "default: now"),
                parameter("bucket", "query", Json{{"enum", Json::array({"hour", "minute", "day"})}},
                          "default hour; at most 1000 buckets")}),
           "Timeline");
-  p["/v1/health"] = get("Store health; needs no token", Json::array(), "Health");
+  p["/v1/health"] =
+      get("Store health; needs no token (row counts at most 15 s old)", Json::array(), "Health");
+  p["/v1/health"]["get"]["security"] = Json::array();
   p["/v1/openapi.json"] = get("This document", Json::array(), "Error");
   p["/v1/openapi.json"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] =
       Json{{"type", "object"}};

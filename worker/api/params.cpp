@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/format.hpp"
+#include "core/text.hpp"
 
 namespace patternd::api {
 namespace {
@@ -17,63 +18,64 @@ int hex_value(char ch) {
   return -1;
 }
 
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80           ? 1
-                    : (c >> 5) == 0x6  ? 2
-                    : (c >> 4) == 0xe  ? 3
-                    : (c >> 3) == 0x1e ? 4
-                                       : 0;
-    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xc2)) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    i += n;
-  }
-  return true;
-}
+constexpr std::string_view k_base64url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
+std::string base64url(std::string_view bytes) {
   std::string out;
+  std::uint32_t bits = 0;
+  int count = 0;
   for (const char ch : bytes) {
-    out.push_back(digits[static_cast<unsigned char>(ch) >> 4]);
-    out.push_back(digits[static_cast<unsigned char>(ch) & 15]);
+    bits = (bits << 8) | static_cast<unsigned char>(ch);
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out.push_back(k_base64url[(bits >> count) & 63]);
+    }
   }
+  if (count > 0) out.push_back(k_base64url[(bits << (6 - count)) & 63]);
   return out;
 }
 
-std::optional<std::string> unhex(std::string_view text) {
-  if (text.size() % 2 != 0) return std::nullopt;
+std::optional<std::string> unbase64url(std::string_view text) {
   std::string out;
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (const char ch : text) {
+    const auto at = k_base64url.find(ch);
+    if (at == std::string_view::npos) return std::nullopt;
+    bits = (bits << 6) | static_cast<std::uint32_t>(at);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out.push_back(static_cast<char>((bits >> count) & 0xFF));
+    }
   }
   return out;
 }
 
-// A cursor is the hex of "listing\nkey\ntext-hex\nid": opaque to clients,
-// checked on the way back in.
+// A cursor is base64url("listing\nkey\nid\ntext"): opaque to clients,
+// checked on the way back in (the text, an agent's name, may hold anything).
 std::optional<store::Position> decode_cursor(const std::string& listing, std::string_view cursor) {
-  const auto text = unhex(cursor);
+  const auto text = unbase64url(cursor);
   if (!text) return std::nullopt;
   std::vector<std::string> parts;
   std::size_t start = 0;
-  for (std::size_t end; (end = text->find('\n', start)) != std::string::npos; start = end + 1)
+  for (int i = 0; i < 3; ++i) {
+    const std::size_t end = text->find('\n', start);
+    if (end == std::string::npos) return std::nullopt;
     parts.push_back(text->substr(start, end - start));
+    start = end + 1;
+  }
   parts.push_back(text->substr(start));
-  if (parts.size() != 4 || parts[0] != listing) return std::nullopt;
+  if (parts[0] != listing) return std::nullopt;
   store::Position p;
   char* end = nullptr;
   p.key = std::strtod(parts[1].c_str(), &end);
   if (end == parts[1].c_str() || *end != '\0' || !std::isfinite(p.key)) return std::nullopt;
-  const auto name = unhex(parts[2]);
-  if (!name) return std::nullopt;
-  p.text = *name;
-  const auto [ptr, ec] = std::from_chars(parts[3].data(), parts[3].data() + parts[3].size(), p.id);
-  if (ec != std::errc() || ptr != parts[3].data() + parts[3].size()) return std::nullopt;
+  const auto [ptr, ec] = std::from_chars(parts[2].data(), parts[2].data() + parts[2].size(), p.id);
+  if (ec != std::errc() || ptr != parts[2].data() + parts[2].size()) return std::nullopt;
+  p.text = parts[3];
   return p;
 }
 
@@ -95,7 +97,7 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
       out.push_back(text[i]);
     }
   }
-  if (out.find('\0') != std::string::npos || !valid_utf8(out)) return std::nullopt;
+  if (out.find('\0') != std::string::npos || !core::is_valid_utf8(out)) return std::nullopt;
   return out;
 }
 
@@ -122,7 +124,9 @@ Params::Params(std::string_view query, const std::vector<std::string>& known) {
         percent_decode(eq == std::string_view::npos ? "" : item.substr(eq + 1), true);
     if (!value) throw BadRequest(*name + ": not valid percent-encoded UTF-8");
     if (value->empty()) throw BadRequest(*name + ": expected a value, got an empty one");
-    if (value->size() > k_max_value_bytes)
+    // (A cursor carries an agent's name, which may be long; the server bounds
+    // the whole request line.)
+    if (value->size() > k_max_value_bytes && *name != "cursor")
       throw BadRequest(*name + ": longer than " + std::to_string(k_max_value_bytes) + " bytes");
     if (!m_values.emplace(*name, *value).second) throw BadRequest(*name + ": given more than once");
     if (end >= query.size()) break;
@@ -201,7 +205,8 @@ store::Page Params::page(const std::string& listing) const {
 std::string encode_cursor(const std::string& listing, const store::Position& position) {
   char key[32];
   std::snprintf(key, sizeof key, "%.17g", position.key);
-  return hex(listing + "\n" + key + "\n" + hex(position.text) + "\n" + std::to_string(position.id));
+  return base64url(listing + "\n" + key + "\n" + std::to_string(position.id) + "\n" +
+                   position.text);
 }
 
 }  // namespace patternd::api

@@ -1,5 +1,7 @@
 #include "api/resources.hpp"
 
+#include <algorithm>
+
 #include "detect/failure.hpp"
 
 namespace patternd::api {
@@ -7,16 +9,26 @@ namespace {
 
 using Segments = std::vector<std::string>;
 
+// A page holds `limit` rows at most, and stops early once it passed this
+// size: events carry text of up to limits.max_message_bytes, and a page of
+// a thousand of them would be a gigabyte held for the client.
+inline constexpr std::size_t k_max_page_bytes = 4 << 20;
+
 // A page of rows as {"data": [...], "next_cursor": ...}: the reader returned
 // up to limit + 1 rows, the extra one only says a next page exists.
 template <typename Row, typename PositionOf>
-Json listing(std::vector<Row> rows, const store::Page& page, const std::string& name,
+Json listing(const std::vector<Row>& rows, const store::Page& page, const std::string& name,
              PositionOf position_of) {
-  const bool more = rows.size() > static_cast<std::size_t>(page.limit);
-  if (more) rows.resize(static_cast<std::size_t>(page.limit));
+  const std::size_t limit = std::min(rows.size(), static_cast<std::size_t>(page.limit));
   Json data = Json::array();
-  for (const auto& row : rows) data.push_back(to_json(row));
-  Json next = more ? Json(encode_cursor(name, position_of(rows.back()))) : Json(nullptr);
+  std::size_t bytes = 0, taken = 0;
+  while (taken < limit && bytes < k_max_page_bytes) {
+    Json row = to_json(rows[taken++]);
+    bytes += row.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+    data.push_back(std::move(row));
+  }
+  const bool more = taken < rows.size();
+  Json next = more ? Json(encode_cursor(name, position_of(rows[taken - 1]))) : Json(nullptr);
   return Json{{"data", std::move(data)}, {"next_cursor", std::move(next)}};
 }
 
@@ -144,7 +156,7 @@ Json session_events(store::Reader& reader, const std::string& id, std::string_vi
   auto rows = reader.extractions(q);
   if (rows.empty() && !q.page.after && !reader.session(id))
     throw NotFound("no session \"" + id + "\"");
-  return listing(std::move(rows), q.page, "session-events",
+  return listing(rows, q.page, "session-events",
                  [](const store::ExtractionRow& r) { return time_position(r.time, r.id); });
 }
 
@@ -191,6 +203,8 @@ Json timeline(store::Reader& reader, std::string_view query) {
                                                                         : 30;
   q.to = p.time("to").value_or(core::now_ms());
   q.from = p.time("from").value_or(q.to - default_span * width);
+  if (q.from >= q.to)
+    throw BadRequest("from: must be before to (" + core::format_rfc3339(q.to) + ")");
   q.from -= ((q.from % width) + width) % width;  // the bucket it falls in
   if ((q.to - q.from + width - 1) / width > k_max_buckets)
     throw BadRequest("from: at most " + std::to_string(k_max_buckets) + " buckets of a " + bucket +

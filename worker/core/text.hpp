@@ -16,4 +16,8 @@ namespace patternd::core {
 // JSON output escapes by its own rules.
 std::string escape_for_terminal(std::string_view text);
 
+// Strictly valid UTF-8: no overlong forms, surrogates or code points above
+// U+10FFFF (what JSON output requires).
+bool is_valid_utf8(std::string_view text);
+
 }  // namespace patternd::core

@@ -9,24 +9,32 @@
 
 #include <cerrno>
 #include <charconv>
+#include <chrono>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "core/log.hpp"
 
 namespace patternd::http {
 namespace {
 
-// The full request target as sent, kept per request: libmicrohttpd hands the
-// handler a URL it has already percent-decoded (a %00 would cut it short).
-void* remember_target(void*, const char* uri, MHD_Connection*) { return new std::string(uri); }
+using Clock = std::chrono::steady_clock;
 
-void forget_target(void*, MHD_Connection*, void** request_state, MHD_RequestTerminationCode) {
-  delete static_cast<std::string*>(*request_state);
-  *request_state = nullptr;
-}
+// One request's state: the full request target as sent (libmicrohttpd
+// hands the handler a URL it has already percent-decoded: a %00 would cut it
+// short), and the answer a worker made while the connection was suspended.
+struct RequestState {
+  std::string target;
+  std::optional<Response> response;
+  bool dispatched = false;
+};
 
 void log_library_message(void*, const char* format, va_list args) {
   if (!log::enabled(log::Level::debug)) return;
@@ -135,34 +143,155 @@ bool is_loopback_host(std::string_view host) {
   return false;
 }
 
+// A request handed to a worker: the connection stays suspended until the
+// worker has put the response in `state` and resumed it.
+struct Job {
+  MHD_Connection* connection = nullptr;
+  RequestState* state = nullptr;
+  std::string method;
+};
+
 struct Server::Impl {
   Handler handler;
+  Limits limits;
   MHD_Daemon* daemon = nullptr;
 
+  // The worker pool.
+  std::mutex jobs_mutex;
+  std::condition_variable jobs_ready;
+  std::deque<Job> jobs;
+  bool stopping = false;
+  std::vector<std::thread> workers;
+
+  // When each connection began waiting for a request's headers; the sweeper
+  // closes those past limits.header_deadline_s.
+  std::mutex waiting_mutex;
+  std::map<MHD_Connection*, Clock::time_point> waiting;
+  std::condition_variable sweeper_wake;
+  bool sweeper_stop = false;
+  std::thread sweeper;
+
+  Response answer(const Job& job) {
+    const std::string_view target = job.state->target;
+    const auto mark = target.find('?');
+    const Request request(
+        job.method, target.substr(0, mark),
+        mark == std::string_view::npos ? std::string_view() : target.substr(mark + 1),
+        job.connection);
+    try {
+      return handler(request);
+    } catch (const std::exception& e) {
+      log::error("http", "request failed", {{"path", request.path()}, {"error", e.what()}});
+      return Response{500, "application/json", "{\"error\": \"internal error\"}\n", {}};
+    }
+  }
+
+  void work() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock lock(jobs_mutex);
+        jobs_ready.wait(lock, [this] { return stopping || !jobs.empty(); });
+        if (jobs.empty()) return;
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      job.state->response = answer(job);
+      // After this the state may be freed at any moment (the library
+      // finishes the request on its own thread): not touched again.
+      MHD_resume_connection(job.connection);
+    }
+  }
+
+  void sweep() {
+    std::unique_lock lock(waiting_mutex);
+    while (!sweeper_stop) {
+      sweeper_wake.wait_for(lock, std::chrono::milliseconds(250));
+      const auto deadline = Clock::now() - std::chrono::seconds(limits.header_deadline_s);
+      for (auto& [connection, since] : waiting) {
+        if (since > deadline) continue;
+        // Held under the mutex that the close notification takes, so the
+        // descriptor is still this connection's.
+        const MHD_ConnectionInfo* info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info != nullptr) ::shutdown(info->connect_fd, SHUT_RDWR);
+        since = Clock::time_point::max();
+      }
+    }
+  }
+
+  void waiting_for_headers(MHD_Connection* connection, bool yes) {
+    const std::lock_guard lock(waiting_mutex);
+    if (yes)
+      waiting[connection] = Clock::now();
+    else if (auto it = waiting.find(connection); it != waiting.end())
+      it->second = Clock::time_point::max();
+  }
+
+  static void on_connection(void* self, MHD_Connection* connection, void**,
+                            MHD_ConnectionNotificationCode code) {
+    auto& impl = *static_cast<Impl*>(self);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      impl.waiting_for_headers(connection, true);
+    } else {
+      const std::lock_guard lock(impl.waiting_mutex);
+      impl.waiting.erase(connection);
+    }
+  }
+
+  static void* on_request_line(void*, const char* uri, MHD_Connection*) {
+    return new RequestState{uri, std::nullopt, false};
+  }
+
+  static void on_completed(void* self, MHD_Connection* connection, void** request_state,
+                           MHD_RequestTerminationCode) {
+    delete static_cast<RequestState*>(*request_state);
+    *request_state = nullptr;
+    // Kept alive: the deadline runs again for the next request's headers.
+    static_cast<Impl*>(self)->waiting_for_headers(connection, true);
+  }
+
   static MHD_Result access(void* self, MHD_Connection* connection, const char* url,
-                           const char* method, const char*, const char*, size_t*,
+                           const char* method, const char*, const char*, size_t* upload_size,
                            void** request_state) {
     auto& impl = *static_cast<Impl*>(self);
-    const std::string_view target =
-        *request_state != nullptr ? std::string_view(*static_cast<std::string*>(*request_state))
-                                  : std::string_view(url);
+    if (*request_state == nullptr) *request_state = new RequestState{url, std::nullopt, false};
+    auto& state = *static_cast<RequestState*>(*request_state);
+    if (*upload_size != 0) {  // a body sent anyway: read and dropped
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    if (state.response) return queue(connection, *state.response);
+    if (state.dispatched) return MHD_YES;
+    impl.waiting_for_headers(connection, false);
     const std::string_view name(method);
     if (name != MHD_HTTP_METHOD_GET && name != MHD_HTTP_METHOD_HEAD)
       return queue(connection, Response{405,
                                         "application/json",
                                         "{\"error\": \"method not allowed: GET or HEAD\"}\n",
                                         {{"Allow", "GET, HEAD"}}});
-    const auto mark = target.find('?');
-    const Request request(
-        name, target.substr(0, mark),
-        mark == std::string_view::npos ? std::string_view() : target.substr(mark + 1), connection);
-    try {
-      return queue(connection, impl.handler(request));
-    } catch (const std::exception& e) {
-      log::error("http", "request failed", {{"path", request.path()}, {"error", e.what()}});
-      return queue(connection,
-                   Response{500, "application/json", "{\"error\": \"internal error\"}\n", {}});
+    const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
+    if ((length != nullptr && std::string_view(length) != "0") ||
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Transfer-Encoding") != nullptr)
+      return queue(
+          connection,
+          Response{
+              413, "application/json", "{\"error\": \"request bodies are not accepted\"}\n", {}});
+    Job job{connection, &state, std::string(name)};
+    if (impl.limits.workers == 0) return queue(connection, impl.answer(job));
+    {
+      const std::lock_guard lock(impl.jobs_mutex);
+      if (impl.stopping || impl.jobs.size() >= impl.limits.max_queued)
+        return queue(connection, Response{503,
+                                          "application/json",
+                                          "{\"error\": \"busy: too many requests in progress\"}\n",
+                                          {{"Retry-After", "1"}}});
+      state.dispatched = true;
+      MHD_suspend_connection(connection);
+      impl.jobs.push_back(std::move(job));
     }
+    impl.jobs_ready.notify_one();
+    return MHD_YES;
   }
 };
 
@@ -170,29 +299,50 @@ Server::Server(const std::string& listen, const std::string& setting, Handler ha
                Limits limits)
     : m_impl(std::make_unique<Impl>()) {
   m_impl->handler = std::move(handler);
+  m_impl->limits = limits;
   bool ipv6 = false;
   const int fd = listen_on(listen, setting, ipv6);
   m_port = bound_port(fd);
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   if (ipv6) flags |= MHD_USE_IPv6;
   m_impl->daemon =
-      MHD_start_daemon(flags, 0, nullptr, nullptr, &Impl::access, m_impl.get(),  //
-                       MHD_OPTION_LISTEN_SOCKET, fd,                             //
-                       MHD_OPTION_THREAD_POOL_SIZE, limits.threads,              //
-                       MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,      //
-                       MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s,     //
-                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits.max_request_bytes,
-                       MHD_OPTION_URI_LOG_CALLBACK, &remember_target, nullptr,  //
-                       MHD_OPTION_NOTIFY_COMPLETED, &forget_target, nullptr,    //
+      MHD_start_daemon(flags, 0, nullptr, nullptr, &Impl::access, m_impl.get(),                //
+                       MHD_OPTION_LISTEN_SOCKET, fd,                                           //
+                       MHD_OPTION_THREAD_POOL_SIZE, limits.threads,                            //
+                       MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,                    //
+                       MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.max_connections_per_client,  //
+                       MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s,                   //
+                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits.max_request_bytes,           //
+                       MHD_OPTION_URI_LOG_CALLBACK, &Impl::on_request_line, nullptr,           //
+                       MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, m_impl.get(),         //
+                       MHD_OPTION_NOTIFY_CONNECTION, &Impl::on_connection, m_impl.get(),       //
                        MHD_OPTION_EXTERNAL_LOGGER, &log_library_message, nullptr, MHD_OPTION_END);
   if (m_impl->daemon == nullptr) {
     ::close(fd);
     throw std::runtime_error("cannot serve HTTP on " + listen + " (" + setting + ")");
   }
+  for (unsigned i = 0; i < limits.workers; ++i)
+    m_impl->workers.emplace_back([impl = m_impl.get()] { impl->work(); });
+  m_impl->sweeper = std::thread([impl = m_impl.get()] { impl->sweep(); });
 }
 
+// Workers finish what they hold and answer what is queued (a suspended
+// connection must be resumed before the library stops), then the library
+// stops, then the sweeper.
 Server::~Server() {
+  {
+    const std::lock_guard lock(m_impl->jobs_mutex);
+    m_impl->stopping = true;
+  }
+  m_impl->jobs_ready.notify_all();
+  for (auto& worker : m_impl->workers) worker.join();
   if (m_impl->daemon != nullptr) MHD_stop_daemon(m_impl->daemon);
+  {
+    const std::lock_guard lock(m_impl->waiting_mutex);
+    m_impl->sweeper_stop = true;
+  }
+  m_impl->sweeper_wake.notify_all();
+  if (m_impl->sweeper.joinable()) m_impl->sweeper.join();
 }
 
 }  // namespace patternd::http

@@ -7,7 +7,14 @@
 // holds a connection slot, never a thread: the 2-thread CivetWeb it
 // replaces was blocked for 30 s by two such clients. It bounds what a
 // request may cost (header memory, connections, an idle timeout) and can
-// stream a response (suspend/resume), and Debian ships it.
+// suspend a connection while its answer is made elsewhere (and later stream
+// one), and Debian ships it.
+//
+// On top of it: a request must send its headers within a deadline (a
+// client trickling one byte at a time would otherwise hold its slot
+// forever), connections per client address are capped, and handlers that
+// may be slow (database reads) run on a pool of worker threads, so that the
+// event loops only move bytes: a slow query delays its own client only.
 //
 // Every endpoint is read-only: GET and HEAD are answered by the handler
 // (HEAD without the body), any other method is 405 with `Allow: GET, HEAD`
@@ -55,14 +62,22 @@ struct Response {
 using Handler = std::function<Response(const Request&)>;
 
 struct Limits {
-  // Threads each running an event loop over their share of the connections;
-  // a handler runs on its connection's thread.
-  unsigned threads = 4;
+  // Threads each running an event loop over their share of the connections.
+  unsigned threads = 2;
+  // Threads running the handler, with a bounded queue in front (a full
+  // queue answers 503). 0: the handler runs on the event loop (for cheap
+  // handlers only).
+  unsigned workers = 4;
+  std::size_t max_queued = 256;
   unsigned max_connections = 512;
+  unsigned max_connections_per_client = 128;
   // A connection that sends nothing (or receives nothing) for this long is
   // closed, whether it is mid-headers or idle between requests.
   unsigned idle_timeout_s = 15;
-  // The request line and headers must fit (else 431/414); bodies are refused.
+  // A request's line and headers must all have arrived this long after the
+  // connection opened (or the previous response was sent); else it is closed.
+  unsigned header_deadline_s = 10;
+  // The request line and headers must fit (else 431/414); bodies are refused (413).
   std::size_t max_request_bytes = 32 * 1024;
 };
 

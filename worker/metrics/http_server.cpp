@@ -4,9 +4,8 @@ namespace patternd::metrics {
 namespace {
 
 // The path must be one of the routes exactly (case and all; it is not
-// decoded, so /metrics%00.txt is no route). Probes are cheap: one thread
-// of the server is plenty, and the event loop keeps slow clients from
-// holding it.
+// decoded, so /metrics%00.txt is no route). Probes are cheap: they are
+// answered on the event loop itself, which slow clients cannot hold.
 http::Response route(const Routes& routes, const http::Request& request) {
   const std::string_view path = request.path();
   if (path == "/metrics")
@@ -22,7 +21,9 @@ http::Response route(const Routes& routes, const http::Request& request) {
 http::Limits probe_limits() {
   http::Limits limits;
   limits.threads = 2;
+  limits.workers = 0;
   limits.max_connections = 256;
+  limits.max_connections_per_client = 64;
   return limits;
 }
 

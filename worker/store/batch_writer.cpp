@@ -224,6 +224,10 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     // A constraint outside a record's own insert is a bug, not bad input.
     if (kind == ErrorKind::record) kind = ErrorKind::fatal;
     throw StoreError(kind, code, os_errno, describe_sqlite_error(code, os_errno, e.what()));
+  } catch (...) {
+    m_accumulator = PatternAccumulator();
+    m_agents.clear();
+    throw;
   }
   outcome.transaction_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -131,12 +131,13 @@ std::string code_blocks(const CodeBlockQuery& q) {
 }
 
 // Agents by name, from their totals (one row per agent, or per agent and
-// event type: small whatever the traffic).
+// event type: small whatever the traffic). Workflows sent without an
+// agent_name are counted under "", which names no agent to list.
 std::string agents(const Page& page) {
   return std::string(
              "SELECT agent_name FROM (SELECT agent_name FROM agent_workflow_totals UNION "
-             "SELECT agent_name FROM agent_event_totals)") +
-         (page.after ? " WHERE agent_name > :text" : "") + " ORDER BY agent_name LIMIT :limit";
+             "SELECT agent_name FROM agent_event_totals) WHERE agent_name <> ''") +
+         (page.after ? " AND agent_name > :text" : "") + " ORDER BY agent_name LIMIT :limit";
 }
 
 const char* const k_agent_sessions =

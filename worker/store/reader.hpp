@@ -160,6 +160,12 @@ struct Unavailable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A read that failed for another reason (a database error): the reader's
+// connection may be unusable.
+struct ReadFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class Reader {
  public:
   virtual ~Reader() = default;

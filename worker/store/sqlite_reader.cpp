@@ -388,8 +388,8 @@ class SqliteReader final : public Reader {
   template <typename F>
   auto read(F&& f) -> decltype(f()) {
     m_deadline = Clock::now() + m_timeout;
-    m_db->sql().exec("BEGIN");
     try {
+      m_db->sql().exec("BEGIN");
       auto result = f();
       for (auto& [text, statement] : m_statements) statement->tryReset();
       m_db->sql().exec("COMMIT");
@@ -402,7 +402,9 @@ class SqliteReader final : public Reader {
       if (e.getErrorCode() == SQLITE_INTERRUPT)
         throw Unavailable("the query took longer than api.query_timeout_ms (" +
                           std::to_string(m_timeout.count()) + " ms)");
-      throw;
+      if (e.getErrorCode() == SQLITE_BUSY || e.getErrorCode() == SQLITE_LOCKED)
+        throw Unavailable("the database is busy (" + std::string(e.what()) + "); try again");
+      throw ReadFailed(m_db->path() + ": " + e.what());
     } catch (...) {
       m_deadline = Clock::time_point::max();
       for (auto& [text, statement] : m_statements) statement->tryReset();
