@@ -8,7 +8,7 @@
 -- the event time, which grows: an agent's new events land at the end of its
 -- range, not on random pages (bench figures in the closing note of issue 16).
 
--- /v1/extractions?agent, /v1/timeline?agent (errors)
+-- /v1/extractions?agent
 CREATE INDEX extraction_events_agent ON extraction_events (agent_name, event_time);
 -- /v1/sessions/{id}/events, /v1/sessions/{id} (events by type), /v1/extractions?session
 CREATE INDEX extraction_events_session ON extraction_events (session_id, event_time);
@@ -20,9 +20,6 @@ CREATE INDEX extraction_events_session ON extraction_events (session_id, event_t
 -- 500,000-message drain, those three indexes cost the writer a tenth of its
 -- throughput; the session index (random session ids) costs more, but a
 -- session's events have no other way in.
-
--- /v1/timeline?agent (workflows)
-CREATE INDEX workflow_history_agent ON workflow_history (agent_name, completed_at);
 
 -- /v1/sessions (newest first), /v1/timeline (sessions started), ?agent;
 -- /v1/agents (sessions per agent)

@@ -41,6 +41,14 @@ std::int64_t stored_events(const std::string& db) {
   return reader.execAndGet("SELECT count(*) FROM extraction_events").getInt64();
 }
 
+// `r` is valid as the `path` template's response of its status.
+void expect_documented(const testing::OpenApiCheck& openapi, const std::string& path,
+                       const testing::HttpResponse& r) {
+  const json body = json::parse(r.body, nullptr, false);
+  EXPECT_FALSE(body.is_discarded()) << path << ": " << r.body;
+  for (const auto& e : openapi.errors(path, r.status, body)) ADD_FAILURE() << path << ": " << e;
+}
+
 // Keyset pages: a row that was there when the walk began is on exactly one
 // page, whatever the writer inserts before, between and after it.
 TEST(ReadApiLive, WalkingPagesWhileAWriterInsertsReturnsEveryEarlierRowOnceInOrder) {
@@ -124,6 +132,7 @@ TEST(ReadApiLive, SlowClientsDelayNoRequestOfTheApiOrTheProbes) {
                               "30000", "--rate", "1000", "--seed", "7"},
                              dir.file("producer.log"));
 
+  const testing::OpenApiCheck openapi(testing::http_get(api, "/v1/openapi.json").body);
   const testing::SlowClients slow_api(api, 8, milliseconds(500));
   const testing::SlowClients slow_metrics(metrics, 8, milliseconds(500));
   ASSERT_EQ(slow_api.connected() + slow_metrics.connected(), 16u);
@@ -146,6 +155,7 @@ TEST(ReadApiLive, SlowClientsDelayNoRequestOfTheApiOrTheProbes) {
       }
       EXPECT_NE(r.status, -1) << target;
       answered += r.status != -1;
+      if (port == api) expect_documented(openapi, target.substr(0, target.find('?')), r);
     }
     std::this_thread::sleep_for(milliseconds(50));
   }
@@ -171,13 +181,18 @@ TEST(ReadApiLive, ServeStartedBeforeTheDatabaseAnswers503ThenServes) {
   const int port = testing::api_port(dir.file("serve.log"), 20);
   ASSERT_GT(port, 0);
   EXPECT_NE(testing::read_file(dir.file("serve.log")).find("answering 503"), std::string::npos);
+  const testing::OpenApiCheck openapi(testing::http_get(port, "/v1/openapi.json").body);
   const auto early = testing::http_get(port, "/v1/health");
   EXPECT_EQ(early.status, 503);
+  expect_documented(openapi, "/v1/health", early);
   EXPECT_NE(early.body.find(dir.file("patternd.db")), std::string::npos) << early.body;
   ASSERT_EQ(testing::run_patternd({"migrate", "--config", config}).exit_code, 0);
   const auto later = testing::http_get(port, "/v1/health");
   EXPECT_EQ(later.status, 200) << later.body;
-  EXPECT_EQ(testing::http_get(port, "/v1/patterns").status, 200);
+  expect_documented(openapi, "/v1/health", later);
+  const auto patterns = testing::http_get(port, "/v1/patterns");
+  EXPECT_EQ(patterns.status, 200);
+  expect_documented(openapi, "/v1/patterns", patterns);
 
   // HEAD like GET without the body; any other method 405 with Allow.
   const auto head = testing::http_request(port, "HEAD", "/v1/health");
@@ -186,6 +201,7 @@ TEST(ReadApiLive, ServeStartedBeforeTheDatabaseAnswers503ThenServes) {
   for (const char* method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
     const auto r = testing::http_request(port, method, "/v1/patterns");
     EXPECT_EQ(r.status, 405) << method;
+    expect_documented(openapi, "/v1/patterns", r);
     EXPECT_EQ(r.headers.count("allow") ? r.headers.at("allow") : "", "GET, HEAD") << method;
   }
   serve.signal(SIGTERM);
@@ -222,6 +238,7 @@ TEST(ReadApiLive, APageOfLargeRowsStopsEarlyAndTheWalkStillReturnsEveryRow) {
   BackgroundProcess serve({"serve", "--config", config}, dir.file("serve.log"));
   const int port = testing::api_port(dir.file("serve.log"), 20);
   ASSERT_GT(port, 0);
+  const testing::OpenApiCheck openapi(testing::http_get(port, "/v1/openapi.json").body);
   std::set<std::string> seen;
   std::string cursor;
   int pages = 0;
@@ -230,6 +247,7 @@ TEST(ReadApiLive, APageOfLargeRowsStopsEarlyAndTheWalkStillReturnsEveryRow) {
         port, "/v1/extractions?limit=12" + (cursor.empty() ? "" : "&cursor=" + cursor));
     ASSERT_EQ(r.status, 200);
     EXPECT_LT(r.body.size(), 6u << 20);
+    expect_documented(openapi, "/v1/extractions", r);
     const json body = json::parse(r.body);
     for (const auto& row : body["data"]) EXPECT_TRUE(seen.insert(row["event_id"]).second);
     if (body["next_cursor"].is_null()) break;

@@ -115,7 +115,7 @@ TEST_F(ReadQueryPlans, DroppingAnyReadIndexMakesSomeStatementFail) {
     for (std::sregex_iterator it(schema.begin(), schema.end(), create), end; it != end; ++it)
       indexes.push_back((*it)[1]);
   }
-  ASSERT_EQ(indexes.size(), 10u);
+  ASSERT_EQ(indexes.size(), 9u);
   for (const auto& index : indexes) {
     SQLite::Database db(m_dir.file("patternd.db"), SQLite::OPEN_READWRITE);
     SQLite::Transaction transaction(db);

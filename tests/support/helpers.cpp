@@ -267,6 +267,8 @@ std::string canonical_database(const std::string& db_path) {
   out += dump_query(db, "patternd_meta", "SELECT key, value FROM patternd_meta");
   out += dump_query(db, "agent_workflow_totals", "SELECT * FROM agent_workflow_totals");
   out += dump_query(db, "agent_event_totals", "SELECT * FROM agent_event_totals");
+  out += dump_query(db, "activity_minutes", "SELECT * FROM activity_minutes");
+  out += dump_query(db, "activity_hours", "SELECT * FROM activity_hours");
   return out;
 }
 

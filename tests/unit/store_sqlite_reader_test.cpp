@@ -19,15 +19,17 @@ TEST(StoreSqliteReader, AReadPastTheTimeoutIsCutShortAndTheNextOneIsAnswered) {
   ASSERT_EQ(testing::run_patternd({"migrate", "--config", config_path}).exit_code, 0);
   const core::TimestampMs now = core::now_ms();
   {
-    // 400,000 errors in the last hour: counting them per minute takes far
-    // longer than 10 ms.
+    // 400,000 sessions started in the last hour: counting them per minute
+    // takes far longer than 10 ms.
     SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READWRITE);
     SQLite::Statement insert(db,
                              "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n "
-                             "WHERE i < 399999) INSERT INTO extraction_events (identity, "
-                             "agent_name, session_id, event_time, event_type) SELECT "
-                             "randomblob(32), 'a', 's', ? - i * 9, 'error' FROM n");
+                             "WHERE i < 399999) INSERT INTO agent_sessions (session_id, "
+                             "agent_name, first_event, first_event_identity, last_event, "
+                             "event_count, error_count) SELECT 's' || i, 'a', ? - i * 9, "
+                             "randomblob(32), ?, 1, 0 FROM n");
     insert.bind(1, now);
+    insert.bind(2, now);
     insert.exec();
   }
   config::Config config;
@@ -41,20 +43,20 @@ TEST(StoreSqliteReader, AReadPastTheTimeoutIsCutShortAndTheNextOneIsAnswered) {
   q.from = (now - 3'600'000) / 60'000 * 60'000;
   try {
     (*reader)->timeline(q);
-    FAIL() << "a 400,000-row count finished within 10 ms";
+    FAIL() << "a count of 400,000 sessions finished within 10 ms";
   } catch (const Unavailable& e) {
     EXPECT_NE(std::string(e.what()).find("api.query_timeout_ms"), std::string::npos) << e.what();
   }
-  ExtractionQuery newest;
+  SessionQuery newest;
   newest.page.limit = 1;
-  EXPECT_EQ((*reader)->extractions(newest).size(), 2u) << "the connection still answers";
+  EXPECT_EQ((*reader)->sessions(newest).size(), 2u) << "the connection still answers";
 
   config.api.query_timeout_ms = 60'000;
   auto patient = open_reader(config);
   ASSERT_TRUE(patient.ok());
-  std::int64_t errors = 0;
-  for (const auto& bucket : (*patient)->timeline(q)) errors += bucket.errors;
-  EXPECT_EQ(errors, 400'000);
+  std::int64_t started = 0;
+  for (const auto& bucket : (*patient)->timeline(q)) started += bucket.sessions_started;
+  EXPECT_EQ(started, 400'000);
 }
 
 TEST(StoreSqliteReader, ADatabaseAtAnOlderSchemaIsNotReadAndTheMessageSaysMigrate) {
@@ -95,8 +97,11 @@ TEST(StoreAgentTotals, TheMigrationCountsTheRowsAlreadyStoredAsTheWriterWould) {
             .exit_code,
         0);
   const auto dump = [&] {
-    return testing::dump_table(dir.file("patternd.db"), "agent_workflow_totals") +
-           testing::dump_table(dir.file("patternd.db"), "agent_event_totals");
+    std::string out;
+    for (const char* table :
+         {"agent_workflow_totals", "agent_event_totals", "activity_minutes", "activity_hours"})
+      out += testing::dump_table(dir.file("patternd.db"), table);
+    return out;
   };
   const std::string by_writer = dump();
   EXPECT_NE(by_writer.find("codex"), std::string::npos) << by_writer;
@@ -104,7 +109,7 @@ TEST(StoreAgentTotals, TheMigrationCountsTheRowsAlreadyStoredAsTheWriterWould) {
     SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READWRITE);
     db.exec(
         "DROP TABLE agent_workflow_totals; DROP TABLE agent_event_totals; "
-        "PRAGMA user_version = 6");
+        "DROP TABLE activity_minutes; DROP TABLE activity_hours; PRAGMA user_version = 6");
   }
   const auto migrated = testing::run_patternd({"migrate", "--config", config});
   ASSERT_EQ(migrated.exit_code, 0) << migrated.err;

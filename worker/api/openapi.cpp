@@ -170,7 +170,7 @@ Json get(const char* summary, Json parameters, const std::string& schema) {
   Json responses;
   responses["200"] =
       Json{{"description", "OK"}, {"content", {{"application/json", {{"schema", ref(schema)}}}}}};
-  for (const char* code : {"400", "401", "404", "503"})
+  for (const char* code : {"400", "401", "404", "405", "413", "500", "503"})
     responses[code] = Json{{"description", code},
                            {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
   return Json{{"get", Json{{"summary", summary},

@@ -23,6 +23,20 @@ ON CONFLICT (agent_name, event_type) DO UPDATE SET
   first_seen = min(first_seen, excluded.first_seen),
   last_seen = max(last_seen, excluded.last_seen))sql";
 
+constexpr const char* k_upsert_minute = R"sql(
+INSERT INTO activity_minutes (minute, agent_name, workflows, errors) VALUES (?, ?, ?, ?)
+ON CONFLICT (minute, agent_name) DO UPDATE SET
+  workflows = workflows + excluded.workflows, errors = errors + excluded.errors)sql";
+
+constexpr const char* k_upsert_hour = R"sql(
+INSERT INTO activity_hours (hour, agent_name, workflows, errors) VALUES (?, ?, ?, ?)
+ON CONFLICT (hour, agent_name) DO UPDATE SET
+  workflows = workflows + excluded.workflows, errors = errors + excluded.errors)sql";
+
+// Integer division, as schema/007's backfill buckets (toward zero).
+constexpr std::int64_t k_minute_ms = 60'000;
+constexpr std::int64_t k_hour_ms = 3'600'000;
+
 }  // namespace
 
 void AgentTotals::Span::add(core::TimestampMs t) {
@@ -32,7 +46,10 @@ void AgentTotals::Span::add(core::TimestampMs t) {
 }
 
 AgentTotals::AgentTotals(SQLite::Database& db)
-    : m_upsert_workflows(db, k_upsert_workflows), m_upsert_events(db, k_upsert_events) {}
+    : m_upsert_workflows(db, k_upsert_workflows),
+      m_upsert_events(db, k_upsert_events),
+      m_upsert_minute(db, k_upsert_minute),
+      m_upsert_hour(db, k_upsert_hour) {}
 
 void AgentTotals::add_workflow(const core::Workflow& w) {
   WorkflowTotals& t = m_workflows[w.agent_name];
@@ -40,10 +57,16 @@ void AgentTotals::add_workflow(const core::Workflow& w) {
   t.successes += w.succeeded();
   t.tokens += w.total_tokens;
   t.cost_micros += w.cost_micros;
+  ++m_minutes[{w.completed_at / k_minute_ms, w.agent_name}].workflows;
+  ++m_hours[{w.completed_at / k_hour_ms, w.agent_name}].workflows;
 }
 
 void AgentTotals::add_event(const core::Extraction& e) {
   m_events[{e.agent_name, e.event_type}].add(e.timestamp);
+  if (e.is_error()) {
+    ++m_minutes[{e.timestamp / k_minute_ms, e.agent_name}].errors;
+    ++m_hours[{e.timestamp / k_hour_ms, e.agent_name}].errors;
+  }
 }
 
 void AgentTotals::flush() {
@@ -69,12 +92,26 @@ void AgentTotals::flush() {
     q.bind(5, span.last);
     q.exec();
   }
+  for (auto [table, statement] :
+       {std::pair{&m_minutes, &m_upsert_minute}, {&m_hours, &m_upsert_hour}}) {
+    for (const auto& [key, activity] : *table) {
+      auto& q = *statement;
+      q.reset();
+      q.bind(1, key.first);
+      q.bindNoCopy(2, key.second);
+      q.bind(3, activity.workflows);
+      q.bind(4, activity.errors);
+      q.exec();
+    }
+  }
   clear();
 }
 
 void AgentTotals::clear() {
   m_workflows.clear();
   m_events.clear();
+  m_minutes.clear();
+  m_hours.clear();
 }
 
 }  // namespace patternd::store

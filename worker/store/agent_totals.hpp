@@ -1,8 +1,9 @@
 #pragma once
-// Per-agent totals (schema/007), grown in the batch's transaction by the
-// rows that were new to the database: one upsert per agent (and event type)
-// per batch, so that an agent's figures are read in one probe instead of a
-// sum over its raw rows.
+// Per-agent totals and per-agent activity by minute and hour (schema/007),
+// grown in the batch's transaction by the rows that were new to the
+// database: one upsert per agent (and event type, or minute, or hour) per
+// batch, so that an agent's figures and a timeline are read in a few probes
+// instead of a sum over raw rows.
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -38,8 +39,15 @@ class AgentTotals {
   };
   std::map<std::string, WorkflowTotals> m_workflows;
   std::map<std::pair<std::string, std::string>, Span> m_events;  // (agent, type)
+  struct Activity {
+    std::int64_t workflows = 0, errors = 0;
+  };
+  // (minute or hour since the epoch, agent)
+  std::map<std::pair<std::int64_t, std::string>, Activity> m_minutes, m_hours;
   SQLite::Statement m_upsert_workflows;
   SQLite::Statement m_upsert_events;
+  SQLite::Statement m_upsert_minute;
+  SQLite::Statement m_upsert_hour;
 };
 
 }  // namespace patternd::store

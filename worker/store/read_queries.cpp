@@ -154,19 +154,15 @@ const char* const k_agent_failures =
     "JOIN failure_patterns f ON f.id = a.failure_id WHERE a.agent_name = :agent "
     "ORDER BY f.frequency DESC, f.id DESC LIMIT 5";
 
-std::string timeline_workflows(bool agent) {
-  return std::string(
-             "SELECT completed_at / :bucket, count(*) FROM workflow_history "
-             "WHERE completed_at >= :from AND completed_at < :to") +
-         (agent ? " AND agent_name = :agent" : "") + " GROUP BY 1";
+// Workflows and errors per minute or hour (schema/007): a few rows per
+// unit of time, whatever the traffic.
+std::string timeline_activity(bool minutes, bool agent) {
+  const std::string unit = minutes ? "minute" : "hour";
+  return "SELECT " + unit + ", sum(workflows), sum(errors) FROM activity_" + unit + "s WHERE " +
+         unit + " >= :from AND " + unit + " < :to" + (agent ? " AND agent_name = :agent" : "") +
+         " GROUP BY 1";
 }
-// With an agent, its index: its errors are a fraction of everyone's (the
-// unary + keeps SQLite from taking the type index for the literal instead).
-std::string timeline_errors(bool agent) {
-  return std::string("SELECT event_time / :bucket, count(*) FROM extraction_events WHERE ") +
-         (agent ? "+event_type = 'error' AND agent_name = :agent" : "event_type = 'error'") +
-         " AND event_time >= :from AND event_time < :to GROUP BY 1";
-}
+
 std::string timeline_sessions(bool agent) {
   return std::string(
              "SELECT first_event / :bucket, count(*) FROM agent_sessions "
@@ -236,8 +232,8 @@ std::vector<std::string> every_read_statement() {
   out.push_back(agents(Page{}));
   out.push_back(agents(Page{50, after}));
   for (const bool agent : {false, true}) {
-    out.push_back(timeline_workflows(agent));
-    out.push_back(timeline_errors(agent));
+    out.push_back(timeline_activity(true, agent));
+    out.push_back(timeline_activity(false, agent));
     out.push_back(timeline_sessions(agent));
   }
   return out;

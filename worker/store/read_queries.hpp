@@ -30,8 +30,7 @@ extern const char* const k_agent_sessions;
 extern const char* const k_agent_workflows;
 extern const char* const k_agent_types;
 extern const char* const k_agent_failures;
-std::string timeline_workflows(bool agent);
-std::string timeline_errors(bool agent);
+std::string timeline_activity(bool minutes, bool agent);
 std::string timeline_sessions(bool agent);
 
 // Every statement the reader can prepare, for checking their plans.

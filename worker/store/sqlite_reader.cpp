@@ -302,21 +302,29 @@ class SqliteReader final : public Reader {
       const std::int64_t width = bucket_ms(q.bucket);
       std::vector<TimelineBucket> out;
       for (core::TimestampMs t = q.from; t < q.to; t += width) out.push_back({t, 0, 0, 0});
-      auto fill = [&](const std::string& text, std::int64_t TimelineBucket::*field) {
-        auto& s = prepare(text);
-        s.bind(":bucket", width);
-        s.bind(":from", q.from);
-        s.bind(":to", q.to);
-        if (q.agent) s.bind(":agent", *q.agent);
-        while (s.executeStep()) {
-          const std::int64_t index = s.getColumn(0).getInt64() - q.from / width;
-          if (index >= 0 && index < static_cast<std::int64_t>(out.size()))
-            out[static_cast<std::size_t>(index)].*field = s.getColumn(1).getInt64();
-        }
-      };
-      fill(sql::timeline_workflows(q.agent.has_value()), &TimelineBucket::workflows);
-      fill(sql::timeline_errors(q.agent.has_value()), &TimelineBucket::errors);
-      fill(sql::timeline_sessions(q.agent.has_value()), &TimelineBucket::sessions_started);
+      // Workflows and errors: whole minutes (minute buckets) or hours.
+      const bool minutes = q.bucket == Bucket::minute;
+      const std::int64_t unit = minutes ? 60'000 : 3'600'000;
+      auto& activity = prepare(sql::timeline_activity(minutes, q.agent.has_value()));
+      activity.bind(":from", q.from / unit);
+      activity.bind(":to", (q.to + unit - 1) / unit);
+      if (q.agent) activity.bind(":agent", *q.agent);
+      while (activity.executeStep()) {
+        const std::int64_t index = (activity.getColumn(0).getInt64() * unit - q.from) / width;
+        if (index < 0 || index >= static_cast<std::int64_t>(out.size())) continue;
+        out[static_cast<std::size_t>(index)].workflows += activity.getColumn(1).getInt64();
+        out[static_cast<std::size_t>(index)].errors += activity.getColumn(2).getInt64();
+      }
+      auto& sessions = prepare(sql::timeline_sessions(q.agent.has_value()));
+      sessions.bind(":bucket", width);
+      sessions.bind(":from", q.from);
+      sessions.bind(":to", q.to);
+      if (q.agent) sessions.bind(":agent", *q.agent);
+      while (sessions.executeStep()) {
+        const std::int64_t index = sessions.getColumn(0).getInt64() - q.from / width;
+        if (index >= 0 && index < static_cast<std::int64_t>(out.size()))
+          out[static_cast<std::size_t>(index)].sessions_started = sessions.getColumn(1).getInt64();
+      }
       return out;
     });
   }
