@@ -157,10 +157,16 @@ const char* const k_agent_failures =
 // Workflows and errors per minute or hour (schema/007): a few rows per
 // unit of time, whatever the traffic.
 std::string timeline_activity(bool minutes, bool agent) {
-  const std::string unit = minutes ? "minute" : "hour";
-  return "SELECT " + unit + ", sum(workflows), sum(errors) FROM activity_" + unit + "s WHERE " +
-         unit + " >= :from AND " + unit + " < :to" + (agent ? " AND agent_name = :agent" : "") +
-         " GROUP BY 1";
+  static const char* const k_statements[2][2] = {
+      {"SELECT hour, sum(workflows), sum(errors) FROM activity_hours "
+       "WHERE hour >= :from AND hour < :to GROUP BY 1",
+       "SELECT hour, sum(workflows), sum(errors) FROM activity_hours "
+       "WHERE hour >= :from AND hour < :to AND agent_name = :agent GROUP BY 1"},
+      {"SELECT minute, sum(workflows), sum(errors) FROM activity_minutes "
+       "WHERE minute >= :from AND minute < :to GROUP BY 1",
+       "SELECT minute, sum(workflows), sum(errors) FROM activity_minutes "
+       "WHERE minute >= :from AND minute < :to AND agent_name = :agent GROUP BY 1"}};
+  return k_statements[minutes ? 1 : 0][agent ? 1 : 0];
 }
 
 std::string timeline_sessions(bool agent) {

@@ -46,6 +46,17 @@ void bind_position(SQLite::Statement& s, const Position& p) {
   s.bind(":id", p.id);
 }
 
+// A list query's page: the cursor's position and limit + 1 rows (the
+// extra one says a next page exists), each row made by `row_of`.
+template <typename RowOf>
+auto page_rows(SQLite::Statement& s, const Page& page, RowOf row_of) {
+  if (page.after) bind_position(s, *page.after);
+  s.bind(":limit", page.limit + 1);
+  std::vector<decltype(row_of(s))> out;
+  while (s.executeStep()) out.push_back(row_of(s));
+  return out;
+}
+
 void bind_if(SQLite::Statement& s, const char* name, const std::optional<std::string>& v) {
   if (v) s.bind(name, *v);
 }
@@ -130,6 +141,18 @@ SessionRow session_row(SQLite::Statement& s) {
   return r;
 }
 
+CodeBlockRow code_block_row(SQLite::Statement& s) {
+  CodeBlockRow r;
+  r.id = s.getColumn(0).getInt64();
+  r.digest = digest_of(s.getColumn(1));
+  r.language = s.getColumn(2).getString();
+  r.content = s.getColumn(3).getString();
+  r.times_seen = s.getColumn(4).getInt64();
+  r.first_seen = s.getColumn(5).getInt64();
+  r.last_seen = s.getColumn(6).getInt64();
+  return r;
+}
+
 std::int64_t file_size(const std::string& path) {
   struct stat st {};
   // stat only: opening and closing the file would drop this process's locks.
@@ -157,11 +180,7 @@ class SqliteReader final : public Reader {
       bind_if(s, ":target", q.target);
       if (q.min_confidence) s.bind(":min_confidence", *q.min_confidence);
       bind_if(s, ":min_occurrences", q.min_occurrences);
-      if (q.page.after) bind_position(s, *q.page.after);
-      s.bind(":limit", q.page.limit + 1);
-      std::vector<PatternRow> out;
-      while (s.executeStep()) out.push_back(pattern_row(s));
-      return out;
+      return page_rows(s, q.page, pattern_row);
     });
   }
 
@@ -186,11 +205,7 @@ class SqliteReader final : public Reader {
       bind_if(s, ":agent", q.agent);
       bind_if(s, ":since", q.since);
       bind_if(s, ":until", q.until);
-      if (q.page.after) bind_position(s, *q.page.after);
-      s.bind(":limit", q.page.limit + 1);
-      std::vector<FailureRow> out;
-      while (s.executeStep()) out.push_back(failure_row(s));
-      return out;
+      return page_rows(s, q.page, failure_row);
     });
   }
 
@@ -213,11 +228,7 @@ class SqliteReader final : public Reader {
       bind_if(s, ":risk", q.risk);
       bind_if(s, ":since", q.since);
       bind_if(s, ":until", q.until);
-      if (q.page.after) bind_position(s, *q.page.after);
-      s.bind(":limit", q.page.limit + 1);
-      std::vector<ExtractionRow> out;
-      while (s.executeStep()) out.push_back(extraction_row(s));
-      return out;
+      return page_rows(s, q.page, extraction_row);
     });
   }
 
@@ -227,11 +238,7 @@ class SqliteReader final : public Reader {
       bind_if(s, ":agent", q.agent);
       bind_if(s, ":since", q.since);
       bind_if(s, ":until", q.until);
-      if (q.page.after) bind_position(s, *q.page.after);
-      s.bind(":limit", q.page.limit + 1);
-      std::vector<SessionRow> out;
-      while (s.executeStep()) out.push_back(session_row(s));
-      return out;
+      return page_rows(s, q.page, session_row);
     });
   }
 
@@ -255,21 +262,7 @@ class SqliteReader final : public Reader {
       auto& s = prepare(sql::code_blocks(q));
       bind_if(s, ":language", q.language);
       bind_if(s, ":since", q.since);
-      if (q.page.after) bind_position(s, *q.page.after);
-      s.bind(":limit", q.page.limit + 1);
-      std::vector<CodeBlockRow> out;
-      while (s.executeStep()) {
-        CodeBlockRow r;
-        r.id = s.getColumn(0).getInt64();
-        r.digest = digest_of(s.getColumn(1));
-        r.language = s.getColumn(2).getString();
-        r.content = s.getColumn(3).getString();
-        r.times_seen = s.getColumn(4).getInt64();
-        r.first_seen = s.getColumn(5).getInt64();
-        r.last_seen = s.getColumn(6).getInt64();
-        out.push_back(std::move(r));
-      }
-      return out;
+      return page_rows(s, q.page, code_block_row);
     });
   }
 
