@@ -83,10 +83,16 @@ echo
 echo "== Pattern report"
 "$patternd" report --config "$demo/patternd.yaml" --top 10
 
+echo
+echo "== An agent hits an error and asks the memory: seen before? (the read API's /v1/failures/lookup)"
+"$patternd" query --config "$demo/patternd.yaml" failures --lookup "KeyError: 'session_token'"
+
 cat <<TXT
 
 The database is $demo/patternd.db; worker log: $demo/worker.log. Try
   $patternd report --config $demo/patternd.yaml --format json
+  $patternd query --config $demo/patternd.yaml extractions --type error --limit 5
+  $patternd serve --config $demo/patternd.yaml    # then: curl -s http://127.0.0.1:8080/v1/patterns
   sqlite3 $demo/patternd.db 'SELECT reason_class, reason FROM dead_letters LIMIT 5'
 With the worker running, /metrics, /healthz and /readyz are on metrics.listen
 (127.0.0.1:9464 by default); dashboards/ holds the Grafana dashboard and the
