@@ -19,6 +19,7 @@
 #include <regex>
 #include <thread>
 
+#include "core/types.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd {
@@ -97,7 +98,10 @@ class Faults : public ::testing::Test {
         log);
     m_port = testing::metrics_port(log, 30);
     ASSERT_GT(m_port, 0);
-    ASSERT_TRUE(testing::readyz_says(m_port, 200, "\"assigned_partitions\":8", 60));
+    // 4 partitions of each stream kind.
+    ASSERT_TRUE(testing::readyz_says(
+        m_port, 200, "\"assigned_partitions\":" + std::to_string(4 * core::k_stream_kind_count),
+        60));
   }
 
   // A worker, then both streams at 1,500 messages/s each, running for a moment

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/types.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd {
@@ -76,6 +77,8 @@ class Metrics : public ::testing::Test {
 TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
   ASSERT_NO_FATAL_FAILURE(start(4));
   constexpr int k_count = 6000;
+  // A lag series per owned partition: 4 of each stream kind.
+  const int k_lag_series = 4 * static_cast<int>(core::k_stream_kind_count);
   auto produced = testing::run_patternd({"produce", "--brokers", m_bootstrap, "--kind", "mixed",
                                          "--count", std::to_string(k_count), "--seed", "5",
                                          "--duplicates", "0.05", "--invalid", "0.02"});
@@ -98,7 +101,7 @@ TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
         const std::string& m = metrics.body;
         return metrics.status == 200 &&
                testing::metric_sum(m, "patternd_messages_consumed_total") == k_count &&
-               series_count(m, "patternd_consumer_lag_messages") == 8 &&
+               series_count(m, "patternd_consumer_lag_messages") == k_lag_series &&
                testing::metric_sum(m, "patternd_consumer_lag_messages") == 0 &&
                testing::metric_sum(m, "patternd_consumer_lag_seconds") == 0 &&
                testing::metric_sum(m, "patternd_queue_depth_messages") == 0 &&
@@ -117,7 +120,8 @@ TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
   const auto rows = database
                         .execAndGet(
                             "SELECT (SELECT count(*) FROM workflow_history) + "
-                            "(SELECT count(*) FROM extraction_events)")
+                            "(SELECT count(*) FROM extraction_events) + "
+                            "(SELECT count(*) FROM outcomes)")
                         .getInt64();
   const auto dead = database.execAndGet("SELECT count(*) FROM dead_letters").getInt64();
   EXPECT_EQ(testing::metric_sum(m, "patternd_messages_persisted_total"), rows);
@@ -129,7 +133,7 @@ TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
             k_count);
   EXPECT_GT(testing::metric_sum(m, "patternd_messages_duplicate_total"), 0);
   // Caught up: a lag series per owned partition, all 0; nothing in process.
-  EXPECT_EQ(series_count(m, "patternd_consumer_lag_messages"), 8);
+  EXPECT_EQ(series_count(m, "patternd_consumer_lag_messages"), k_lag_series);
   EXPECT_EQ(testing::metric_sum(m, "patternd_consumer_lag_messages"), 0);
   EXPECT_EQ(testing::metric_sum(m, "patternd_consumer_lag_seconds"), 0);
   EXPECT_EQ(testing::metric_sum(m, "patternd_queue_depth_messages"), 0);
@@ -176,7 +180,8 @@ TEST(Dashboards, PanelsUseTheDataSourceAndInstanceAndTopicVariables) {
 TEST_F(Metrics, ReadyzIs503WithAReasonWhileTheBrokerIsDownOrTheDatabaseRefusesWrites) {
   ASSERT_NO_FATAL_FAILURE(start(2, "storage:\n  busy_timeout_ms: 100\n", true));
   const int port = m_port;
-  ASSERT_TRUE(testing::readyz_says(port, 200, "\"assigned_partitions\":4", 60));
+  ASSERT_TRUE(testing::readyz_says(
+      port, 200, "\"assigned_partitions\":" + std::to_string(2 * core::k_stream_kind_count), 60));
 
   // The brokers go down (dev-broker: SIGUSR1), then come back (SIGUSR2).
   m_broker->signal(SIGUSR1);

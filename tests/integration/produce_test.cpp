@@ -3,15 +3,56 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
 #include <csignal>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 
+#include "decode/decoder.hpp"
+#include "detect/failure.hpp"
+#include "fleet/fleet.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd {
 namespace {
 
+using nlohmann::json;
 using testing::partition_sizes;
+
+// The fleet's messages of one kind, from a file; `summary` gets produce's
+// summary line.
+std::vector<std::string> produce_lines(const std::string& kind, int count, int seed,
+                                       const std::vector<std::string>& extra = {},
+                                       std::string* summary = nullptr) {
+  testing::TempDir dir;
+  std::vector<std::string> args = {"produce",
+                                   "--kind",
+                                   kind,
+                                   "--count",
+                                   std::to_string(count),
+                                   "--seed",
+                                   std::to_string(seed),
+                                   "--start",
+                                   "2026-11-01T00:00:00Z",
+                                   "--output",
+                                   dir.file("out.jsonl")};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const auto r = testing::run_patternd(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (summary) *summary = r.err;
+  return testing::read_lines(dir.file("out.jsonl"));
+}
+
+std::uint64_t summary_count(const std::string& summary, const std::string& what) {
+  std::smatch m;
+  if (!std::regex_search(summary, m, std::regex("([0-9,]+) " + what))) return 0;
+  std::string digits = m[1];
+  std::erase(digits, ',');
+  return std::stoull(digits);
+}
 
 TEST(Produce, EveryMessageReachesTheBrokerSpreadOverAllPartitions) {
   testing::BackgroundProcess broker({"dev-broker", "--partitions", "8"});
@@ -24,12 +65,23 @@ TEST(Produce, EveryMessageReachesTheBrokerSpreadOverAllPartitions) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("delivered 20,000, failed 0"), std::string::npos) << r.err;
 
+  EXPECT_NE(r.err.find(" to agent.outcomes"), std::string::npos) << r.err;
+
+  // About 45% workflows, 45% extractions, 10% outcomes.
+  const std::map<std::string, std::pair<std::int64_t, std::int64_t>> expected_range = {
+      {"agent.workflows", {8400, 9600}},
+      {"agent.extractions", {8400, 9600}},
+      {"agent.outcomes", {1600, 2400}}};
   std::int64_t total = 0;
-  for (const char* topic : {"agent.workflows", "agent.extractions"}) {
+  for (const auto& [topic, range] : expected_range) {
+    std::int64_t in_topic = 0;
     for (const std::int64_t size : partition_sizes(bootstrap, topic, 8)) {
       EXPECT_GT(size, 0) << topic << ": keyed messages must reach every partition";
-      total += size;
+      in_topic += size;
     }
+    EXPECT_GE(in_topic, range.first) << topic;
+    EXPECT_LE(in_topic, range.second) << topic;
+    total += in_topic;
   }
   EXPECT_EQ(total, 20000);
   broker.signal(SIGTERM);
@@ -86,6 +138,113 @@ TEST(Produce, OutputRefusesToReplaceAnExistingFileUnlessForced) {
   const auto forced = testing::run_patternd(forced_args);
   ASSERT_EQ(forced.exit_code, 0) << forced.err;
   EXPECT_EQ(testing::read_lines(out).size(), 5u);
+}
+
+TEST(Produce, OutcomesSucceedAtTheirApproachsRateSoTheApproachesRankAsConfigured) {
+  // The read API's ranking of fixes is only testable if the rates differ
+  // (by 0.1 or more; 0.099 allows for the rounding of the subtraction).
+  for (std::size_t i = 1; i < fleet::k_approaches.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      EXPECT_GT(std::abs(fleet::k_approaches[i].success_rate - fleet::k_approaches[j].success_rate),
+                0.099)
+          << fleet::k_approaches[i].name << " and " << fleet::k_approaches[j].name;
+
+  const auto lines = produce_lines("outcomes", 6000, 11);
+  ASSERT_EQ(lines.size(), 6000u);
+  std::map<std::string, std::pair<int, int>> tries;  // pattern -> (attempts, successes)
+  int without_error = 0, with_id = 0;
+  for (const auto& line : lines) {
+    const json o = json::parse(line);
+    auto& [attempts, successes] = tries[o.at("pattern").get<std::string>()];
+    ++attempts;
+    successes += o.at("success").get<bool>();
+    without_error += !o.contains("error");
+    with_id += o.contains("outcome_id");
+    EXPECT_GE(o.at("duration_ms").get<std::int64_t>(), 0) << line;
+    EXPECT_FALSE(o.at("fix").get<std::string>().empty()) << line;
+  }
+  ASSERT_EQ(tries.size(), fleet::k_approaches.size());
+
+  std::vector<std::pair<double, std::string>> observed, configured;
+  for (const auto& approach : fleet::k_approaches) {
+    const std::string name(approach.name);
+    ASSERT_TRUE(tries.contains(name)) << name;
+    const auto [attempts, successes] = tries[name];
+    ASSERT_GE(attempts, 900) << name;
+    const double rate = static_cast<double>(successes) / attempts;
+    EXPECT_NEAR(rate, approach.success_rate, 0.05) << name << ": " << successes << "/" << attempts;
+    observed.emplace_back(rate, name);
+    configured.emplace_back(approach.success_rate, name);
+  }
+  std::ranges::sort(observed);
+  std::ranges::sort(configured);
+  for (std::size_t i = 0; i < observed.size(); ++i)
+    EXPECT_EQ(observed[i].second, configured[i].second) << "rank " << i;
+
+  EXPECT_NEAR(without_error / 6000.0, 0.2, 0.03);
+  EXPECT_NEAR(with_id / 6000.0, 0.9, 0.03);
+}
+
+TEST(Produce, OutcomesRetryTheFailuresOfTheFleetsExtractionsInTheirSessions) {
+  // The same seed: the same sessions, and failures from the same templates.
+  std::set<std::string> extraction_failures;
+  std::map<std::string, std::string> session_agents;
+  for (const auto& line : produce_lines("extractions", 20000, 4)) {
+    const json e = json::parse(line);
+    session_agents[e.at("session_id")] = e.at("agent_name");
+    if (e.at("event_type") == "error")
+      extraction_failures.insert(
+          detect::normalize_failure(e.at("matched_value").get<std::string>()));
+  }
+  ASSERT_GE(extraction_failures.size(), 15u);
+
+  std::set<std::string> texts, failures;
+  for (const auto& line : produce_lines("outcomes", 3000, 4)) {
+    const json o = json::parse(line);
+    const std::string session = o.at("session_id");
+    ASSERT_TRUE(session_agents.contains(session)) << line;
+    EXPECT_EQ(session_agents[session], o.at("agent_name")) << line;
+    if (!o.contains("error")) continue;
+    const std::string text = o.at("error");
+    const std::string failure = detect::normalize_failure(text);
+    EXPECT_TRUE(extraction_failures.contains(failure))
+        << "\"" << text << "\" normalizes to \"" << failure
+        << "\", a failure no extraction event reports";
+    texts.insert(text);
+    failures.insert(failure);
+  }
+  // Many failures, each retried with varying details (paths, values, lines).
+  EXPECT_GE(failures.size(), 15u);
+  EXPECT_GE(texts.size(), 4 * failures.size());
+}
+
+TEST(Produce, InvalidOutcomesOfEveryKindAreRejectedByTheDecoderAtTheRequestedRate) {
+  constexpr int k_count = 5000;
+  std::string summary;
+  const auto lines =
+      produce_lines("outcomes", k_count, 6, {"--invalid", "0.1", "--duplicates", "0.05"}, &summary);
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(k_count));
+  const std::uint64_t invalid = summary_count(summary, "invalid");
+  const std::uint64_t duplicates = summary_count(summary, "duplicates");
+
+  decode::Decoder decoder(1 << 20);
+  std::map<std::string_view, int> rejected;  // by class
+  std::uint64_t rejections = 0, repeats = 0;
+  std::set<std::string> seen;
+  for (const auto& line : lines) {
+    repeats += !seen.insert(line).second;
+    const auto decoded = decoder.decode_outcome(line, 0);
+    if (decoded) continue;
+    ++rejections;
+    ++rejected[core::to_string(decoded.error().reject)];
+  }
+  EXPECT_EQ(rejections, invalid) << summary;
+  EXPECT_NEAR(static_cast<double>(rejections) / k_count, 0.1 * (1 - 0.05), 0.015);
+  EXPECT_EQ(repeats, duplicates) << summary;
+  EXPECT_NEAR(static_cast<double>(repeats) / k_count, 0.05, 0.015);
+  for (const std::string_view reject : {"invalid_json", "invalid_utf8", "not_an_object",
+                                        "missing_field", "wrong_type", "out_of_range"})
+    EXPECT_GT(rejected[reject], 0) << reject;
 }
 
 }  // namespace

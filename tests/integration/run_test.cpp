@@ -16,6 +16,7 @@
 #include <regex>
 #include <thread>
 
+#include "core/types.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd {
@@ -209,7 +210,7 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
 
 TEST_F(Run, TwoWorkersOnOneDatabaseSplitThePartitionsAndTheSurvivorOfAKillTakesOver) {
   TempDir dir, clean_dir;
-  constexpr int k_all = 12;  // 6 partitions per topic
+  constexpr int k_all = 6 * static_cast<int>(core::k_stream_kind_count);  // 6 per topic
   // One config, one database, one group; small batches so both keep writing.
   const std::string config =
       config_for(dir, "pair", m_bootstrap, "g-pair", "batch:\n  max_messages: 500\n");

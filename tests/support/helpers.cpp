@@ -248,7 +248,7 @@ std::string canonical_database(const std::string& db_path) {
                     "code_blocks");
   out += dump_query(db, "agent_sessions",
                     "SELECT session_id, agent_name, first_event, first_event_identity, "
-                    "last_event, event_count, error_count FROM agent_sessions");
+                    "last_event, event_count, error_count, feedback_outcomes FROM agent_sessions");
   out += dump_query(db, "failure_patterns",
                     "SELECT signature, error_type, example, example_time, example_identity, "
                     "frequency, first_seen, last_seen, agent_count, session_count FROM "
@@ -269,6 +269,20 @@ std::string canonical_database(const std::string& db_path) {
   out += dump_query(db, "agent_event_totals", "SELECT * FROM agent_event_totals");
   out += dump_query(db, "activity_minutes", "SELECT * FROM activity_minutes");
   out += dump_query(db, "activity_hours", "SELECT * FROM activity_hours");
+  out += dump_query(db, "outcomes",
+                    "SELECT identity, outcome_id, agent_name, session_id, event_time, pattern, "
+                    "success, duration_ms, error, fix, organization_id, user_id FROM outcomes");
+  // Row ids depend on the order of arrival; everything else must not.
+  out += dump_query(db, "failure_fixes",
+                    "SELECT signature, pattern, error_type, attempts, successes, duration_ms_sum, "
+                    "duration_count, first_seen, last_seen, fix_example, fix_example_rank, "
+                    "fix_example_time, fix_example_identity, agent_count, confidence FROM "
+                    "failure_fixes");
+  out += dump_query(db, "failure_fix_agents",
+                    "SELECT f.signature, f.pattern, a.agent_name FROM failure_fix_agents a JOIN "
+                    "failure_fixes f ON f.id = a.fix_id");
+  out += dump_query(db, "outcome_stats", "SELECT * FROM outcome_stats");
+  out += dump_query(db, "outcome_agent_stats", "SELECT * FROM outcome_agent_stats");
   return out;
 }
 

@@ -109,11 +109,15 @@ TEST(StoreAgentTotals, TheMigrationCountsTheRowsAlreadyStoredAsTheWriterWould) {
     SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READWRITE);
     db.exec(
         "DROP TABLE agent_workflow_totals; DROP TABLE agent_event_totals; "
-        "DROP TABLE activity_minutes; DROP TABLE activity_hours; PRAGMA user_version = 6");
+        "DROP TABLE activity_minutes; DROP TABLE activity_hours; "
+        // and what version 8 added
+        "DROP TABLE outcomes; DROP TABLE failure_fix_agents; DROP TABLE failure_fixes; "
+        "DROP TABLE outcome_stats; DROP TABLE outcome_agent_stats; "
+        "ALTER TABLE agent_sessions DROP COLUMN feedback_outcomes; PRAGMA user_version = 6");
   }
   const auto migrated = testing::run_patternd({"migrate", "--config", config});
   ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
-  EXPECT_NE(migrated.out.find("from version 6 to 7"), std::string::npos) << migrated.out;
+  EXPECT_NE(migrated.out.find("from version 6 to 8"), std::string::npos) << migrated.out;
   EXPECT_EQ(dump(), by_writer);
 }
 

@@ -111,9 +111,12 @@ void add_ingest(CLI::App& app, Action& run) {
       "Backfill JSON lines through the same pipeline as Kafka (same idempotency, same dead "
       "letters); ingesting the same input again changes nothing");
   cmd->add_option("--config", options->config_path, "the YAML config file")->required();
-  cmd->add_option("--topic", options->topic, "which stream the lines belong to")
+  std::vector<std::string> kind_names;
+  for (const auto& k : core::k_stream_kinds) kind_names.emplace_back(k.name);
+  cmd->add_option("--topic", options->topic,
+                  "which stream the lines belong to: " + core::stream_kind_names())
       ->required()
-      ->check(CLI::IsMember({"workflows", "extractions"}));
+      ->check(CLI::IsMember(kind_names));
   cmd->add_option("INPUT", options->input, "a JSON-lines file, or - for standard input")
       ->required();
   cmd->add_option("--batch-size", options->batch_size,

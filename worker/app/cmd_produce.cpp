@@ -59,6 +59,7 @@ fleet::Options fleet_options(const ProduceOptions& options) {
   fleet::Options f;
   f.mix = options.kind == "workflows"     ? fleet::Mix::workflows
           : options.kind == "extractions" ? fleet::Mix::extractions
+          : options.kind == "outcomes"    ? fleet::Mix::outcomes
                                           : fleet::Mix::mixed;
   f.count = options.count;
   f.seed = options.seed;
@@ -80,7 +81,7 @@ fleet::Options fleet_options(const ProduceOptions& options) {
 int produce_to_file(const ProduceOptions& options) {
   if (options.kind == "mixed")
     throw core::UsageError(
-        "--output writes one stream per file: use --kind workflows or --kind extractions");
+        "--output writes one stream per file: use --kind workflows, extractions or outcomes");
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (options.output != "-") {
@@ -124,13 +125,13 @@ int produce_to_kafka(const ProduceOptions& options) {
   const Pacer pacer(options.rate);
   const auto started = Clock::now();
   std::uint64_t sent = 0, duplicates = 0, invalid = 0;
-  std::uint64_t per_topic[2] = {0, 0};
+  core::PerKind<std::uint64_t> per_kind{};
 
   if (!options.file.empty()) {
     core::TopicKind kind;
     const auto parsed = core::parse_topic_kind(options.topic);
     if (parsed) kind = *parsed;
-    if (!parsed) throw core::UsageError("--file needs --topic workflows or --topic extractions");
+    if (!parsed) throw core::UsageError("--file needs --topic: " + core::stream_kind_names());
     std::ifstream in(options.file, std::ios::binary);
     if (!in) throw core::UsageError(options.file + ": cannot open the input file");
     std::string line;
@@ -139,7 +140,7 @@ int produce_to_kafka(const ProduceOptions& options) {
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       // Keyed by line number: spread evenly over the partitions.
       producer.send(config.kafka.topic(kind), std::to_string(number), line);
-      ++per_topic[static_cast<int>(kind)];
+      ++per_kind[core::index_of(kind)];
       pacer.wait_for(++sent);
     }
   } else {
@@ -149,21 +150,25 @@ int produce_to_kafka(const ProduceOptions& options) {
       duplicates += message.duplicate;
       invalid += message.invalid;
       producer.send(config.kafka.topic(message.kind), message.key, message.payload);
-      ++per_topic[static_cast<int>(message.kind)];
+      ++per_kind[core::index_of(message.kind)];
       pacer.wait_for(++sent);
     }
   }
   const bool flushed = producer.flush(60'000);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::string per_topic;  // "9,000 to agent.workflows, 1,000 to agent.outcomes"
+  for (const auto& k : core::k_stream_kinds) {
+    const std::uint64_t n = per_kind[core::index_of(k.kind)];
+    if (n == 0) continue;
+    if (!per_topic.empty()) per_topic += ", ";
+    per_topic += with_commas(n) + " to " + config.kafka.topic(k.kind);
+  }
   std::cerr << "produce: sent " << with_commas(sent) << " messages (" << with_commas(duplicates)
             << " duplicates, " << with_commas(invalid) << " invalid) to " << options.brokers
             << " in " << seconds << " s ("
             << with_commas(static_cast<std::uint64_t>(seconds > 0 ? sent / seconds : 0))
-            << "/s): " << with_commas(per_topic[0]) << " to "
-            << config.kafka.topic(core::TopicKind::workflows) << ", " << with_commas(per_topic[1])
-            << " to " << config.kafka.topic(core::TopicKind::extractions) << "; delivered "
-            << with_commas(producer.delivered()) << ", failed " << with_commas(producer.failed())
-            << "\n";
+            << "/s): " << per_topic << "; delivered " << with_commas(producer.delivered())
+            << ", failed " << with_commas(producer.failed()) << "\n";
   if (producer.failed() > 0)
     throw std::runtime_error("some messages were not delivered: " + producer.first_error());
   if (!flushed) throw std::runtime_error("timed out waiting for delivery reports");
@@ -176,9 +181,10 @@ void add_produce(CLI::App& app, Action& run) {
   auto options = std::make_shared<ProduceOptions>();
   auto* cmd = app.add_subcommand(
       "produce",
-      "A synthetic fleet of producer agents: realistic workflows and extraction events, "
-      "reproducible by --seed, to Kafka (--brokers) or to a JSON-lines file (--output). With "
-      "--file and --topic, replays a JSON-lines file to Kafka instead.");
+      "A synthetic fleet of producer agents: realistic workflows, extraction events and the "
+      "outcomes of the fixes agents try, reproducible by --seed, to Kafka (--brokers) or to a "
+      "JSON-lines file (--output). With --file and --topic, replays a JSON-lines file to Kafka "
+      "instead.");
   auto* brokers =
       cmd->add_option("--brokers", options->brokers, "Kafka bootstrap servers (host:port,...)");
   auto* output = cmd->add_option("--output", options->output,
@@ -187,8 +193,10 @@ void add_produce(CLI::App& app, Action& run) {
   cmd->add_flag("--force", options->force, "let --output replace an existing file")->needs(output);
   cmd->add_option("--config", options->config_path,
                   "take topic names and kafka.properties from this config file");
-  cmd->add_option("--kind", options->kind, "workflows, extractions or mixed")
-      ->check(CLI::IsMember({"workflows", "extractions", "mixed"}));
+  cmd->add_option("--kind", options->kind,
+                  "workflows, extractions, outcomes or mixed (45% workflows, 45% extractions, 10% "
+                  "outcomes)")
+      ->check(CLI::IsMember({"workflows", "extractions", "outcomes", "mixed"}));
   cmd->add_option("--count", options->count, "how many messages")
       ->check(CLI::Range(1ULL, 1ULL << 40));
   cmd->add_option("--rate", options->rate, "messages per second (default: as fast as possible)")
@@ -204,8 +212,10 @@ void add_produce(CLI::App& app, Action& run) {
   cmd->add_option("--span-hours", options->span_hours, "event times spread over this many hours")
       ->check(CLI::Range(0.001, 1e6));
   auto* file = cmd->add_option("--file", options->file, "replay this JSON-lines file to Kafka");
-  cmd->add_option("--topic", options->topic, "the stream of --file: workflows or extractions")
-      ->check(CLI::IsMember({"workflows", "extractions"}))
+  std::vector<std::string> kind_names;
+  for (const auto& k : core::k_stream_kinds) kind_names.emplace_back(k.name);
+  cmd->add_option("--topic", options->topic, "the stream of --file: " + core::stream_kind_names())
+      ->check(CLI::IsMember(kind_names))
       ->needs(file);
   file->needs(brokers);
   cmd->callback([&run, options] {

@@ -33,6 +33,7 @@ void add_redetect(CLI::App& app, Action& run) {
                 << with_commas(summary.error_events) << " error events in " << seconds << " s\n"
                 << "  operation occurrences  " << with_commas(summary.operation_occurrences) << "\n"
                 << "  failure occurrences    " << with_commas(summary.failure_occurrences) << "\n"
+                << "  outcomes with an error " << with_commas(summary.outcomes) << "\n"
                 << "  rules version          " << before.substr(0, 12) << " -> "
                 << rules.version().substr(0, 12) << "\n";
       return 0;

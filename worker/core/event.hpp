@@ -59,4 +59,20 @@ struct Extraction {
   bool is_error() const { return event_type == "error"; }
 };
 
+// What an agent tried and whether it worked (SPEC section 12).
+struct Outcome {
+  Digest identity{};       // from outcome_id, or from the identifying fields
+  std::string outcome_id;  // empty when the producer sent none
+  std::string agent_name;
+  std::string session_id;  // empty when absent
+  TimestampMs timestamp = 0;
+  std::string pattern;  // the approach tried
+  bool success = false;
+  std::optional<std::int64_t> duration_ms;
+  std::string error;  // the error it addressed, as sent; empty when absent
+  std::string fix;    // what was done, as sent; empty when absent
+  std::string organization_id;
+  std::string user_id;
+};
+
 }  // namespace patternd::core

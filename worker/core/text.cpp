@@ -98,4 +98,10 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+std::string truncate_utf8(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  while (max > 0 && (static_cast<unsigned char>(text[max]) & 0xC0) == 0x80) --max;
+  return std::string(text.substr(0, max));
+}
+
 }  // namespace patternd::core

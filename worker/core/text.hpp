@@ -20,4 +20,7 @@ std::string escape_for_terminal(std::string_view text);
 // U+10FFFF (what JSON output requires).
 bool is_valid_utf8(std::string_view text);
 
+// At most max bytes of valid UTF-8 text, cut before a character, not inside one.
+std::string truncate_utf8(std::string_view text, std::size_t max);
+
 }  // namespace patternd::core

@@ -42,6 +42,8 @@ class Decoder {
                                                             core::TimestampMs default_time);
   core::Result<core::Extraction, DecodeError> decode_extraction(std::string_view payload,
                                                                 core::TimestampMs default_time);
+  core::Result<core::Outcome, DecodeError> decode_outcome(std::string_view payload,
+                                                          core::TimestampMs default_time);
 
  private:
   struct Impl;

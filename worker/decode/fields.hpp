@@ -79,7 +79,9 @@ inline std::string format_number(double value) {
   return buffer;
 }
 
-inline DecodeError error(RejectClass reject, std::string detail) { return {reject, std::move(detail)}; }
+inline DecodeError error(RejectClass reject, std::string detail) {
+  return {reject, std::move(detail)};
+}
 
 inline DecodeError wrong_type(std::string_view field, std::string_view expected, element value) {
   return error(RejectClass::wrong_type, std::string("field ") + std::string(field) + " must be " +

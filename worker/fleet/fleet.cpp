@@ -68,6 +68,8 @@ constexpr std::array k_words = {"id",     "user",   "config", "session", "token"
                                 "parser", "client", "router", "handler"};
 constexpr std::array k_files = {"index",   "app",    "utils", "models", "views", "server",
                                 "handler", "parser", "auth",  "api",    "main",  "db"};
+constexpr std::array k_packages = {"requests", "pydantic", "numpy", "urllib3",
+                                   "lodash",   "axios",    "react", "express"};
 
 constexpr std::array k_commands = {
     "pytest -x tests/",      "npm run build",         "git push origin main", "rm -rf node_modules",
@@ -94,22 +96,37 @@ constexpr std::array k_event_types = {"error",        "command",    "code_block"
                                       "risky_action", "error",      "command",    "file_write",
                                       "code_block",   "test_result"};
 
-std::string fill(std::string_view text, std::mt19937_64& rng) {
+// Shares of --kind mixed, in percent: an agent reports an outcome once per
+// fix it tries, far less often than the events and workflows around it.
+struct Share {
+  core::TopicKind kind;
+  std::uint64_t percent;
+};
+constexpr std::array k_mixed_shares = {Share{core::TopicKind::workflows, 45},
+                                       Share{core::TopicKind::extractions, 45},
+                                       Share{core::TopicKind::outcomes, 10}};
+
+}  // namespace
+
+std::string Fleet::fill(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '{' && i + 2 < text.size() && text[i + 2] == '}') {
       switch (text[i + 1]) {
         case 'w':
-          out += k_words[rng() % k_words.size()];
+          out += k_words[below(k_words.size())];
           break;
         case 'f':
-          out += k_files[rng() % k_files.size()];
+          out += k_files[below(k_files.size())];
+          break;
+        case 'p':
+          out += k_packages[below(k_packages.size())];
           break;
         case 'n':
-          out += std::to_string(1 + rng() % 5000);
+          out += std::to_string(1 + below(5000));
           break;
         case 'm':
-          out += std::to_string(1 + rng() % 120);
+          out += std::to_string(1 + below(120));
           break;
       }
       i += 2;
@@ -120,7 +137,9 @@ std::string fill(std::string_view text, std::mt19937_64& rng) {
   return out;
 }
 
-}  // namespace
+std::string_view Fleet::agent_name(std::uint32_t agent) { return k_agents[agent]; }
+
+std::string Fleet::error_text() { return fill(k_errors[below(k_errors.size())]); }
 
 Fleet::Fleet(Options options) : m_options(options), m_rng(options.seed) {
   for (int i = 0; i < 400; ++i)
@@ -144,10 +163,7 @@ bool Fleet::next(Message& out) {
                                      static_cast<double>(m_options.span_ms)) +
       static_cast<core::TimestampMs>(below(1000));
 
-  out.kind = m_options.mix == Mix::workflows     ? core::TopicKind::workflows
-             : m_options.mix == Mix::extractions ? core::TopicKind::extractions
-             : chance(0.5)                       ? core::TopicKind::workflows
-                                                 : core::TopicKind::extractions;
+  out.kind = next_kind();
   out.duplicate = false;
   out.invalid = false;
 
@@ -166,14 +182,42 @@ bool Fleet::next(Message& out) {
     out.invalid = true;
     return true;
   }
-  out.payload =
-      out.kind == core::TopicKind::workflows ? workflow(time, out.key) : extraction(time, out.key);
+  switch (out.kind) {
+    case core::TopicKind::workflows:
+      out.payload = workflow(time, out.key);
+      break;
+    case core::TopicKind::extractions:
+      out.payload = extraction(time, out.key);
+      break;
+    case core::TopicKind::outcomes:
+      out.payload = outcome(time, out.key);
+      break;
+  }
   if (m_recent.size() < 4096) {
     m_recent.push_back(out);
   } else {
     m_recent[below(m_recent.size())] = out;
   }
   return true;
+}
+
+core::TopicKind Fleet::next_kind() {
+  switch (m_options.mix) {
+    case Mix::workflows:
+      return core::TopicKind::workflows;
+    case Mix::extractions:
+      return core::TopicKind::extractions;
+    case Mix::outcomes:
+      return core::TopicKind::outcomes;
+    case Mix::mixed:
+      break;
+  }
+  std::uint64_t roll = below(100);
+  for (const Share& share : k_mixed_shares) {
+    if (roll < share.percent) return share.kind;
+    roll -= share.percent;
+  }
+  return k_mixed_shares.back().kind;
 }
 
 std::string Fleet::workflow(core::TimestampMs time, std::string& key) {
@@ -209,7 +253,7 @@ std::string Fleet::extraction(core::TimestampMs time, std::string& key) {
   const Session& session = m_sessions[below(m_sessions.size())];
   const std::string type = k_event_types[below(k_event_types.size())];
   key = session.id;
-  json e = {{"agent_name", k_agents[session.agent]},
+  json e = {{"agent_name", agent_name(session.agent)},
             {"session_id", session.id},
             {"timestamp", core::format_rfc3339(time)},
             {"event_type", type},
@@ -219,7 +263,7 @@ std::string Fleet::extraction(core::TimestampMs time, std::string& key) {
     e["event_id"] =
         hex_id(8) + "-" + hex_id(4) + "-" + hex_id(4) + "-" + hex_id(4) + "-" + hex_id(12);
   if (type == "error") {
-    const std::string text = fill(k_errors[below(k_errors.size())], m_rng);
+    const std::string text = error_text();
     e["pattern"] = "error_detection";
     e["matched_value"] = text;
     e["original_line"] = "  " + text;
@@ -251,7 +295,9 @@ std::string Fleet::extraction(core::TimestampMs time, std::string& key) {
 std::string Fleet::invalid_message(core::TopicKind kind) {
   const bool workflow = kind == core::TopicKind::workflows;
   const std::string t = hex_id(8);  // each invalid message is distinct
-  switch (below(7)) {
+  const std::uint64_t which = below(7);
+  if (kind == core::TopicKind::outcomes && which < 5) return invalid_outcome(which, t);
+  switch (which) {
     case 0:  // truncated JSON
       return workflow ? R"({"workflow_id": "wf-)" + t + R"(", "nl_input": "Run te)"
                       : R"({"agent_name": "codex", "session_id": "s)" + t;

@@ -1,15 +1,18 @@
 #pragma once
 // A synthetic fleet of producer agents: CI fixers, coding agents, deploy bots
-// publishing finished workflows and events extracted from their output.
+// publishing finished workflows, events extracted from their output and the
+// outcomes of the fixes they try on their failures.
 // Reproducible: the same options give the same messages, byte for byte.
 // Events recur the way real fleets do (the same operations and failures again
 // and again, over many sessions), with optional duplicates (a message sent
 // again verbatim) and invalid messages of every kind the decoder rejects.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/time.hpp"
@@ -17,7 +20,47 @@
 
 namespace patternd::fleet {
 
-enum class Mix { workflows, extractions, mixed };
+// --kind: one stream, or all of them (45% workflows, 45% extractions, 10%
+// outcomes).
+enum class Mix { workflows, extractions, outcomes, mixed };
+
+// The approaches agents try on a failure (an outcome's `pattern`), each with
+// the rate at which it truly works. The rates differ clearly on purpose: the
+// read API ranks fixes by success rate, and tests check that what the fleet
+// sends reproduces this order.
+struct Approach {
+  std::string_view name;
+  double success_rate;
+  std::int64_t typical_ms;  // how long an attempt takes, give or take half
+  // What the agent did, filled in like the error templates ({w} a word, {f}
+  // a file, {p} a package, {n} and {m} numbers).
+  std::array<std::string_view, 2> fixes;
+};
+
+inline constexpr std::array<Approach, 5> k_approaches{{
+    {"pin_dependency",
+     0.85,
+     9000,
+     {"pin {p} to the version of the last green build in requirements.txt",
+      "pin {p} in package-lock.json below the release that broke src/{f}.js"}},
+    {"guard_null",
+     0.75,
+     4000,
+     {"guard response.{w} before reading it in src/{f}.js",
+      "return early when {w} is undefined in {f}.ts"}},
+    {"revert_change",
+     0.60,
+     6000,
+     {"revert the last commit touching src/{f}.py", "revert the {w} change from the last merge"}},
+    {"increase_timeout",
+     0.50,
+     2500,
+     {"raise the timeout to {m} s", "wait {m} s longer for the {w} service"}},
+    {"retry_logic",
+     0.30,
+     800,
+     {"retry the {w} call with exponential backoff", "retry the failing step after {m} s"}},
+}};
 
 struct Options {
   Mix mix = Mix::mixed;
@@ -49,12 +92,22 @@ class Fleet {
  private:
   struct Session {
     std::string id;
-    std::uint32_t agent;
+    std::uint32_t agent;  // see agent_name
   };
+  static std::string_view agent_name(std::uint32_t agent);
 
   std::string workflow(core::TimestampMs time, std::string& key);
   std::string extraction(core::TimestampMs time, std::string& key);
+  std::string outcome(core::TimestampMs time, std::string& key);  // in outcomes.cpp
   std::string invalid_message(core::TopicKind kind);
+  std::string invalid_outcome(std::uint64_t which, const std::string& tag);  // in outcomes.cpp
+
+  core::TopicKind next_kind();
+  // A recurring failure's text, with fresh details (paths, values, lines).
+  std::string error_text();
+  // text with {w}, {f}, {p}, {n} and {m} replaced by random words, files,
+  // packages and numbers.
+  std::string fill(std::string_view text);
 
   std::uint64_t below(std::uint64_t n) { return m_rng() % n; }
   bool chance(double p) { return static_cast<double>(m_rng() >> 11) * 0x1.0p-53 < p; }

@@ -32,6 +32,13 @@ struct ExtractionRecord {
   std::string failure_type;
 };
 
+struct OutcomeRecord {
+  std::uint32_t message = 0;
+  core::Outcome outcome;
+  std::string failure_signature;  // filled by detection when the outcome names an error
+  std::string failure_type;
+};
+
 // A dead letter keeps the first 64 KiB of its message.
 inline constexpr std::size_t k_max_dead_letter_payload = 64 * 1024;
 
@@ -52,6 +59,7 @@ struct Batch {
   std::vector<RawMessage> messages;
   std::vector<WorkflowRecord> workflows;
   std::vector<ExtractionRecord> extractions;
+  std::vector<OutcomeRecord> outcomes;
   std::vector<Rejection> rejections;
   std::vector<OffsetMark> offsets;
   core::PerKind<std::uint64_t> expired{};  // older than the retention horizon
@@ -66,6 +74,7 @@ struct Batch {
     messages.clear();
     workflows.clear();
     extractions.clear();
+    outcomes.clear();
     rejections.clear();
     offsets.clear();
     expired = {};

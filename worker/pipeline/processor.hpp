@@ -23,6 +23,10 @@ class Processor {
 
  private:
   bool expired(core::TimestampMs event_time, core::TimestampMs now) const;
+  void prepare_workflow(Batch& batch, std::uint32_t message, core::TimestampMs now);
+  void prepare_extraction(Batch& batch, std::uint32_t message, core::TimestampMs now);
+  void prepare_outcome(Batch& batch, std::uint32_t message, core::TimestampMs now);
+  static void reject(Batch& batch, std::uint32_t message, const decode::DecodeError& error);
 
   const detect::Rules& m_rules;
   std::int64_t m_retention_ms;

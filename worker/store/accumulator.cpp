@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
+
 namespace patternd::store {
 namespace {
 
@@ -14,12 +16,6 @@ std::int64_t day_of(core::TimestampMs time) {
 std::string_view part(std::string_view signature, int index) {
   for (int i = 0; i < index; ++i) signature.remove_prefix(signature.find(':') + 1);
   return signature.substr(0, signature.find(':'));
-}
-
-std::string truncate_utf8(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return std::string(text);
-  while (max > 0 && (static_cast<unsigned char>(text[max]) & 0xC0) == 0x80) --max;
-  return std::string(text.substr(0, max));
 }
 
 }  // namespace
@@ -59,7 +55,7 @@ void PatternAccumulator::add_failure(const std::string& signature, const std::st
     Failure failure;
     failure.signature = signature;
     failure.error_type = error_type;
-    failure.example = truncate_utf8(example, k_max_example_bytes);
+    failure.example = core::truncate_utf8(example, k_max_example_bytes);
     failure.example_time = time;
     failure.example_identity = identity;
     failure.first_seen = failure.last_seen = time;
@@ -67,7 +63,7 @@ void PatternAccumulator::add_failure(const std::string& signature, const std::st
   }
   Failure& f = m_failures[it->second];
   if (time < f.example_time || (time == f.example_time && identity < f.example_identity)) {
-    f.example = truncate_utf8(example, k_max_example_bytes);
+    f.example = core::truncate_utf8(example, k_max_example_bytes);
     f.example_time = time;
     f.example_identity = identity;
   }

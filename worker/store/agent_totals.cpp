@@ -24,14 +24,16 @@ ON CONFLICT (agent_name, event_type) DO UPDATE SET
   last_seen = max(last_seen, excluded.last_seen))sql";
 
 constexpr const char* k_upsert_minute = R"sql(
-INSERT INTO activity_minutes (minute, agent_name, workflows, errors) VALUES (?, ?, ?, ?)
+INSERT INTO activity_minutes (minute, agent_name, workflows, errors, outcomes) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (minute, agent_name) DO UPDATE SET
-  workflows = workflows + excluded.workflows, errors = errors + excluded.errors)sql";
+  workflows = workflows + excluded.workflows, errors = errors + excluded.errors,
+  outcomes = outcomes + excluded.outcomes)sql";
 
 constexpr const char* k_upsert_hour = R"sql(
-INSERT INTO activity_hours (hour, agent_name, workflows, errors) VALUES (?, ?, ?, ?)
+INSERT INTO activity_hours (hour, agent_name, workflows, errors, outcomes) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (hour, agent_name) DO UPDATE SET
-  workflows = workflows + excluded.workflows, errors = errors + excluded.errors)sql";
+  workflows = workflows + excluded.workflows, errors = errors + excluded.errors,
+  outcomes = outcomes + excluded.outcomes)sql";
 
 // Integer division, as schema/007's backfill buckets (toward zero).
 constexpr std::int64_t k_minute_ms = 60'000;
@@ -69,6 +71,11 @@ void AgentTotals::add_event(const core::Extraction& e) {
   }
 }
 
+void AgentTotals::add_outcome(const core::Outcome& o) {
+  ++m_minutes[{o.timestamp / k_minute_ms, o.agent_name}].outcomes;
+  ++m_hours[{o.timestamp / k_hour_ms, o.agent_name}].outcomes;
+}
+
 void AgentTotals::flush() {
   for (const auto& [agent, t] : m_workflows) {
     auto& q = m_upsert_workflows;
@@ -101,6 +108,7 @@ void AgentTotals::flush() {
       q.bindNoCopy(2, key.second);
       q.bind(3, activity.workflows);
       q.bind(4, activity.errors);
+      q.bind(5, activity.outcomes);
       q.exec();
     }
   }

@@ -22,6 +22,7 @@ class AgentTotals {
 
   void add_workflow(const core::Workflow& workflow);
   void add_event(const core::Extraction& event);
+  void add_outcome(const core::Outcome& outcome);  // activity only: totals are outcome_agent_stats
   // Writes what was added (inside the caller's transaction) and clears.
   void flush();
   // Forgets what was added (the transaction rolled back).
@@ -40,7 +41,7 @@ class AgentTotals {
   std::map<std::string, WorkflowTotals> m_workflows;
   std::map<std::pair<std::string, std::string>, Span> m_events;  // (agent, type)
   struct Activity {
-    std::int64_t workflows = 0, errors = 0;
+    std::int64_t workflows = 0, errors = 0, outcomes = 0;
   };
   // (minute or hour since the epoch, agent)
   std::map<std::pair<std::int64_t, std::string>, Activity> m_minutes, m_hours;

@@ -28,13 +28,6 @@ std::int64_t dead_letter_offset(const pipeline::RawMessage& message) {
   return digest_key(sha.add_bytes(message.payload).finish()) & 0x7FFF'FFFF'FFFF'FFFF;
 }
 
-struct SessionDelta {
-  const std::string* agent = nullptr;
-  core::TimestampMs first = 0, last = 0;
-  core::Digest first_identity{};
-  std::int64_t events = 0, errors = 0;
-};
-
 struct CodeDelta {
   const core::CodeBlock* block = nullptr;
   std::int64_t occurrences = 0;
@@ -50,11 +43,16 @@ BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
       m_statements(db.sql()),
       m_workflow_keys(db.sql(), k_workflow_keys),
       m_event_keys(db.sql(), k_event_keys),
-      m_agents(db.sql()) {
+      m_outcome_keys(db.sql(), k_outcome_keys),
+      m_agents(db.sql()),
+      m_outcomes(db.sql()) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - m_created).count();
-  const std::size_t keys = m_workflow_keys.directory().size() + m_event_keys.directory().size();
-  const std::size_t bytes = m_workflow_keys.directory().bytes() + m_event_keys.directory().bytes();
+  std::size_t keys = 0, bytes = 0;
+  for (const KeySpace* space : {&m_workflow_keys, &m_event_keys, &m_outcome_keys}) {
+    keys += space->directory().size();
+    bytes += space->directory().bytes();
+  }
   // Worth an operator's notice only when it delays the start (millions of rows).
   char took[32];
   std::snprintf(took, sizeof took, "%.1f s", seconds);
@@ -67,6 +65,14 @@ BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
                                            {"seconds", seconds}});
 }
 
+void BatchWriter::forget_batch() {
+  m_accumulator = PatternAccumulator();
+  m_agents.clear();
+  m_outcomes.clear();
+  m_sessions.clear();
+  m_fresh_events.clear();
+}
+
 BatchOutcome BatchWriter::write(const Batch& batch) {
   BatchOutcome outcome;
   m_db.before_write();
@@ -76,11 +82,15 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     SQLite::Transaction txn(m_db.sql(), SQLite::TransactionBehavior::IMMEDIATE);
     m_workflow_keys.catch_up();
     m_event_keys.catch_up();
+    m_outcome_keys.catch_up();
     std::vector<Rejection> rejections(batch.rejections);
     write_workflows(batch, outcome, rejections);
     write_extractions(batch, outcome, rejections);
+    write_outcomes(batch, outcome, rejections);
+    write_sessions_and_failures();
     outcome.new_occurrences = m_accumulator.flush(m_statements);
     m_agents.flush();
+    m_outcomes.flush();
     write_dead_letters(batch, rejections, outcome);
     outcome.store_rejections.assign(
         rejections.begin() + static_cast<std::ptrdiff_t>(batch.rejections.size()),
@@ -89,22 +99,22 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     write_offsets(batch);
     m_workflow_keys.before_commit();
     m_event_keys.before_commit();
+    m_outcome_keys.before_commit();
     txn.commit();
     m_workflow_keys.committed();
     m_event_keys.committed();
+    m_outcome_keys.committed();
   } catch (const SQLite::Exception& e) {
     const int os_errno = system_errno_of_failed_write(m_db.sql().getHandle());
     // The transaction rolled back; leave no half-built aggregate behind.
-    m_accumulator = PatternAccumulator();
-    m_agents.clear();
+    forget_batch();
     const int code = e.getExtendedErrorCode();
     ErrorKind kind = classify_sqlite_error(code);
     // A constraint outside a record's own insert is a bug, not bad input.
     if (kind == ErrorKind::record) kind = ErrorKind::fatal;
     throw StoreError(kind, code, os_errno, describe_sqlite_error(code, os_errno, e.what()));
   } catch (...) {
-    m_accumulator = PatternAccumulator();
-    m_agents.clear();
+    forget_batch();
     throw;
   }
   outcome.transaction_seconds =
@@ -153,8 +163,8 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
   auto& s = m_statements;
   RawInserts inserts{s.insert_event, s.event_key_holder,
                      ask(s.any_unkeyed_event) ? &s.event_stored_unkeyed : nullptr, m_event_keys};
-  std::vector<const pipeline::ExtractionRecord*> fresh;
-  fresh.reserve(batch.extractions.size());
+  m_fresh_events.clear();
+  m_fresh_events.reserve(batch.extractions.size());
   for (const auto& record : batch.extractions) {
     const core::Extraction& e = record.event;
     const auto bind = [&e](SQLite::Statement& q, std::optional<std::int64_t> key) {
@@ -184,27 +194,16 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
     const auto bind_value = [&e](SQLite::Statement& q, int i) { bind_digest(q, i, e.identity); };
     const std::uint64_t hash = key_hash(digest_key(e.identity));
     if (insert_raw(inserts, hash, bind, bind_value, record.message, topic, rejected)) {
-      fresh.push_back(&record);
+      m_fresh_events.push_back(&record);
       m_agents.add_event(e);
     }
   }
 
-  // Sessions and code blocks: one upsert each per batch.
-  std::unordered_map<std::string_view, SessionDelta> sessions;
+  // Code blocks: one upsert each per batch.
   std::map<core::Digest, CodeDelta> codes;
-  for (const auto* record : fresh) {
+  for (const auto* record : m_fresh_events) {
     const core::Extraction& e = record->event;
-    auto [it, inserted] = sessions.try_emplace(e.session_id);
-    SessionDelta& s = it->second;
-    if (inserted || e.timestamp < s.first ||
-        (e.timestamp == s.first && e.identity < s.first_identity)) {
-      s.agent = &e.agent_name;
-      s.first = e.timestamp;
-      s.first_identity = e.identity;
-    }
-    s.last = inserted ? e.timestamp : std::max(s.last, e.timestamp);
-    s.events += 1;
-    s.errors += e.is_error() ? 1 : 0;
+    m_sessions.add_event(e);
     if (e.code_block) {
       auto [c, new_code] = codes.try_emplace(e.code_block->digest);
       if (new_code) {
@@ -214,21 +213,6 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
       c->second.first = std::min(c->second.first, e.timestamp);
       c->second.last = std::max(c->second.last, e.timestamp);
     }
-  }
-
-  std::unordered_map<std::string_view, std::int64_t> session_rows;
-  auto& us = m_statements.upsert_session;
-  for (const auto& [session_id, s] : sessions) {
-    us.bind(1, std::string(session_id));
-    us.bindNoCopy(2, *s.agent);
-    us.bind(3, s.first);
-    bind_digest(us, 4, s.first_identity);
-    us.bind(5, s.last);
-    us.bind(6, s.events);
-    us.bind(7, s.errors);
-    us.executeStep();
-    session_rows[session_id] = us.getColumn(0).getInt64();
-    us.reset();
   }
 
   auto& uc = m_statements.upsert_code_block;
@@ -242,14 +226,53 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome,
     uc.exec();
     uc.reset();
   }
+}
 
-  for (const auto* record : fresh) {
+void BatchWriter::write_outcomes(const Batch& batch, BatchOutcome& outcome,
+                                 std::vector<Rejection>& rejected) {
+  if (batch.outcomes.empty()) return;
+  auto& topic = outcome.topic(core::TopicKind::outcomes);
+  auto& s = m_statements;
+  RawInserts inserts{s.insert_outcome, s.outcome_key_holder,
+                     ask(s.any_unkeyed_outcome) ? &s.outcome_stored_unkeyed : nullptr,
+                     m_outcome_keys};
+  for (const auto& record : batch.outcomes) {
+    const core::Outcome& o = record.outcome;
+    const auto bind = [&o](SQLite::Statement& q, std::optional<std::int64_t> key) {
+      bind_digest(q, 1, o.identity);
+      bind_text_or_null(q, 2, o.outcome_id);
+      q.bindNoCopy(3, o.agent_name);
+      bind_text_or_null(q, 4, o.session_id);
+      q.bind(5, o.timestamp);
+      q.bindNoCopy(6, o.pattern);
+      q.bind(7, o.success ? 1 : 0);
+      bind_optional(q, 8, o.duration_ms);
+      bind_text_or_null(q, 9, o.error);
+      bind_text_or_null(q, 10, o.fix);
+      bind_text_or_null(q, 11, o.organization_id);
+      bind_text_or_null(q, 12, o.user_id);
+      bind_optional(q, 13, key);
+    };
+    const auto bind_value = [&o](SQLite::Statement& q, int i) { bind_digest(q, i, o.identity); };
+    const std::uint64_t hash = key_hash(digest_key(o.identity));
+    if (!insert_raw(inserts, hash, bind, bind_value, record.message, topic, rejected)) continue;
+    m_outcomes.add(o, record.failure_signature, record.failure_type);
+    m_agents.add_outcome(o);
+    m_sessions.add_outcome(o);
+  }
+}
+
+// After the sessions: a failure counts the sessions it appeared in by row id.
+void BatchWriter::write_sessions_and_failures() {
+  const auto session_rows = m_sessions.flush(m_statements);
+  for (const auto* record : m_fresh_events) {
     const core::Extraction& e = record->event;
     if (!e.is_error() || record->failure_signature.empty()) continue;
     const std::string& example = e.matched_value.empty() ? e.original_line : e.matched_value;
     m_accumulator.add_failure(record->failure_signature, record->failure_type, example, e.identity,
-                              e.timestamp, e.agent_name, session_rows[e.session_id]);
+                              e.timestamp, e.agent_name, session_rows.at(e.session_id));
   }
+  m_fresh_events.clear();
 }
 
 void BatchWriter::clear_replayed(const Batch& batch, const std::vector<Rejection>& rejections,

@@ -1,5 +1,5 @@
 #pragma once
-// Writes one batch in one SQLite transaction: raw rows (inserted unless their
+// Writes one batch in one SQLite transaction: raw rows of every stream kind (inserted unless their
 // unique key is already present), the pattern aggregates grown only for rows that were
 // new, the dead letters and the next Kafka offsets. Either all of it lands
 // or none of it does.
@@ -25,6 +25,8 @@
 #include "store/database.hpp"
 #include "store/errors.hpp"
 #include "store/key_space.hpp"
+#include "store/outcome_totals.hpp"
+#include "store/session_deltas.hpp"
 #include "store/statements.hpp"
 
 namespace patternd::store {
@@ -51,6 +53,10 @@ class BatchWriter {
                        std::vector<pipeline::Rejection>& rejected);
   void write_extractions(const pipeline::Batch& batch, BatchOutcome& outcome,
                          std::vector<pipeline::Rejection>& rejected);
+  void write_outcomes(const pipeline::Batch& batch, BatchOutcome& outcome,
+                      std::vector<pipeline::Rejection>& rejected);
+  void write_sessions_and_failures();
+  void forget_batch();  // the transaction rolled back: no half-built aggregate stays
   void write_dead_letters(const pipeline::Batch& batch,
                           const std::vector<pipeline::Rejection>& rejections,
                           BatchOutcome& outcome);
@@ -64,8 +70,12 @@ class BatchWriter {
   Statements m_statements;
   KeySpace m_workflow_keys;
   KeySpace m_event_keys;
+  KeySpace m_outcome_keys;
   PatternAccumulator m_accumulator;
   AgentTotals m_agents;
+  OutcomeTotals m_outcomes;
+  SessionDeltas m_sessions;
+  std::vector<const pipeline::ExtractionRecord*> m_fresh_events;  // new to the database
 };
 
 }  // namespace patternd::store

@@ -22,6 +22,14 @@ const KeyTable k_event_keys = {
     "SELECT count(*) FROM extraction_events WHERE identity_key >= ?1",
 };
 
+const KeyTable k_outcome_keys = {
+    "SELECT identity_key FROM outcomes WHERE identity_key IS NOT NULL",
+    "SELECT identity_key FROM outcomes WHERE id > ?1 AND identity_key IS NOT NULL",
+    "SELECT max(id) FROM outcomes",
+    "SELECT max(identity_key) FROM outcomes",
+    "SELECT count(*) FROM outcomes WHERE identity_key >= ?1",
+};
+
 namespace {
 
 // A one-value query's answer, 0 for NULL; the statement is left ready to run again.

@@ -31,7 +31,7 @@
 
 namespace patternd::store {
 
-// The queries one table's keys need; only the two raw-row tables have them.
+// The queries one table's keys need; only the raw-row tables have them.
 struct KeyTable {
   const char* all_keys;       // every non-NULL key
   const char* keys_after;     // ?1 row id: the non-NULL keys of rows after it
@@ -41,6 +41,7 @@ struct KeyTable {
 };
 extern const KeyTable k_workflow_keys;
 extern const KeyTable k_event_keys;
+extern const KeyTable k_outcome_keys;
 
 class KeySpace {
  public:

@@ -138,6 +138,11 @@ DELETE FROM extraction_events WHERE rowid IN
   (SELECT rowid FROM extraction_events WHERE event_time < ?1 ORDER BY event_time LIMIT ?2)
   AND rowid < (SELECT max(rowid) FROM extraction_events))sql",
                   horizon, report.events);
+  p.by_time_index(R"sql(
+DELETE FROM outcomes WHERE id IN
+  (SELECT id FROM outcomes WHERE event_time < ?1 ORDER BY event_time LIMIT ?2)
+  AND id < (SELECT max(id) FROM outcomes))sql",
+                  horizon, report.outcomes);
   p.by_key_scan(
       "SELECT rowid FROM code_blocks WHERE rowid > ?1 AND last_seen < ?2 ORDER BY rowid LIMIT ?3",
       "DELETE FROM code_blocks WHERE rowid = ?", horizon, report.code_blocks);

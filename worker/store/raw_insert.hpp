@@ -25,7 +25,7 @@ using pipeline::TopicOutcome;
 // it, nullopt if a constraint rejected the record (recorded in `rejected`;
 // the statement rolled back, the transaction did not).
 inline std::optional<int> run_insert(SQLite::Statement& statement, std::uint32_t message,
-                              std::vector<Rejection>& rejected) {
+                                     std::vector<Rejection>& rejected) {
   try {
     const int changes = statement.exec();
     statement.reset();
@@ -59,7 +59,7 @@ struct RawInserts {
 // nullopt when no row has that key.
 template <class BindValue>
 inline std::optional<bool> holder_is(SQLite::Statement& holder, std::int64_t key,
-                              const BindValue& bind_value) {
+                                     const BindValue& bind_value) {
   holder.bind(1, key);
   bind_value(holder, 2);
   std::optional<bool> same;
@@ -81,8 +81,9 @@ inline std::optional<bool> holder_is(SQLite::Statement& holder, std::int64_t key
 // stored, unkeyed, where the partial unique index on the full value makes a
 // second copy a duplicate again.
 template <class Bind, class BindValue>
-inline bool insert_raw(RawInserts& q, std::uint64_t hash, const Bind& bind, const BindValue& bind_value,
-                std::uint32_t message, TopicOutcome& topic, std::vector<Rejection>& rejected) {
+inline bool insert_raw(RawInserts& q, std::uint64_t hash, const Bind& bind,
+                       const BindValue& bind_value, std::uint32_t message, TopicOutcome& topic,
+                       std::vector<Rejection>& rejected) {
   bool stored = false;
   if (q.stored_unkeyed) {
     bind_value(*q.stored_unkeyed, 1);
@@ -116,7 +117,8 @@ inline bool insert_raw(RawInserts& q, std::uint64_t hash, const Bind& bind, cons
   return true;
 }
 
-inline void bind_optional(SQLite::Statement& s, int index, const std::optional<std::int64_t>& value) {
+inline void bind_optional(SQLite::Statement& s, int index,
+                          const std::optional<std::int64_t>& value) {
   if (value) {
     s.bind(index, *value);
   } else {

@@ -90,11 +90,12 @@ struct PruneOptions {
 };
 
 struct PruneReport {
-  std::int64_t workflows = 0, occurrences = 0, events = 0, code_blocks = 0, dead_letters = 0;
+  std::int64_t workflows = 0, occurrences = 0, events = 0, outcomes = 0, code_blocks = 0,
+               dead_letters = 0;
   std::int64_t transactions = 0;
   bool stopped = false;  // `stop` was set before the end
   std::int64_t total() const {
-    return workflows + occurrences + events + code_blocks + dead_letters;
+    return workflows + occurrences + events + outcomes + code_blocks + dead_letters;
   }
 };
 
@@ -119,6 +120,7 @@ struct RedetectSummary {
   std::uint64_t error_events = 0;
   std::uint64_t operation_occurrences = 0;
   std::uint64_t failure_occurrences = 0;
+  std::uint64_t outcomes = 0;  // outcomes with an error, linked to their signature again
 };
 
 // The horizon for `days` of retention at `now`; days must be > 0.

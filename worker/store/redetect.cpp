@@ -7,6 +7,7 @@
 
 #include "detect/failure.hpp"
 #include "store/accumulator.hpp"
+#include "store/outcome_totals.hpp"
 #include "store/statements.hpp"
 
 namespace patternd::store {
@@ -18,7 +19,15 @@ DELETE FROM operation_pattern_days;
 DELETE FROM operation_patterns;
 DELETE FROM failure_pattern_agents;
 DELETE FROM failure_pattern_sessions;
-DELETE FROM failure_patterns;)sql";
+DELETE FROM failure_patterns;
+DELETE FROM failure_fix_agents;
+DELETE FROM failure_fixes;)sql";
+
+// failure_fixes hang on failure signatures: rebuilt from the outcomes that
+// name an error. outcome_stats do not depend on detection and stay.
+constexpr const char* k_outcomes_with_error = R"sql(
+SELECT identity, agent_name, event_time, pattern, success, duration_ms, error, fix
+FROM outcomes WHERE error IS NOT NULL ORDER BY id)sql";
 
 constexpr const char* k_all_workflows = R"sql(
 SELECT id, nl_input, workflow_template, status, total_tokens, cost_micros, error_count,
@@ -93,6 +102,31 @@ RedetectSummary redetect(Database& db, const detect::Rules& rules,
     }
   }
   summary.failure_occurrences += accumulator.flush(statements).failure_occurrences;
+
+  OutcomeTotals fixes(sql);
+  SQLite::Statement outcomes(sql, k_outcomes_with_error);
+  while (outcomes.executeStep()) {
+    core::Outcome o;
+    const SQLite::Column blob = outcomes.getColumn(0);
+    std::memcpy(
+        o.identity.data(), blob.getBlob(),
+        std::min<std::size_t>(o.identity.size(), static_cast<std::size_t>(blob.getBytes())));
+    o.agent_name = outcomes.getColumn(1).getString();
+    o.timestamp = outcomes.getColumn(2).getInt64();
+    o.pattern = outcomes.getColumn(3).getString();
+    o.success = outcomes.getColumn(4).getInt() == 1;
+    if (!outcomes.getColumn(5).isNull()) o.duration_ms = outcomes.getColumn(5).getInt64();
+    o.error = outcomes.getColumn(6).getString();
+    o.fix = outcomes.getColumn(7).getString();
+    const std::string signature = detect::normalize_failure(o.error);
+    if (signature.empty()) continue;
+    fixes.add_fix(o, signature, detect::failure_type(signature));
+    if (++summary.outcomes % k_chunk == 0) {
+      fixes.flush();
+      if (progress) progress(summary.workflows + summary.error_events + summary.outcomes);
+    }
+  }
+  fixes.flush();
 
   db.set_meta(k_meta_rules_version, rules.version());
   txn.commit();

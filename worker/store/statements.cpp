@@ -74,13 +74,28 @@ SELECT 1 FROM extraction_events WHERE identity_key IS NULL AND identity = ?)sql"
 constexpr const char* k_event_key_holder = R"sql(
 SELECT identity = ?2 FROM extraction_events WHERE identity_key = ?1)sql";
 
+constexpr const char* k_insert_outcome = R"sql(
+INSERT INTO outcomes
+  (identity, outcome_id, agent_name, session_id, event_time, pattern, success, duration_ms,
+   error, fix, organization_id, user_id, identity_key)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+ON CONFLICT DO NOTHING)sql";
+
+constexpr const char* k_any_unkeyed_outcome = R"sql(
+SELECT EXISTS (SELECT 1 FROM outcomes WHERE identity_key IS NULL))sql";
+constexpr const char* k_outcome_stored_unkeyed = R"sql(
+SELECT 1 FROM outcomes WHERE identity_key IS NULL AND identity = ?)sql";
+
+constexpr const char* k_outcome_key_holder = R"sql(
+SELECT identity = ?2 FROM outcomes WHERE identity_key = ?1)sql";
+
 // A session's agent is the agent of its earliest event (ties: smaller
 // identity), so it does not depend on the order of arrival.
 constexpr const char* k_upsert_session = R"sql(
 INSERT INTO agent_sessions
   (session_id, agent_name, first_event, first_event_identity, last_event, event_count,
-   error_count)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+   error_count, feedback_outcomes)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (session_id) DO UPDATE SET
   agent_name = CASE WHEN excluded.first_event < first_event
                       OR (excluded.first_event = first_event
@@ -94,7 +109,8 @@ ON CONFLICT (session_id) DO UPDATE SET
   first_event = min(first_event, excluded.first_event),
   last_event  = max(last_event, excluded.last_event),
   event_count = event_count + excluded.event_count,
-  error_count = error_count + excluded.error_count
+  error_count = error_count + excluded.error_count,
+  feedback_outcomes = feedback_outcomes + excluded.feedback_outcomes
 RETURNING id)sql";
 
 constexpr const char* k_upsert_code_block = R"sql(
@@ -175,6 +191,10 @@ Statements::Statements(SQLite::Database& db)
       event_key_holder(db, k_event_key_holder),
       any_unkeyed_event(db, k_any_unkeyed_event),
       event_stored_unkeyed(db, k_event_stored_unkeyed),
+      insert_outcome(db, k_insert_outcome),
+      outcome_key_holder(db, k_outcome_key_holder),
+      any_unkeyed_outcome(db, k_any_unkeyed_outcome),
+      outcome_stored_unkeyed(db, k_outcome_stored_unkeyed),
       upsert_session(db, k_upsert_session),
       upsert_code_block(db, k_upsert_code_block),
       upsert_failure_pattern(db, k_upsert_failure_pattern),

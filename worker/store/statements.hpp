@@ -28,6 +28,11 @@ struct Statements {
   SQLite::Statement event_key_holder;  // ?1 key, ?2 identity: 1 if the holder has that identity
   SQLite::Statement any_unkeyed_event;
   SQLite::Statement event_stored_unkeyed;  // ?1 identity
+  SQLite::Statement insert_outcome;
+  SQLite::Statement outcome_key_holder;  // ?1 key, ?2 identity: 1 if the holder has that identity
+  SQLite::Statement any_unkeyed_outcome;
+  SQLite::Statement outcome_stored_unkeyed;  // ?1 identity
+  // Extraction events and outcomes both grow their session's row.
   SQLite::Statement upsert_session;
   SQLite::Statement upsert_code_block;
   SQLite::Statement upsert_failure_pattern;
