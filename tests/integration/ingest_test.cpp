@@ -254,6 +254,44 @@ std::vector<CorpusLine> extraction_corpus() {
   };
 }
 
+std::vector<CorpusLine> outcome_corpus() {
+  const std::string base = R"("agent_name": "ci-fixer", "pattern": "retry_logic")";
+  return {
+      {"{" + base + R"(, "outcome_id": "good-1", "success": true, "error": "KeyError: 'a'", "fix": "check the key"})",
+       "", ""},
+      {"{" + base + R"(, "success": "true"})", "wrong_type",
+       "field success must be a boolean, got a string"},
+      {"{" + base + R"(, "success": null})", "wrong_type", "field success must be a boolean"},
+      {"{" + base + "}", "missing_field", "missing required field success"},
+      {R"({"agent_name": "a", "success": false})", "missing_field",
+       "missing required field pattern"},
+      {R"({"agent_name": "a", "pattern": "", "success": false})", "missing_field",
+       "missing required field pattern"},
+      {R"({"agent_name": 7, "pattern": "p", "success": false})", "wrong_type",
+       "field agent_name must be a string, got a number"},
+      {R"({"pattern": "p", "success": false})", "missing_field", "missing required field agent_name"},
+      {"{" + base + R"(, "success": true, "duration_ms": -5})", "out_of_range",
+       "field duration_ms is -5"},
+      {"{" + base + R"(, "success": true, "duration_ms": 1.5})", "wrong_type",
+       "field duration_ms must be an integer"},
+      {"{" + base + R"(, "success": true, "fix": ")" + std::string(10 * 1024 * 1024, 'f') + "\"}",
+       "too_large", "larger than limits.max_message_bytes (1048576)"},
+      {"{" + base + ", \"success\": true, \"fix\": \"bad \xff\xfe\"}", "invalid_utf8",
+       "invalid UTF-8 at byte"},
+      {R"({"agent_name": "a", "pattern": ")" + std::string(300, 'p') + R"(", "success": true})",
+       "out_of_range", "field pattern has 300 characters, expected 1..256"},
+      {"{" + base + R"(, "success": true, "success": false})", "duplicate_key",
+       "field success appears more than once"},
+      {"{" + base + R"(, "success": true, "timestamp": "yesterday"})", "wrong_type",
+       "field timestamp"},
+      {"{" + base + R"(, "success": true, "outcome_id": ""})", "out_of_range",
+       "field outcome_id has 0 characters"},
+      {"{" + base + R"(, "outcome_id": "good-2", "success": false})", "", ""},
+      {R"({"agent_name": "x'); DELETE FROM outcomes; --", "pattern": "'; DROP TABLE failure_fixes; --", "success": true, "error": "x'); DELETE FROM outcomes; --"})",
+       "", ""},
+};
+}
+
 void check_corpus(const std::string& topic, const std::vector<CorpusLine>& corpus) {
   TempDir dir;
   const std::string config = testing::write_config(dir);
@@ -305,6 +343,10 @@ TEST(IngestHostileInput, EveryBadWorkflowIsADeadLetterWithItsReasonAndEveryGoodO
 
 TEST(IngestHostileInput, EveryBadExtractionIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
   check_corpus("extractions", extraction_corpus());
+}
+
+TEST(IngestHostileInput, EveryBadOutcomeIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+  check_corpus("outcomes", outcome_corpus());
 }
 
 TEST(IngestHostileInput, SqlTextIsStoredVerbatimAndNeverRun) {
