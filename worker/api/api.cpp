@@ -126,7 +126,7 @@ Answer Api::answer(std::string_view path, std::string_view query) {
         Params(query, {});
         return {200, health(*reader)};
       }
-      return {200, dump(resource(*reader, segments, query))};
+      return {200, dump(resource(*reader, segments, query, m_on_lookup))};
     } catch (const store::ReadFailed&) {
       reader.discard();  // its connection may be broken: the next request opens another
       throw;

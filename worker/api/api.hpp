@@ -39,6 +39,10 @@ class Api {
   // The answer to GET `path`?`query` (both raw, as sent), without auth.
   Answer answer(std::string_view path, std::string_view query);
 
+  // Called (from the request's thread) for each error lookup answered:
+  // whether the error had been seen. Set before serving.
+  void on_lookup(std::function<void(bool seen)> observer) { m_on_lookup = std::move(observer); }
+
  private:
   class Lease;
   Lease lease();
@@ -49,6 +53,7 @@ class Api {
 
   config::Api m_settings;
   OpenReader m_open;
+  std::function<void(bool seen)> m_on_lookup;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<store::Reader>> m_idle;  // readers not in use
   std::mutex m_health_mutex;

@@ -104,7 +104,8 @@ Json to_json(const store::SessionRow& row) {
               {"first_event", core::format_rfc3339(row.first_event)},
               {"last_event", core::format_rfc3339(row.last_event)},
               {"event_count", row.event_count},
-              {"error_count", row.error_count}};
+              {"error_count", row.error_count},
+              {"feedback_outcomes", row.feedback_outcomes}};
 }
 
 Json to_json(const store::SessionDetail& detail) {
@@ -129,6 +130,7 @@ Json to_json(const store::AgentRow& row) {
               {"sessions", row.sessions},
               {"workflows", row.workflows},
               {"extractions", row.extractions},
+              {"outcomes", row.outcomes},
               {"first_seen", time_or_null(row.first_seen)},
               {"last_seen", time_or_null(row.last_seen)}};
 }
@@ -145,6 +147,9 @@ Json to_json(const store::AgentStats& stats) {
   Json types = Json::object();
   for (const auto& [type, count] : stats.extractions_by_type) types[type] = count;
   out["extractions_by_type"] = std::move(types);
+  out["outcome_successes"] = stats.outcomes.successes;
+  out["outcome_success_rate"] =
+      stats.outcomes.attempts > 0 ? Json(stats.outcomes.success_rate) : Json(nullptr);
   Json failures = Json::array();
   for (const auto& f : stats.top_failures) failures.push_back(to_json(f));
   out["top_failures"] = std::move(failures);
@@ -155,7 +160,39 @@ Json to_json(const store::TimelineBucket& bucket) {
   return Json{{"start", core::format_rfc3339(bucket.start)},
               {"workflows", bucket.workflows},
               {"errors", bucket.errors},
+              {"outcomes", bucket.outcomes},
               {"sessions_started", bucket.sessions_started}};
+}
+
+namespace {
+
+Json figures(const store::OutcomeFigures& f) {
+  return Json{{"attempts", f.attempts},
+              {"successes", f.successes},
+              {"success_rate", f.success_rate},
+              {"confidence", f.confidence},
+              {"mean_duration_ms", f.mean_duration_ms ? Json(*f.mean_duration_ms) : Json(nullptr)},
+              {"first_seen", core::format_rfc3339(f.first_seen)},
+              {"last_seen", core::format_rfc3339(f.last_seen)}};
+}
+
+}  // namespace
+
+Json to_json(const store::FixRow& row) {
+  Json out{{"pattern", row.pattern},
+           {"fix_example", text_or_null(row.fix_example)},
+           {"signature", row.signature},
+           {"error_type", row.error_type}};
+  out.update(figures(row.figures));
+  out["agents"] = row.agent_count;
+  return out;
+}
+
+Json to_json(const store::OutcomeStatsRow& row) {
+  Json out{{"pattern", row.pattern}};
+  out.update(figures(row.figures));
+  out["agents"] = row.agent_count;
+  return out;
 }
 
 }  // namespace patternd::api

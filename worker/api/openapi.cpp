@@ -65,12 +65,23 @@ Json schemas() {
                      {"last_seen", time()},          {"agents", type("integer")},
                      {"sessions", type("integer")},  {"example", type("string")}};
   s["Failure"] = object(failure);
-  s["Fix"] = object(Json{{"pattern", type("string")},
-                         {"fix_example", nullable("string")},
-                         {"attempts", type("integer")},
-                         {"successes", type("integer")},
-                         {"success_rate", type("number")},
-                         {"confidence", type("number")}});
+  const Json figures{{"attempts", type("integer")},        {"successes", type("integer")},
+                     {"success_rate", type("number")},      {"confidence", type("number")},
+                     {"mean_duration_ms", nullable("number")}, {"first_seen", time()},
+                     {"last_seen", time()}};
+  Json lookup_fix = figures;  // a lookup's fixes: the signature is the lookup's
+  lookup_fix["pattern"] = type("string");
+  lookup_fix["fix_example"] = nullable("string");
+  lookup_fix["agents"] = type("integer");
+  s["LookupFix"] = object(lookup_fix);
+  Json fix = lookup_fix;
+  fix["signature"] = type("string");
+  fix["error_type"] = type("string");
+  s["Fix"] = object(fix);
+  Json stats_row = figures;
+  stats_row["pattern"] = type("string");
+  stats_row["agents"] = type("integer");
+  s["OutcomeStats"] = object(stats_row);
   s["Lookup"] = object(Json{{"signature", type("string")},
                             {"seen", type("boolean")},
                             {"error_type", type("string")},
@@ -80,7 +91,7 @@ Json schemas() {
                             {"agents", type("integer")},
                             {"sessions", type("integer")},
                             {"example", nullable("string")},
-                            {"fixes", Json{{"type", "array"}, {"items", ref("Fix")}}}});
+                            {"fixes", Json{{"type", "array"}, {"items", ref("LookupFix")}}}});
   s["Extraction"] = object(Json{
       {"identity", type("string")},
       {"event_id", nullable("string")},
@@ -102,7 +113,8 @@ Json schemas() {
                                                        {"parseable", nullable("boolean")}})})}}}});
   const Json session{{"session_id", type("string")},   {"agent", type("string")},
                      {"first_event", time()},          {"last_event", time()},
-                     {"event_count", type("integer")}, {"error_count", type("integer")}};
+                     {"event_count", type("integer")}, {"error_count", type("integer")},
+                     {"feedback_outcomes", type("integer")}};
   s["Session"] = object(session);
   Json session_detail = session;
   session_detail["events_by_type"] = counts();
@@ -115,7 +127,8 @@ Json schemas() {
                                {"content", type("string")}});
   const Json agent{{"agent", type("string")},       {"sessions", type("integer")},
                    {"workflows", type("integer")},  {"extractions", type("integer")},
-                   {"first_seen", nullable_time()}, {"last_seen", nullable_time()}};
+                   {"outcomes", type("integer")},   {"first_seen", nullable_time()},
+                   {"last_seen", nullable_time()}};
   s["Agent"] = object(agent);
   Json stats = agent;
   stats["workflow_successes"] = type("integer");
@@ -123,6 +136,8 @@ Json schemas() {
   stats["total_tokens"] = type("integer");
   stats["cost_usd"] = type("number");
   stats["extractions_by_type"] = counts();
+  stats["outcome_successes"] = type("integer");
+  stats["outcome_success_rate"] = nullable("number");
   stats["top_failures"] = Json{{"type", "array"}, {"items", ref("Failure")}};
   s["AgentStats"] = object(stats);
   s["Timeline"] =
@@ -133,13 +148,15 @@ Json schemas() {
                                 {"items", object(Json{{"start", time()},
                                                       {"workflows", type("integer")},
                                                       {"errors", type("integer")},
+                                                      {"outcomes", type("integer")},
                                                       {"sessions_started", type("integer")}})}}}});
   s["Health"] = object(Json{{"status", Json{{"enum", Json::array({"ok"})}}},
                             {"backend", type("string")},
                             {"schema_version", type("integer")},
                             {"rows", counts()},
                             {"database_size_bytes", type("integer")}});
-  for (const char* page : {"Pattern", "Failure", "Extraction", "Session", "CodeBlock", "Agent"})
+  for (const char* page : {"Pattern", "Failure", "Extraction", "Session", "CodeBlock", "Agent",
+                           "Fix", "OutcomeStats"})
     s[std::string(page) + "Page"] = page_of(page);
   return s;
 }
@@ -217,6 +234,20 @@ Json paths() {
   p["/v1/failures/lookup"] = get(
       "Have we seen this error? Its signature, history and the fixes that worked",
       Json::array({parameter("error", "query", type("string"), "the error text", true)}), "Lookup");
+  p["/v1/fixes"] = get(
+      "What was tried against failure signatures, per approach: best first (Wilson confidence)",
+      page_parameters(Json::array(
+          {text("signature", "a failure signature, as /v1/failures/lookup gives it"),
+           text("pattern", "the approach, e.g. retry_logic"),
+           parameter("min_confidence", "query",
+                     Json{{"type", "number"}, {"minimum", 0}, {"maximum", 1}},
+                     "Wilson lower bound of the success rate")})),
+      "FixPage");
+  p["/v1/outcomes/stats"] =
+      get("Per approach over all outcomes (or one agent's): attempts, success rate, confidence",
+          page_parameters(Json::array({text("pattern", "the approach"),
+                                       text("agent", "only this agent's outcomes")})),
+          "OutcomeStatsPage");
   p["/v1/extractions"] = get(
       "Extraction events, newest first",
       page_parameters(Json::array(

@@ -86,9 +86,14 @@ Json failures(store::Reader& reader, std::string_view query) {
   });
 }
 
+// The fixes a lookup returns: the best of its signature's, by confidence.
+inline constexpr std::int64_t k_lookup_fixes = 20;
+
 // "Have we seen this?": the error's signature, computed as the worker does
-// for extracted errors, looked up exactly.
-Json lookup(store::Reader& reader, std::string_view query) {
+// for extracted errors, looked up exactly, with what was tried against it
+// best first. An error only outcomes named (never extracted) is not "seen"
+// but may have fixes.
+Json lookup(store::Reader& reader, std::string_view query, const LookupObserver& observe) {
   const Params p(query, {"error"});
   const std::string signature = detect::normalize_failure(p.required_text("error"));
   if (signature.empty()) throw BadRequest("error: nothing left after normalizing (blank text)");
@@ -101,8 +106,43 @@ Json lookup(store::Reader& reader, std::string_view query) {
   out["agents"] = found ? found->stats.agent_count : 0;
   out["sessions"] = found ? found->stats.session_count : 0;
   out["example"] = found ? Json(found->stats.example) : Json(nullptr);
-  out["fixes"] = Json::array();  // with the outcomes stream (issue 17)
+  store::FixQuery fixes;
+  fixes.signature = signature;
+  fixes.page.limit = k_lookup_fixes;
+  Json list = Json::array();
+  auto rows = reader.fixes(fixes);
+  if (rows.size() > static_cast<std::size_t>(k_lookup_fixes)) rows.resize(k_lookup_fixes);
+  for (const auto& row : rows) {
+    Json fix = to_json(row);
+    fix.erase("signature");
+    fix.erase("error_type");
+    list.push_back(std::move(fix));
+  }
+  out["fixes"] = std::move(list);
+  if (observe) observe(found.has_value());
   return out;
+}
+
+Json fixes(store::Reader& reader, std::string_view query) {
+  const Params p(query, {"signature", "pattern", "min_confidence", "limit", "cursor"});
+  store::FixQuery q;
+  q.signature = p.text("signature");
+  q.pattern = p.text("pattern");
+  q.min_confidence = p.number("min_confidence", 0, 1);
+  q.page = p.page("fixes");
+  return listing(reader.fixes(q), q.page, "fixes", [](const store::FixRow& r) {
+    return store::Position{r.figures.confidence, "", r.id};
+  });
+}
+
+Json outcome_stats(store::Reader& reader, std::string_view query) {
+  const Params p(query, {"pattern", "agent", "limit", "cursor"});
+  store::OutcomeStatsQuery q;
+  q.pattern = p.text("pattern");
+  q.agent = p.text("agent");
+  q.page = p.page(q.agent ? "outcome-stats:agent" : "outcome-stats");
+  return listing(reader.outcome_stats(q), q.page, q.agent ? "outcome-stats:agent" : "outcome-stats",
+                 [](const store::OutcomeStatsRow& r) { return store::Position{0, r.pattern, 0}; });
 }
 
 store::Position time_position(core::TimestampMs t, std::int64_t id) {
@@ -233,12 +273,15 @@ std::vector<std::string> path_segments(std::string_view path) {
   return out;
 }
 
-Json resource(store::Reader& reader, const Segments& s, std::string_view query) {
+Json resource(store::Reader& reader, const Segments& s, std::string_view query,
+              const LookupObserver& on_lookup) {
   const std::size_t n = s.size();
   if (n == 1 && s[0] == "patterns") return patterns(reader, query);
   if (n == 2 && s[0] == "patterns" && !s[1].empty()) return pattern(reader, s[1], query);
   if (n == 1 && s[0] == "failures") return failures(reader, query);
-  if (n == 2 && s[0] == "failures" && s[1] == "lookup") return lookup(reader, query);
+  if (n == 2 && s[0] == "failures" && s[1] == "lookup") return lookup(reader, query, on_lookup);
+  if (n == 1 && s[0] == "fixes") return fixes(reader, query);
+  if (n == 2 && s[0] == "outcomes" && s[1] == "stats") return outcome_stats(reader, query);
   if (n == 1 && s[0] == "extractions") return extractions(reader, query);
   if (n == 1 && s[0] == "sessions") return sessions(reader, query);
   if (n == 2 && s[0] == "sessions" && !s[1].empty()) return session(reader, s[1], query);

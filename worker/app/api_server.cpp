@@ -5,14 +5,21 @@
 
 namespace patternd::app {
 
-ApiServer start_api(const config::Config& config) {
+ApiServer start_api(const config::Config& config, metrics::ReadMetrics& read_metrics,
+                    bool serve_metrics) {
   ApiServer out;
   out.api =
       std::make_unique<api::Api>(config.api, [&config] { return store::open_reader(config); });
+  out.api->on_lookup([&read_metrics](bool seen) { read_metrics.fix_lookup(seen); });
   if (config.api.listen.empty()) return out;
   api::Api* api = out.api.get();
   out.server = std::make_unique<http::Server>(
-      config.api.listen, "api.listen", [api](const http::Request& r) { return api->handle(r); });
+      config.api.listen, "api.listen",
+      [api, &read_metrics, serve_metrics](const http::Request& r) -> http::Response {
+        if (serve_metrics && r.path() == "/metrics")
+          return {200, "text/plain; version=0.0.4; charset=utf-8", read_metrics.scrape(), {}};
+        return api->handle(r);
+      });
   const std::string host = config.api.listen.substr(0, config.api.listen.rfind(':'));
   const std::string url = "http://" + host + ":" + std::to_string(out.server->port()) + "/v1/";
   log::info("api",

@@ -125,7 +125,14 @@ void print_table(const api::Json& body) {
     return;
   }
   for (const auto& [name, value] : body.items())
-    std::printf("%s: %s\n", cell(name, 40).c_str(), cell(value, 4000).c_str());
+    if (!value.is_array() || value.empty() || !value.front().is_object())
+      std::printf("%s: %s\n", cell(name, 40).c_str(), cell(value, 4000).c_str());
+  // A list of rows inside one object (a lookup's fixes): a table after it.
+  for (const auto& [name, value] : body.items()) {
+    if (!value.is_array() || value.empty() || !value.front().is_object()) continue;
+    std::printf("\n%s:\n", cell(name, 40).c_str());
+    print_table(api::Json{{"data", value}});
+  }
 }
 
 int query(const QueryOptions& o) {
@@ -154,16 +161,18 @@ void add_query(CLI::App& app, Action& run) {
   auto options = std::make_shared<QueryOptions>();
   auto* cmd = app.add_subcommand(
       "query",
-      "Ask the memory, as the read API does: patterns, failures (--lookup TEXT), extractions, "
-      "sessions [ID [events]], code-blocks, agents [NAME stats], timeline, health. Filters are "
+      "Ask the memory, as the read API does: patterns, failures (--lookup TEXT), fixes, outcomes "
+      "stats, extractions, sessions [ID [events]], code-blocks, agents [NAME stats], timeline, "
+      "health. Filters are "
       "the endpoint's parameters as flags (--agent codex --since 2026-11-01T00:00:00Z).");
   cmd->add_option("--config", options->config_path, "the YAML config file")->required();
   cmd->add_option("--format", options->format, "table (default) or json (the endpoint's JSON)")
       ->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("resource", options->resource, "what to ask for")
       ->required()
-      ->check(CLI::IsMember({"patterns", "failures", "extractions", "sessions", "session",
-                             "code-blocks", "agents", "timeline", "health"}));
+      ->check(CLI::IsMember({"patterns", "failures", "fixes", "outcomes", "extractions",
+                             "sessions", "session", "code-blocks", "agents", "timeline",
+                             "health"}));
   cmd->allow_extras();
   cmd->callback([&run, options, cmd] {
     options->rest = cmd->remaining();

@@ -97,8 +97,11 @@ int run_worker(const std::string& config_path) {
   runner::Runner runner(options, processor, *store, events);
   runner::KafkaSource kafka(config, *store, events);
   const DailyPrune retention(config);
-  const metrics::HttpServer http(config.metrics.listen, {[&metrics] { return metrics.scrape(); },
-                                                         [&health] { return health.readiness(); }});
+  metrics::ReadMetrics read_metrics;
+  const metrics::HttpServer http(
+      config.metrics.listen,
+      {[&metrics, &read_metrics] { return metrics.scrape() + read_metrics.scrape(); },
+       [&health] { return health.readiness(); }});
   const std::string host = config.metrics.listen.substr(0, config.metrics.listen.rfind(':'));
   log::info("run",
             "consuming " + core::join(config.kafka.topics, ", ") + " from " + config.kafka.brokers +
@@ -110,7 +113,7 @@ int run_worker(const std::string& config_path) {
   const std::string metrics_url = "http://" + host + ":" + std::to_string(http.port()) + "/metrics";
   log::info("run", "metrics on " + metrics_url + " (and /healthz, /readyz)",
             {{"metrics_url", metrics_url}});
-  const ApiServer api = start_api(config);
+  const ApiServer api = start_api(config, read_metrics, false);
   // On a failure, the source's destructor leaves the group; what was not
   // written is read again by the next owner.
   runner.run(kafka, g_stop);

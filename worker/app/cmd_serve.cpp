@@ -26,7 +26,8 @@ int serve(const std::string& config_path) {
   // wrong path is not only a stream of 503s.
   if (auto reader = store::open_reader(config); !reader)
     log::warn("serve", reader.error().message + "; answering 503 until it can be read");
-  const ApiServer api = start_api(config);
+  metrics::ReadMetrics read_metrics;
+  const ApiServer api = start_api(config, read_metrics, true);
   int signal = 0;
   sigwait(&signals, &signal);
   log::info("serve", std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));

@@ -1,6 +1,7 @@
 #pragma once
 // How much to trust a success rate measured on few attempts.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -14,7 +15,9 @@ namespace patternd::core {
 inline double wilson_lower_bound(std::int64_t successes, std::int64_t attempts) {
   if (attempts <= 0) return 0;
   const auto s = static_cast<double>(successes), n = static_cast<double>(attempts);
-  return (s + 1.9208 - 1.96 * std::sqrt(s * (n - s) * 1.0 / n + 0.9604)) / (n + 3.8416);
+  // Clamped: with no success the two terms cancel to a rounding error.
+  return std::max(0.0,
+                  (s + 1.9208 - 1.96 * std::sqrt(s * (n - s) * 1.0 / n + 0.9604)) / (n + 3.8416));
 }
 
 }  // namespace patternd::core

@@ -107,14 +107,14 @@ std::string sessions(const SessionQuery& q) {
   add(where, q.since.has_value(), "first_event >= :since");
   add(where, q.until.has_value(), "first_event < :until");
   add(where, q.page.after.has_value(), "(first_event, id) < (:key, :id)");
-  return "SELECT id, session_id, agent_name, first_event, last_event, event_count, error_count "
-         "FROM agent_sessions " +
+  return "SELECT id, session_id, agent_name, first_event, last_event, event_count, error_count, "
+         "feedback_outcomes FROM agent_sessions " +
          where + " ORDER BY first_event DESC, id DESC LIMIT :limit";
 }
 
 const char* const k_session =
-    "SELECT id, session_id, agent_name, first_event, last_event, event_count, error_count "
-    "FROM agent_sessions WHERE session_id = :session";
+    "SELECT id, session_id, agent_name, first_event, last_event, event_count, error_count, "
+    "feedback_outcomes FROM agent_sessions WHERE session_id = :session";
 
 const char* const k_session_types =
     "SELECT event_type, count(*) FROM extraction_events WHERE session_id = :session "
@@ -136,7 +136,8 @@ std::string code_blocks(const CodeBlockQuery& q) {
 std::string agents(const Page& page) {
   return std::string(
              "SELECT agent_name FROM (SELECT agent_name FROM agent_workflow_totals UNION "
-             "SELECT agent_name FROM agent_event_totals) WHERE agent_name <> ''") +
+             "SELECT agent_name FROM agent_event_totals UNION "
+             "SELECT agent_name FROM outcome_agent_stats) WHERE agent_name <> ''") +
          (page.after ? " AND agent_name > :text" : "") + " ORDER BY agent_name LIMIT :limit";
 }
 
@@ -148,6 +149,9 @@ const char* const k_agent_workflows =
 const char* const k_agent_types =
     "SELECT event_type, events, first_seen, last_seen FROM agent_event_totals "
     "WHERE agent_name = :agent ORDER BY event_type";
+const char* const k_agent_outcomes =
+    "SELECT sum(attempts), sum(successes), sum(duration_ms_sum), sum(duration_count), "
+    "min(first_seen), max(last_seen), count(*) FROM outcome_agent_stats WHERE agent_name = :agent";
 const char* const k_agent_failures =
     "SELECT f.id, f.signature, f.error_type, f.example, f.frequency, f.agent_count, "
     "f.session_count, f.first_seen, f.last_seen FROM failure_pattern_agents a "
@@ -158,13 +162,13 @@ const char* const k_agent_failures =
 // unit of time, whatever the traffic.
 std::string timeline_activity(bool minutes, bool agent) {
   static const char* const k_statements[2][2] = {
-      {"SELECT hour, sum(workflows), sum(errors) FROM activity_hours "
+      {"SELECT hour, sum(workflows), sum(errors), sum(outcomes) FROM activity_hours "
        "WHERE hour >= :from AND hour < :to GROUP BY 1",
-       "SELECT hour, sum(workflows), sum(errors) FROM activity_hours "
+       "SELECT hour, sum(workflows), sum(errors), sum(outcomes) FROM activity_hours "
        "WHERE hour >= :from AND hour < :to AND agent_name = :agent GROUP BY 1"},
-      {"SELECT minute, sum(workflows), sum(errors) FROM activity_minutes "
+      {"SELECT minute, sum(workflows), sum(errors), sum(outcomes) FROM activity_minutes "
        "WHERE minute >= :from AND minute < :to GROUP BY 1",
-       "SELECT minute, sum(workflows), sum(errors) FROM activity_minutes "
+       "SELECT minute, sum(workflows), sum(errors), sum(outcomes) FROM activity_minutes "
        "WHERE minute >= :from AND minute < :to AND agent_name = :agent GROUP BY 1"}};
   return k_statements[minutes ? 1 : 0][agent ? 1 : 0];
 }
@@ -176,10 +180,36 @@ std::string timeline_sessions(bool agent) {
          (agent ? " AND agent_name = :agent" : "") + " GROUP BY 1";
 }
 
+// failure_fixes and outcome_stats are aggregate tables (a row per signature
+// and approach, per approach): small whatever the traffic, and indexed for
+// the orders they are read in (schema/008).
+std::string fixes(const FixQuery& q) {
+  std::string where = "WHERE 1";
+  add(where, q.signature.has_value(), "signature = :signature");
+  add(where, q.pattern.has_value(), "pattern = :pattern");
+  add(where, q.min_confidence.has_value(), "confidence >= :min_confidence");
+  add(where, q.page.after.has_value(), "(confidence < :key OR (confidence = :key AND id < :id))");
+  return "SELECT id, signature, pattern, error_type, attempts, successes, duration_ms_sum, "
+         "duration_count, first_seen, last_seen, fix_example, agent_count FROM failure_fixes " +
+         where + " ORDER BY confidence DESC, id DESC LIMIT :limit";
+}
+
+std::string outcome_stats(const OutcomeStatsQuery& q) {
+  std::string where = "WHERE 1";
+  add(where, q.agent.has_value(), "agent_name = :agent");
+  add(where, q.pattern.has_value(), "pattern = :pattern");
+  add(where, q.page.after.has_value(), "pattern > :text");
+  return std::string("SELECT pattern, attempts, successes, duration_ms_sum, duration_count, "
+                     "first_seen, last_seen, ") +
+         (q.agent ? "1 FROM outcome_agent_stats " : "agent_count FROM outcome_stats ") + where +
+         " ORDER BY pattern LIMIT :limit";
+}
+
 std::vector<std::string> every_read_statement() {
   std::vector<std::string> out = {k_pattern,         k_pattern_days,  k_failure,
                                   k_session,         k_session_types, k_agent_sessions,
-                                  k_agent_workflows, k_agent_types,   k_agent_failures};
+                                  k_agent_workflows, k_agent_types,   k_agent_failures,
+                                  k_agent_outcomes};
   const std::optional<std::string> some = std::string("x");
   const std::optional<Position> after = Position{};
   for (int bits = 0; bits < 64; ++bits) {
@@ -234,6 +264,21 @@ std::vector<std::string> every_read_statement() {
     if (bits & 2) c.since = 0;
     if (bits & 4) c.page.after = after;
     out.push_back(code_blocks(c));
+  }
+  for (int bits = 0; bits < 16; ++bits) {
+    FixQuery f;
+    if (bits & 1) f.signature = some;
+    if (bits & 2) f.pattern = some;
+    if (bits & 4) f.min_confidence = 0.5;
+    if (bits & 8) f.page.after = after;
+    out.push_back(fixes(f));
+  }
+  for (int bits = 0; bits < 8; ++bits) {
+    OutcomeStatsQuery o;
+    if (bits & 1) o.agent = some;
+    if (bits & 2) o.pattern = some;
+    if (bits & 4) o.page.after = after;
+    out.push_back(outcome_stats(o));
   }
   out.push_back(agents(Page{}));
   out.push_back(agents(Page{50, after}));

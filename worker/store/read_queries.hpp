@@ -19,6 +19,8 @@ std::string extractions(const ExtractionQuery& q);
 std::string sessions(const SessionQuery& q);
 std::string code_blocks(const CodeBlockQuery& q);
 std::string agents(const Page& page);
+std::string fixes(const FixQuery& q);
+std::string outcome_stats(const OutcomeStatsQuery& q);
 
 // Fixed statements (their parameters are always bound).
 extern const char* const k_pattern;
@@ -30,6 +32,7 @@ extern const char* const k_agent_sessions;
 extern const char* const k_agent_workflows;
 extern const char* const k_agent_types;
 extern const char* const k_agent_failures;
+extern const char* const k_agent_outcomes;
 std::string timeline_activity(bool minutes, bool agent);
 std::string timeline_sessions(bool agent);
 

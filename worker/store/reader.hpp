@@ -38,6 +38,14 @@ struct Page {
   std::optional<Position> after;
 };
 
+// Outcome figures (schema/008), with what is derived on read.
+struct OutcomeFigures {
+  std::int64_t attempts = 0, successes = 0;
+  double success_rate = 0, confidence = 0;  // confidence: Wilson lower bound, z = 1.96
+  std::optional<double> mean_duration_ms;   // none when no attempt reported one
+  core::TimestampMs first_seen = 0, last_seen = 0;
+};
+
 enum class PatternSort { savings, occurrences, confidence, last_seen };
 struct PatternQuery {
   std::optional<std::string> category, tool, target;
@@ -100,7 +108,7 @@ struct SessionRow {
   std::int64_t id = 0;
   std::string session_id, agent;
   core::TimestampMs first_event = 0, last_event = 0;
-  std::int64_t event_count = 0, error_count = 0;
+  std::int64_t event_count = 0, error_count = 0, feedback_outcomes = 0;
 };
 struct SessionDetail {
   SessionRow session;
@@ -122,8 +130,8 @@ struct CodeBlockRow {
 
 struct AgentRow {
   std::string agent;
-  std::int64_t sessions = 0, workflows = 0, extractions = 0;
-  // Its first and last workflow or event. Workflow and event counts are
+  std::int64_t sessions = 0, workflows = 0, extractions = 0, outcomes = 0;
+  // Its first and last workflow, event or outcome. Workflow and event counts are
   // totals over all time (kept when retention prunes the rows).
   std::optional<core::TimestampMs> first_seen, last_seen;
 };
@@ -131,6 +139,7 @@ struct AgentStats {
   AgentRow agent;
   std::int64_t workflow_successes = 0, total_tokens = 0, cost_micros = 0;
   std::vector<std::pair<std::string, std::int64_t>> extractions_by_type;
+  OutcomeFigures outcomes;               // over all its approaches
   std::vector<FailureRow> top_failures;  // its five most frequent
 };
 
@@ -145,7 +154,32 @@ struct TimelineQuery {
 };
 struct TimelineBucket {
   core::TimestampMs start = 0;
-  std::int64_t workflows = 0, errors = 0, sessions_started = 0;
+  std::int64_t workflows = 0, errors = 0, outcomes = 0, sessions_started = 0;
+};
+
+// failure_fixes rows, best first: by confidence, then by id.
+struct FixQuery {
+  std::optional<std::string> signature, pattern;
+  std::optional<double> min_confidence;
+  Page page;
+};
+struct FixRow {
+  std::int64_t id = 0;
+  std::string signature, pattern, error_type;
+  OutcomeFigures figures;
+  std::optional<std::string> fix_example;
+  std::int64_t agent_count = 0;
+};
+
+// Per approach, over all outcomes or one agent's; by approach name.
+struct OutcomeStatsQuery {
+  std::optional<std::string> pattern, agent;
+  Page page;
+};
+struct OutcomeStatsRow {
+  std::string pattern;
+  OutcomeFigures figures;
+  std::int64_t agent_count = 0;  // 1 when asked for one agent
 };
 
 struct StoreHealth {
@@ -175,6 +209,8 @@ class Reader {
   virtual std::optional<PatternDetail> pattern(const std::string& signature) = 0;
   virtual std::vector<FailureRow> failures(const FailureQuery& q) = 0;
   virtual std::optional<FailureRow> failure(const std::string& signature) = 0;
+  virtual std::vector<FixRow> fixes(const FixQuery& q) = 0;
+  virtual std::vector<OutcomeStatsRow> outcome_stats(const OutcomeStatsQuery& q) = 0;
   virtual std::vector<ExtractionRow> extractions(const ExtractionQuery& q) = 0;
   virtual std::vector<SessionRow> sessions(const SessionQuery& q) = 0;
   virtual std::optional<SessionDetail> session(const std::string& session_id) = 0;

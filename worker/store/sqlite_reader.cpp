@@ -15,26 +15,13 @@
 
 #include "store/database.hpp"
 #include "store/read_queries.hpp"
+#include "store/read_rows.hpp"
 #include "store/reader.hpp"
 
 namespace patternd::store {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::optional<std::string> text_or_null(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getString();
-}
-std::optional<std::int64_t> integer_or_null(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getInt64();
-}
-core::Digest digest_of(const SQLite::Column& c) {
-  core::Digest d{};
-  if (c.getBytes() == static_cast<int>(d.size())) std::memcpy(d.data(), c.getBlob(), d.size());
-  return d;
-}
 
 // Sort keys that are times or counts are bound as integers, so that the
 // comparison is exact and the index range applies.
@@ -62,95 +49,6 @@ void bind_if(SQLite::Statement& s, const char* name, const std::optional<std::st
 }
 void bind_if(SQLite::Statement& s, const char* name, const std::optional<std::int64_t>& v) {
   if (v) s.bind(name, *v);
-}
-
-PatternRow pattern_row(SQLite::Statement& s) {
-  PatternRow r;
-  r.id = s.getColumn(0).getInt64();
-  auto& p = r.stats;
-  p.signature = s.getColumn(1).getString();
-  p.category = s.getColumn(2).getString();
-  p.tool = s.getColumn(3).getString();
-  p.target = s.getColumn(4).getString();
-  p.occurrences = s.getColumn(5).getInt64();
-  p.successes = s.getColumn(6).getInt64();
-  p.avg_tokens = s.getColumn(7).getDouble();
-  p.avg_cost_usd = s.getColumn(8).getDouble();
-  p.tool_cost_usd = s.getColumn(9).getDouble();
-  p.savings_per_run_usd = s.getColumn(10).getDouble();
-  p.runs_last_30_days = s.getColumn(11).getInt64();
-  p.savings_last_30_days_usd = s.getColumn(12).getDouble();
-  p.avg_duration_seconds = s.getColumn(13).getDouble();
-  p.confidence = s.getColumn(14).getDouble();
-  p.first_seen = s.getColumn(15).getInt64();
-  p.last_seen = s.getColumn(16).getInt64();
-  r.success_rate = p.occurrences > 0 ? static_cast<double>(p.successes) / p.occurrences : 0;
-  return r;
-}
-
-FailureRow failure_row(SQLite::Statement& s) {
-  FailureRow r;
-  r.id = s.getColumn(0).getInt64();
-  r.stats.signature = s.getColumn(1).getString();
-  r.stats.error_type = s.getColumn(2).getString();
-  r.stats.example = s.getColumn(3).getString();
-  r.stats.frequency = s.getColumn(4).getInt64();
-  r.stats.agent_count = s.getColumn(5).getInt64();
-  r.stats.session_count = s.getColumn(6).getInt64();
-  r.stats.first_seen = s.getColumn(7).getInt64();
-  r.stats.last_seen = s.getColumn(8).getInt64();
-  return r;
-}
-
-ExtractionRow extraction_row(SQLite::Statement& s) {
-  ExtractionRow r;
-  r.id = s.getColumn(0).getInt64();
-  r.identity = digest_of(s.getColumn(1));
-  r.event_id = text_or_null(s.getColumn(2));
-  r.agent = s.getColumn(3).getString();
-  r.session_id = s.getColumn(4).getString();
-  r.time = s.getColumn(5).getInt64();
-  r.type = s.getColumn(6).getString();
-  r.pattern = text_or_null(s.getColumn(7));
-  r.matched_value = text_or_null(s.getColumn(8));
-  r.original_line = text_or_null(s.getColumn(9));
-  r.line_number = integer_or_null(s.getColumn(10));
-  r.risk_level = text_or_null(s.getColumn(11));
-  if (!s.getColumn(12).isNull()) r.auto_confirmable = s.getColumn(12).getInt() != 0;
-  r.metadata = text_or_null(s.getColumn(13));
-  if (!s.getColumn(14).isNull()) {
-    ExtractionRow::Code code;
-    code.digest = digest_of(s.getColumn(14));
-    code.line_start = integer_or_null(s.getColumn(15));
-    code.line_end = integer_or_null(s.getColumn(16));
-    if (!s.getColumn(17).isNull()) code.parseable = s.getColumn(17).getInt() != 0;
-    r.code = code;
-  }
-  return r;
-}
-
-SessionRow session_row(SQLite::Statement& s) {
-  SessionRow r;
-  r.id = s.getColumn(0).getInt64();
-  r.session_id = s.getColumn(1).getString();
-  r.agent = s.getColumn(2).getString();
-  r.first_event = s.getColumn(3).getInt64();
-  r.last_event = s.getColumn(4).getInt64();
-  r.event_count = s.getColumn(5).getInt64();
-  r.error_count = s.getColumn(6).getInt64();
-  return r;
-}
-
-CodeBlockRow code_block_row(SQLite::Statement& s) {
-  CodeBlockRow r;
-  r.id = s.getColumn(0).getInt64();
-  r.digest = digest_of(s.getColumn(1));
-  r.language = s.getColumn(2).getString();
-  r.content = s.getColumn(3).getString();
-  r.times_seen = s.getColumn(4).getInt64();
-  r.first_seen = s.getColumn(5).getInt64();
-  r.last_seen = s.getColumn(6).getInt64();
-  return r;
 }
 
 std::int64_t file_size(const std::string& path) {
@@ -218,6 +116,29 @@ class SqliteReader final : public Reader {
     });
   }
 
+  std::vector<FixRow> fixes(const FixQuery& q) override {
+    return read([&] {
+      auto& s = prepare(sql::fixes(q));
+      bind_if(s, ":signature", q.signature);
+      bind_if(s, ":pattern", q.pattern);
+      if (q.min_confidence) s.bind(":min_confidence", *q.min_confidence);
+      return page_rows(s, q.page, fix_row);
+    });
+  }
+
+  std::vector<OutcomeStatsRow> outcome_stats(const OutcomeStatsQuery& q) override {
+    return read([&] {
+      auto& s = prepare(sql::outcome_stats(q));
+      bind_if(s, ":agent", q.agent);
+      bind_if(s, ":pattern", q.pattern);
+      if (q.page.after) s.bind(":text", q.page.after->text);
+      s.bind(":limit", q.page.limit + 1);
+      std::vector<OutcomeStatsRow> out;
+      while (s.executeStep()) out.push_back(outcome_stats_row(s));
+      return out;
+    });
+  }
+
   std::vector<ExtractionRow> extractions(const ExtractionQuery& q) override {
     return read([&] {
       auto& s = prepare(sql::extractions(q));
@@ -282,7 +203,9 @@ class SqliteReader final : public Reader {
   std::optional<AgentStats> agent_stats(const std::string& agent) override {
     return read([&]() -> std::optional<AgentStats> {
       AgentStats stats = agent_stats_of(agent);
-      if (stats.agent.workflows == 0 && stats.extractions_by_type.empty()) return std::nullopt;
+      if (stats.agent.workflows == 0 && stats.extractions_by_type.empty() &&
+          stats.outcomes.attempts == 0)
+        return std::nullopt;
       auto& failures = prepare(sql::k_agent_failures);
       failures.bind(":agent", agent);
       while (failures.executeStep()) stats.top_failures.push_back(failure_row(failures));
@@ -294,7 +217,7 @@ class SqliteReader final : public Reader {
     return read([&] {
       const std::int64_t width = bucket_ms(q.bucket);
       std::vector<TimelineBucket> out;
-      for (core::TimestampMs t = q.from; t < q.to; t += width) out.push_back({t, 0, 0, 0});
+      for (core::TimestampMs t = q.from; t < q.to; t += width) out.push_back({t, 0, 0, 0, 0});
       // Workflows and errors: whole minutes (minute buckets) or hours.
       const bool minutes = q.bucket == Bucket::minute;
       const std::int64_t unit = minutes ? 60'000 : 3'600'000;
@@ -307,6 +230,7 @@ class SqliteReader final : public Reader {
         if (index < 0 || index >= static_cast<std::int64_t>(out.size())) continue;
         out[static_cast<std::size_t>(index)].workflows += activity.getColumn(1).getInt64();
         out[static_cast<std::size_t>(index)].errors += activity.getColumn(2).getInt64();
+        out[static_cast<std::size_t>(index)].outcomes += activity.getColumn(3).getInt64();
       }
       auto& sessions = prepare(sql::timeline_sessions(q.agent.has_value()));
       sessions.bind(":bucket", width);
@@ -328,7 +252,8 @@ class SqliteReader final : public Reader {
       h.schema_version = m_db->schema_version();
       for (const char* table :
            {"workflow_history", "operation_patterns", "pattern_occurrences", "extraction_events",
-            "code_blocks", "agent_sessions", "failure_patterns", "dead_letters"}) {
+            "code_blocks", "agent_sessions", "failure_patterns", "outcomes", "failure_fixes",
+            "dead_letters"}) {
         auto& s = prepare(std::string("SELECT count(*) FROM ") + table);
         s.executeStep();
         h.rows.emplace_back(table, s.getColumn(0).getInt64());
@@ -369,6 +294,13 @@ class SqliteReader final : public Reader {
                                              types.getColumn(1).getInt64());
       row.extractions += types.getColumn(1).getInt64();
       widen(types.getColumn(2).getInt64(), types.getColumn(3).getInt64());
+    }
+    auto& o = prepare(sql::k_agent_outcomes);
+    o.bind(":agent", agent);
+    if (o.executeStep() && !o.getColumn(0).isNull()) {
+      stats.outcomes = figures_of(o, 0);
+      row.outcomes = stats.outcomes.attempts;
+      widen(stats.outcomes.first_seen, stats.outcomes.last_seen);
     }
     return stats;
   }

@@ -1,0 +1,23 @@
+#pragma once
+// The SQLite reader's rows: one function per row type, reading the columns
+// of its statement in store/read_queries.cpp in their order. Internal to the
+// SQLite reader.
+
+#include <SQLiteCpp/Statement.h>
+
+#include "store/reader.hpp"
+
+namespace patternd::store {
+
+PatternRow pattern_row(SQLite::Statement& s);
+FailureRow failure_row(SQLite::Statement& s);
+ExtractionRow extraction_row(SQLite::Statement& s);
+SessionRow session_row(SQLite::Statement& s);
+CodeBlockRow code_block_row(SQLite::Statement& s);
+FixRow fix_row(SQLite::Statement& s);
+OutcomeStatsRow outcome_stats_row(SQLite::Statement& s);
+// Attempts, successes, duration sum and count, first and last seen, from
+// column `first` on, with the rates derived.
+OutcomeFigures figures_of(SQLite::Statement& s, int first);
+
+}  // namespace patternd::store
