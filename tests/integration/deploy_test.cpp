@@ -15,6 +15,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/types.hpp"
 #include "support/helpers.hpp"
 
 namespace patternd {
@@ -70,6 +71,12 @@ TEST(Deploy, TheComposeFileValidatesWithHealthChecksAndRestartPoliciesEverywhere
   for (const char* needed : {"kafka", "topics", "producer", "prometheus", "grafana"})
     EXPECT_TRUE(names.count(needed)) << needed;
   EXPECT_EQ(compose["services"]["producer"]["command"][0].as<std::string>(), "produce");
+  // The one-shot creates the topic of every stream kind the workers consume.
+  YAML::Emitter topics;
+  topics << compose["services"]["topics"]["command"];
+  for (const auto& kind : core::k_stream_kinds)
+    EXPECT_NE(std::string(topics.c_str()).find(std::string(kind.default_topic)), std::string::npos)
+        << kind.default_topic;
 }
 
 TEST(Deploy, PrometheusConfigPassesPromtoolAndScrapesEveryWorker) {
@@ -80,8 +87,12 @@ TEST(Deploy, PrometheusConfigPassesPromtoolAndScrapesEveryWorker) {
 
   std::set<std::string> workers, targets;
   const YAML::Node compose = resolved_compose();
-  for (const auto& entry : compose["services"])
+  for (const auto& entry : compose["services"]) {
     if (is_worker(entry.second)) workers.insert(entry.first.as<std::string>() + ":9464");
+    // `serve` answers its /metrics (error lookups) on api.listen.
+    if (entry.second["command"] && entry.second["command"][0].as<std::string>() == "serve")
+      workers.insert(entry.first.as<std::string>() + ":8080");
+  }
   const YAML::Node prometheus = YAML::LoadFile(testing::source_path("compose/prometheus.yml"));
   for (const auto& job : prometheus["scrape_configs"])
     for (const auto& sc : job["static_configs"])

@@ -157,6 +157,8 @@ TEST_F(ReadApiOutcomes, ALookupOfTheSameErrorWithOtherDetailsFindsItAndItsFixesB
   // Both were counted for operators, on serve's /metrics.
   const auto metrics = testing::http_get(s_port, "/metrics", {});
   ASSERT_EQ(metrics.status, 200);
+  const auto check = testing::run_command({"promtool", "check", "metrics"}, metrics.body);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_GE(testing::metric_sum(metrics.body, "patternd_fix_lookups_total", "result=\"seen\""), 1);
   EXPECT_GE(testing::metric_sum(metrics.body, "patternd_fix_lookups_total", "result=\"unseen\""),
             1);
@@ -239,6 +241,22 @@ TEST_F(ReadApiOutcomes, QueryPrintsTheEndpointsJson) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, testing::http_get(s_port, target, {}).body) << target;
   }
+}
+
+TEST_F(ReadApiOutcomes, TheReportShowsTheTopFixesOfTheTopFailures) {
+  const auto as_json = testing::run_patternd({"report", "--config", s_config, "--format", "json"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  const json report = json::parse(as_json.out);
+  ASSERT_EQ(report["failure_patterns"].size(), 1u);
+  const json& fixes = report["failure_patterns"][0]["fixes"];
+  ASSERT_EQ(fixes.size(), 3u);
+  EXPECT_EQ(fixes[0]["pattern"], "retry_logic");
+  EXPECT_EQ(fixes[0]["successes"], 40);
+  EXPECT_EQ(fixes[1]["pattern"], "pin_dependency");
+  const auto table = testing::run_patternd({"report", "--config", s_config});
+  EXPECT_NE(table.out.find("fix retry_logic          40/45  conf 0.765  retry with backoff"),
+            std::string::npos)
+      << table.out;
 }
 
 }  // namespace

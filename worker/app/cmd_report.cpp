@@ -39,7 +39,14 @@ nlohmann::json to_json(const store::Report& r) {
                           {"first_seen", core::format_rfc3339(o.first_seen)},
                           {"last_seen", core::format_rfc3339(o.last_seen)}});
   json failures = json::array();
-  for (const auto& f : r.failures)
+  for (const auto& f : r.failures) {
+    json fixes = json::array();
+    for (const auto& x : f.top_fixes)
+      fixes.push_back({{"pattern", x.pattern},
+                       {"fix_example", x.fix_example ? json(*x.fix_example) : json(nullptr)},
+                       {"attempts", x.attempts},
+                       {"successes", x.successes},
+                       {"confidence", x.confidence}});
     failures.push_back({{"signature", f.signature},
                         {"error_type", f.error_type},
                         {"example", f.example},
@@ -47,7 +54,9 @@ nlohmann::json to_json(const store::Report& r) {
                         {"agents", f.agent_count},
                         {"sessions", f.session_count},
                         {"first_seen", core::format_rfc3339(f.first_seen)},
-                        {"last_seen", core::format_rfc3339(f.last_seen)}});
+                        {"last_seen", core::format_rfc3339(f.last_seen)},
+                        {"fixes", std::move(fixes)}});
+  }
   json reasons = json::object();
   for (const auto& [reason, count] : r.dead_letters_by_reason) reasons[reason] = count;
   return {{"rules_version", r.rules_version},
@@ -89,10 +98,16 @@ void print_table(const store::Report& r) {
   std::printf("\nFailure signatures (top %zu of %lld)\n", r.failures.size(),
               static_cast<long long>(r.failure_patterns));
   std::printf("  %8s %7s %9s  %-24s %s\n", "count", "agents", "sessions", "type", "signature");
-  for (const auto& f : r.failures)
+  for (const auto& f : r.failures) {
     std::printf("  %8lld %7lld %9lld  %-24s %s\n", static_cast<long long>(f.frequency),
                 static_cast<long long>(f.agent_count), static_cast<long long>(f.session_count),
                 clip(f.error_type, 24).c_str(), clip(f.signature, 90).c_str());
+    // What worked against it, best first (Wilson confidence).
+    for (const auto& x : f.top_fixes)
+      std::printf("  %36s fix %-20s %lld/%lld  conf %.3f  %s\n", "", clip(x.pattern, 20).c_str(),
+                  static_cast<long long>(x.successes), static_cast<long long>(x.attempts),
+                  x.confidence, clip(x.fix_example.value_or("-"), 60).c_str());
+  }
 
   std::printf("\nStored: %s workflows, %s extraction events, %s sessions, %s code blocks\n",
               with_commas(static_cast<std::uint64_t>(r.workflows)).c_str(),

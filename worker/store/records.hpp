@@ -39,10 +39,19 @@ struct OperationPatternStats {
   core::TimestampMs first_seen = 0, last_seen = 0;
 };
 
+// An approach tried against a failure (failure_fixes), for the report.
+struct FixStats {
+  std::string pattern;
+  std::optional<std::string> fix_example;
+  std::int64_t attempts = 0, successes = 0;
+  double confidence = 0;  // Wilson lower bound of successes / attempts
+};
+
 struct FailureStats {
   std::string signature, error_type, example;
   std::int64_t frequency = 0, agent_count = 0, session_count = 0;
   core::TimestampMs first_seen = 0, last_seen = 0;
+  std::vector<FixStats> top_fixes;  // the report's: its best three, by confidence
 };
 
 struct Report {

@@ -69,6 +69,9 @@ Report load_report(Database& db, std::size_t top) {
     report.operations.push_back(std::move(s));
   }
 
+  SQLite::Statement fixes(sql, R"sql(
+SELECT pattern, fix_example, attempts, successes, confidence FROM failure_fixes
+WHERE signature = ? ORDER BY confidence DESC, id DESC LIMIT 3)sql");
   SQLite::Statement failures(sql, k_top_failures);
   failures.bind(1, static_cast<std::int64_t>(top));
   while (failures.executeStep()) {
@@ -81,6 +84,17 @@ Report load_report(Database& db, std::size_t top) {
     f.session_count = failures.getColumn(5).getInt64();
     f.first_seen = failures.getColumn(6).getInt64();
     f.last_seen = failures.getColumn(7).getInt64();
+    fixes.bind(1, f.signature);
+    while (fixes.executeStep()) {
+      FixStats x;
+      x.pattern = fixes.getColumn(0).getString();
+      if (!fixes.getColumn(1).isNull()) x.fix_example = fixes.getColumn(1).getString();
+      x.attempts = fixes.getColumn(2).getInt64();
+      x.successes = fixes.getColumn(3).getInt64();
+      x.confidence = fixes.getColumn(4).getDouble();
+      f.top_fixes.push_back(std::move(x));
+    }
+    fixes.reset();
     report.failures.push_back(std::move(f));
   }
   return report;
