@@ -57,10 +57,12 @@ class Ingest : public ::testing::Test {
     m_extractions = m_data.file("extractions.jsonl");
     produce("workflows", m_workflows, 6000, 11);
     produce("extractions", m_extractions, 6000, 12);
+    m_outcomes = m_data.file("outcomes.jsonl");
+    produce("outcomes", m_outcomes, 3000, 13);
   }
 
   TempDir m_data;
-  std::string m_workflows, m_extractions;
+  std::string m_workflows, m_extractions, m_outcomes;
 };
 
 TEST_F(Ingest, IngestingTheSameFilesTwiceLeavesEveryTableUnchanged) {
@@ -68,13 +70,17 @@ TEST_F(Ingest, IngestingTheSameFilesTwiceLeavesEveryTableUnchanged) {
   const std::string config = testing::write_config(dir);
   ASSERT_EQ(ingest(config, "workflows", m_workflows).exit_code, 0);
   ASSERT_EQ(ingest(config, "extractions", m_extractions).exit_code, 0);
+  ASSERT_EQ(ingest(config, "outcomes", m_outcomes).exit_code, 0);
   const std::string before = all_tables(dir.file("patternd.db"));
   ASSERT_NE(before.find("== operation_patterns\n"), std::string::npos);
+  ASSERT_NE(before.find("== failure_fixes\n"), std::string::npos);
 
   const CommandResult again = ingest(config, "workflows", m_workflows);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("persisted     0\n"), std::string::npos) << again.err;
   ASSERT_EQ(ingest(config, "extractions", m_extractions).exit_code, 0);
+  const CommandResult outcomes = ingest(config, "outcomes", m_outcomes);
+  EXPECT_NE(outcomes.err.find("persisted     0\n"), std::string::npos) << outcomes.err;
 
   // Every table, every column, row ids and receive times included.
   EXPECT_EQ(all_tables(dir.file("patternd.db")), before);
@@ -85,6 +91,7 @@ TEST_F(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
   const std::string single_config = testing::write_config(single);
   ASSERT_EQ(ingest(single_config, "workflows", m_workflows).exit_code, 0);
   ASSERT_EQ(ingest(single_config, "extractions", m_extractions).exit_code, 0);
+  ASSERT_EQ(ingest(single_config, "outcomes", m_outcomes).exit_code, 0);
 
   // The same events shuffled, split into three parts per stream, ingested in
   // interleaved runs with a small batch size (so batches cut differently),
@@ -92,9 +99,11 @@ TEST_F(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
   TempDir split;
   const std::string split_config = testing::write_config(split);
   std::mt19937 rng(2026);
-  std::vector<std::vector<std::string>> parts[2];
-  for (int s = 0; s < 2; ++s) {
-    auto lines = testing::read_lines(s == 0 ? m_workflows : m_extractions);
+  const std::string topics[3] = {"workflows", "extractions", "outcomes"};
+  const std::string files[3] = {m_workflows, m_extractions, m_outcomes};
+  std::vector<std::vector<std::string>> parts[3];
+  for (int s = 0; s < 3; ++s) {
+    auto lines = testing::read_lines(files[s]);
     std::shuffle(lines.begin(), lines.end(), rng);
     parts[s].resize(3);
     for (std::size_t i = 0; i < lines.size(); ++i) parts[s][i % 3].push_back(lines[i]);
@@ -104,9 +113,10 @@ TEST_F(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
     for (const auto& line : lines) out += line + "\n";
     return out;
   };
-  const std::vector<std::pair<int, int>> order = {{1, 2}, {0, 1}, {0, 0}, {1, 0}, {0, 2}, {1, 1}};
+  const std::vector<std::pair<int, int>> order = {{1, 2}, {2, 1}, {0, 1}, {0, 0}, {2, 2},
+                                                  {1, 0}, {0, 2}, {2, 0}, {1, 1}};
   for (const auto& [stream, part] : order) {
-    const std::string topic = stream == 0 ? "workflows" : "extractions";
+    const std::string& topic = topics[stream];
     CommandResult r;
     if (part == 1) {
       r = ingest(split_config, topic, "-", text(parts[stream][part]), "97");

@@ -206,6 +206,12 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
 
   EXPECT_EQ(testing::canonical_database(db),
             testing::canonical_database(clean_dir.file("patternd.db")));
+  // Every stream kind is in the comparison, the learned fixes too.
+  SQLite::Database stored(db, SQLite::OPEN_READONLY);
+  for (const char* table : {"workflow_history", "extraction_events", "outcomes", "failure_fixes",
+                            "outcome_stats"})
+    EXPECT_GT(stored.execAndGet(std::string("SELECT count(*) FROM ") + table).getInt64(), 0)
+        << table;
 }
 
 TEST_F(Run, TwoWorkersOnOneDatabaseSplitThePartitionsAndTheSurvivorOfAKillTakesOver) {

@@ -69,9 +69,10 @@ Report load_report(Database& db, std::size_t top) {
     report.operations.push_back(std::move(s));
   }
 
+  // Ties by name, not by row id: the same report whatever the order of arrival.
   SQLite::Statement fixes(sql, R"sql(
 SELECT pattern, fix_example, attempts, successes, confidence FROM failure_fixes
-WHERE signature = ? ORDER BY confidence DESC, id DESC LIMIT 3)sql");
+WHERE signature = ? ORDER BY confidence DESC, pattern LIMIT 3)sql");
   SQLite::Statement failures(sql, k_top_failures);
   failures.bind(1, static_cast<std::int64_t>(top));
   while (failures.executeStep()) {
