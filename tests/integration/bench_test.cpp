@@ -56,7 +56,8 @@ TEST(Bench, RunPrintsEveryFigureOfTheTable) {
   ASSERT_FALSE(prefilled.empty());
   const auto stored = testing::run_command({"sqlite3", prefilled,
                                             "SELECT (SELECT count(*) FROM workflow_history) + "
-                                            "(SELECT count(*) FROM extraction_events)"});
+                                            "(SELECT count(*) FROM extraction_events) + "
+                                            "(SELECT count(*) FROM outcomes)"});
   EXPECT_EQ(stored.out, "6000\n") << stored.err;
 }
 

@@ -267,7 +267,8 @@ std::vector<CorpusLine> extraction_corpus() {
 std::vector<CorpusLine> outcome_corpus() {
   const std::string base = R"("agent_name": "ci-fixer", "pattern": "retry_logic")";
   return {
-      {"{" + base + R"(, "outcome_id": "good-1", "success": true, "error": "KeyError: 'a'", "fix": "check the key"})",
+      {"{" + base +
+           R"(, "outcome_id": "good-1", "success": true, "error": "KeyError: 'a'", "fix": "check the key"})",
        "", ""},
       {"{" + base + R"(, "success": "true"})", "wrong_type",
        "field success must be a boolean, got a string"},
@@ -279,7 +280,8 @@ std::vector<CorpusLine> outcome_corpus() {
        "missing required field pattern"},
       {R"({"agent_name": 7, "pattern": "p", "success": false})", "wrong_type",
        "field agent_name must be a string, got a number"},
-      {R"({"pattern": "p", "success": false})", "missing_field", "missing required field agent_name"},
+      {R"({"pattern": "p", "success": false})", "missing_field",
+       "missing required field agent_name"},
       {"{" + base + R"(, "success": true, "duration_ms": -5})", "out_of_range",
        "field duration_ms is -5"},
       {"{" + base + R"(, "success": true, "duration_ms": 1.5})", "wrong_type",
@@ -299,7 +301,34 @@ std::vector<CorpusLine> outcome_corpus() {
       {"{" + base + R"(, "outcome_id": "good-2", "success": false})", "", ""},
       {R"({"agent_name": "x'); DELETE FROM outcomes; --", "pattern": "'; DROP TABLE failure_fixes; --", "success": true, "error": "x'); DELETE FROM outcomes; --"})",
        "", ""},
-};
+  };
+}
+
+std::vector<CorpusLine> session_corpus() {
+  const std::string base = R"("session_id": "s1", "agent_name": "codex")";
+  return {
+      {"{" + base + R"(, "state": "started", "environment": "ci"})", "", ""},
+      {"{" + base + R"(, "state": "exploded"})", "out_of_range",
+       "field state is \"exploded\", expected started, running, paused, completed, failed or "
+       "killed"},
+      {"{" + base + R"(, "state": "completed", "exit_code": "0"})", "wrong_type",
+       "field exit_code must be an integer, got a string"},
+      {"{" + base + R"(, "state": "completed", "exit_code": 1.5})", "out_of_range",
+       "field exit_code is 1.5"},
+      {R"({"agent_name": "codex", "state": "started"})", "missing_field",
+       "missing required field session_id"},
+      {R"({"session_id": "s2", "agent_name": "codex"})", "missing_field",
+       "missing required field state"},
+      {"{" + base + R"(, "state": "running", "metadata": )" + std::string(1000, '[') +
+           std::string(1000, ']') + "}",
+       "too_deep", "deeper than 64"},
+      {"{" + base + R"(, "state": "running", "lines_processed": -1})", "out_of_range",
+       "field lines_processed is -1"},
+      {"{\"session_id\": \"s\xc3\x28\", \"agent_name\": \"codex\", \"state\": \"started\"}",
+       "invalid_utf8", "invalid UTF-8 at byte"},
+      {"{" + base + R"(, "state": "killed", "exit_code": 137, "metadata": {"signal": "KILL"}})", "",
+       ""},
+  };
 }
 
 void check_corpus(const std::string& topic, const std::vector<CorpusLine>& corpus) {
@@ -359,6 +388,10 @@ TEST(IngestHostileInput, EveryBadOutcomeIsADeadLetterWithItsReasonAndEveryGoodOn
   check_corpus("outcomes", outcome_corpus());
 }
 
+TEST(IngestHostileInput, EveryBadLifecycleEventIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+  check_corpus("sessions", session_corpus());
+}
+
 TEST(IngestHostileInput, SqlTextIsStoredVerbatimAndNeverRun) {
   TempDir dir;
   const std::string config = testing::write_config(dir);
@@ -416,9 +449,9 @@ TEST(IngestCommandLine, CheckConfigPrintsTheEffectiveConfigAndMigrateReportsTheV
 
   const CommandResult first = run_patternd({"migrate", "--config", config});
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_NE(first.out.find("migrated from version 0 to 8"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("migrated from version 0 to 9"), std::string::npos) << first.out;
   const CommandResult second = run_patternd({"migrate", "--config", config});
-  EXPECT_NE(second.out.find("version 8 (up to date)"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("version 9 (up to date)"), std::string::npos) << second.out;
 
   const CommandResult report = run_patternd({"report", "--config", config});
   ASSERT_EQ(report.exit_code, 0) << report.err;

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -121,7 +124,8 @@ TEST_F(Metrics, TheEndpointsAgreeWithWhatWasProducedAndPassPromtool) {
                         .execAndGet(
                             "SELECT (SELECT count(*) FROM workflow_history) + "
                             "(SELECT count(*) FROM extraction_events) + "
-                            "(SELECT count(*) FROM outcomes)")
+                            "(SELECT count(*) FROM outcomes) + "
+                            "(SELECT count(*) FROM session_state_changes)")
                         .getInt64();
   const auto dead = database.execAndGet("SELECT count(*) FROM dead_letters").getInt64();
   EXPECT_EQ(testing::metric_sum(m, "patternd_messages_persisted_total"), rows);
@@ -293,6 +297,28 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
       },
       60));
 
+  // Agents asking about errors, seen and never seen, for the lookups panel
+  // (its "share seen" is 0/0 until someone asks).
+  const int api = testing::api_port(dir.file("worker.log"), 10);
+  ASSERT_GT(api, 0);
+  std::atomic<bool> asking{true};
+  std::thread agent([&] {
+    for (int i = 0; asking; ++i) {
+      testing::http_get(api,
+                        i % 2 ? "/v1/failures/lookup?error=KeyError:%20%27user%27"
+                              : "/v1/failures/lookup?error=NeverSeenError:%20" + std::to_string(i));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  struct Join {
+    std::atomic<bool>& flag;
+    std::thread& thread;
+    ~Join() {
+      flag = false;
+      thread.join();
+    }
+  } join{asking, agent};
+
   // Every panel's query, as Grafana would send it with "All" selected.
   std::vector<std::pair<nlohmann::json, std::string>> queries;  // panel title, PromQL
   for (const auto& file : std::filesystem::directory_iterator(testing::source_path("dashboards"))) {
@@ -336,7 +362,9 @@ TEST_F(Metrics, EveryDashboardPanelReturnsDataFromARealPrometheus) {
     EXPECT_TRUE(a_number) << title << ": only NaN for " << expr;
     ++panels;
   }
-  EXPECT_GE(panels, 14);
+  EXPECT_GE(panels, 15);
+  EXPECT_GT(prometheus_value(prometheus_port, "sum(patternd_fix_lookups_total{result=\"seen\"})"),
+            0);
 
   // Once the stream ends: consumed equals produced, and lag returns to 0.
   ASSERT_EQ(producer.wait(60000), 0);

@@ -8,9 +8,12 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <set>
 
+#include "core/event.hpp"
+#include "core/time.hpp"
 #include "decode/decoder.hpp"
 #include "detect/failure.hpp"
 #include "fleet/fleet.hpp"
@@ -54,6 +57,76 @@ std::uint64_t summary_count(const std::string& summary, const std::string& what)
   return std::stoull(digits);
 }
 
+// A session's life as its lifecycle events tell it.
+struct Life {
+  core::TimestampMs started = 0;
+  std::optional<core::TimestampMs> ended;  // its terminal event's time
+  core::SessionState last = core::SessionState::started;
+  std::string agent;
+};
+
+// Checks that every session's story is told in order: `started` first and
+// once, a terminal event (if any) last and once, `paused` followed by
+// `running`, lines_processed never decreasing, exit codes as the terminal
+// state says, the details of `started` all there. Invalid messages and
+// repeated ones are skipped.
+std::map<std::string, Life> check_lifecycles(const std::vector<std::string>& payloads) {
+  using core::SessionState;
+  decode::Decoder decoder(1 << 20);
+  std::set<std::string> seen;
+  std::map<std::string, std::vector<core::SessionEvent>> told;
+  for (const auto& payload : payloads) {
+    if (!seen.insert(payload).second) continue;
+    auto decoded = decoder.decode_session(payload, 0);
+    if (decoded) told[decoded.value().session_id].push_back(std::move(decoded.value()));
+  }
+  std::map<std::string, Life> lives;
+  for (auto& [id, events] : told) {
+    EXPECT_TRUE(std::ranges::is_sorted(events, {}, &core::SessionEvent::timestamp)) << id;
+    Life& life = lives[id];
+    const auto& first = events.front();
+    life.agent = first.agent_name;
+    EXPECT_EQ(first.state, SessionState::started) << id;
+    EXPECT_TRUE((std::set<std::string>{"ci", "dev", "staging"}.contains(first.environment))) << id;
+    EXPECT_FALSE(first.extraction_config_version.empty()) << id;
+    EXPECT_FALSE(first.environment_config_version.empty()) << id;
+    EXPECT_TRUE(first.stdout_log_path.ends_with(id + ".out")) << first.stdout_log_path;
+    EXPECT_TRUE(first.stderr_log_path.ends_with(id + ".err")) << first.stderr_log_path;
+    life.started = first.timestamp;
+    std::int64_t lines = 0;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& e = events[i];
+      EXPECT_EQ(e.agent_name, life.agent) << id;
+      if (i > 0) {
+        EXPECT_GT(e.timestamp, events[i - 1].timestamp) << id << ": two events at one time";
+        EXPECT_NE(e.state, SessionState::started) << id << ": started twice";
+        EXPECT_FALSE(core::is_terminal(events[i - 1].state)) << id << ": an event after the end";
+        if (events[i - 1].state == SessionState::paused) {
+          EXPECT_EQ(e.state, SessionState::running) << id << ": a pause must be resumed";
+        }
+        EXPECT_GE(e.lines_processed.value_or(-1), lines) << id;
+        lines = e.lines_processed.value_or(lines);
+      }
+      switch (e.state) {
+        case SessionState::completed:
+          EXPECT_EQ(e.exit_code, 0) << id;
+          break;
+        case SessionState::failed:
+          EXPECT_TRUE(e.exit_code && *e.exit_code != 0) << id;
+          break;
+        case SessionState::killed:
+          EXPECT_TRUE(e.exit_code == 137 || e.exit_code == 143) << id;
+          break;
+        default:
+          EXPECT_FALSE(e.exit_code) << id;
+      }
+      if (core::is_terminal(e.state)) life.ended = e.timestamp;
+      life.last = e.state;
+    }
+  }
+  return lives;
+}
+
 TEST(Produce, EveryMessageReachesTheBrokerSpreadOverAllPartitions) {
   testing::BackgroundProcess broker({"dev-broker", "--partitions", "8"});
   const std::string bootstrap = broker.read_line(10000);
@@ -66,12 +139,14 @@ TEST(Produce, EveryMessageReachesTheBrokerSpreadOverAllPartitions) {
   EXPECT_NE(r.err.find("delivered 20,000, failed 0"), std::string::npos) << r.err;
 
   EXPECT_NE(r.err.find(" to agent.outcomes"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" to agent.sessions"), std::string::npos) << r.err;
 
-  // About 45% workflows, 45% extractions, 10% outcomes.
+  // About 43% workflows, 43% extractions, 9% outcomes, 5% sessions.
   const std::map<std::string, std::pair<std::int64_t, std::int64_t>> expected_range = {
-      {"agent.workflows", {8400, 9600}},
-      {"agent.extractions", {8400, 9600}},
-      {"agent.outcomes", {1600, 2400}}};
+      {"agent.workflows", {8000, 9200}},
+      {"agent.extractions", {8000, 9200}},
+      {"agent.outcomes", {1400, 2200}},
+      {"agent.sessions", {700, 1300}}};
   std::int64_t total = 0;
   for (const auto& [topic, range] : expected_range) {
     std::int64_t in_topic = 0;
@@ -104,15 +179,18 @@ TEST(Produce, ReplaysAFileToTheNamedTopic) {
 
 TEST(Produce, TheSameSeedGivesTheSameMessages) {
   testing::TempDir dir;
-  for (const char* name : {"a.jsonl", "b.jsonl"}) {
-    const auto r = testing::run_patternd(
-        {"produce", "--kind", "extractions", "--count", "3000", "--seed", "9", "--duplicates",
-         "0.1", "--invalid", "0.1", "--start", "2026-11-01T00:00:00Z", "--output", dir.file(name)});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string kind : {"extractions", "sessions"}) {
+    for (const std::string name : {"a.jsonl", "b.jsonl"}) {
+      const auto r =
+          testing::run_patternd({"produce", "--kind", kind, "--count", "3000", "--seed", "9",
+                                 "--duplicates", "0.1", "--invalid", "0.1", "--start",
+                                 "2026-11-01T00:00:00Z", "--output", dir.file(kind + name)});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    const std::string a = testing::read_file(dir.file(kind + "a.jsonl"));
+    EXPECT_EQ(a, testing::read_file(dir.file(kind + "b.jsonl"))) << kind;
+    EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 3000) << kind;
   }
-  const std::string a = testing::read_file(dir.file("a.jsonl"));
-  EXPECT_EQ(a, testing::read_file(dir.file("b.jsonl")));
-  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 3000);
 }
 
 TEST(Produce, NeedsADestination) {
@@ -245,6 +323,126 @@ TEST(Produce, InvalidOutcomesOfEveryKindAreRejectedByTheDecoderAtTheRequestedRat
   for (const std::string_view reject : {"invalid_json", "invalid_utf8", "not_an_object",
                                         "missing_field", "wrong_type", "out_of_range"})
     EXPECT_GT(rejected[reject], 0) << reject;
+}
+
+TEST(Produce, EachSessionsLifecycleIsToldInOrderAndOneInTenIsStillAtWorkAtTheEnd) {
+  constexpr int k_count = 5000;
+  const auto lines = produce_lines("sessions", k_count, 12);
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(k_count));
+  const auto lives = check_lifecycles(lines);
+  ASSERT_GE(lives.size(), 800u);
+  ASSERT_LE(lives.size(), 1200u);
+
+  const core::TimestampMs start = *core::parse_rfc3339("2026-11-01T00:00:00Z");
+  const core::TimestampMs end = start + 24 * 3600 * 1000, noon = start + 12 * 3600 * 1000;
+  std::map<core::SessionState, int> last_states;
+  int at_noon = 0;
+  for (const auto& [id, life] : lives) {
+    ++last_states[life.last];
+    EXPECT_GE(life.started, start) << id;
+    EXPECT_LT(life.ended.value_or(start), end) << id;
+    at_noon += life.started <= noon && life.ended.value_or(end) > noon;
+  }
+  const auto share = [&](core::SessionState state) {
+    return static_cast<double>(last_states[state]) / static_cast<double>(lives.size());
+  };
+  const double active = share(core::SessionState::running) + share(core::SessionState::paused) +
+                        share(core::SessionState::started);
+  EXPECT_NEAR(active, 0.1, 0.03);
+  EXPECT_NEAR(share(core::SessionState::completed), 0.9 * 0.7, 0.05);
+  EXPECT_NEAR(share(core::SessionState::failed), 0.9 * 0.2, 0.04);
+  EXPECT_NEAR(share(core::SessionState::killed), 0.9 * 0.1, 0.03);
+  EXPECT_GE(at_noon, 100) << "a fleet at work all day";
+
+  std::map<std::string, int> states;
+  int with_metadata = 0;
+  for (const auto& line : lines) {
+    const json e = json::parse(line);
+    ++states[e.at("state").get<std::string>()];
+    with_metadata += e.contains("metadata");
+  }
+  for (const auto name : core::k_session_state_names)
+    EXPECT_GT(states[std::string(name)], 0) << name;
+  EXPECT_GT(states["running"], states["started"]) << "sessions report their progress";
+  EXPECT_GT(with_metadata, k_count / 20);
+  EXPECT_LT(with_metadata, k_count / 2);
+}
+
+TEST(Produce, AMixedRunTellsTheLifecycleOfEverySessionItsEventsAndOutcomesComeFrom) {
+  constexpr std::uint64_t k_count = 20000;
+  fleet::Options options;
+  options.mix = fleet::Mix::mixed;
+  options.count = k_count;
+  options.seed = 17;
+  options.start = *core::parse_rfc3339("2026-11-01T00:00:00Z");
+  fleet::Fleet fleet(options);
+  fleet::Message message;
+  std::map<core::TopicKind, std::uint64_t> per_kind;
+  std::vector<std::string> lifecycle_events;
+  std::vector<json> reports;  // extraction events and outcomes
+  while (fleet.next(message)) {
+    ++per_kind[message.kind];
+    if (message.kind == core::TopicKind::sessions) {
+      lifecycle_events.push_back(message.payload);
+      EXPECT_EQ(message.key, json::parse(message.payload).at("session_id")) << message.payload;
+    } else if (message.kind != core::TopicKind::workflows) {
+      reports.push_back(json::parse(message.payload));
+    }
+  }
+  const auto share = [&](core::TopicKind kind) {
+    return static_cast<double>(per_kind[kind]) / static_cast<double>(k_count);
+  };
+  EXPECT_NEAR(share(core::TopicKind::workflows), 0.43, 0.02);
+  EXPECT_NEAR(share(core::TopicKind::extractions), 0.43, 0.02);
+  EXPECT_NEAR(share(core::TopicKind::outcomes), 0.09, 0.015);
+  EXPECT_NEAR(share(core::TopicKind::sessions), 0.05, 0.01);
+
+  const auto lives = check_lifecycles(lifecycle_events);
+  std::set<std::string> reporting;
+  for (const json& r : reports) {
+    const std::string id = r.at("session_id");
+    reporting.insert(id);
+    const auto life = lives.find(id);
+    ASSERT_NE(life, lives.end()) << "a session without a lifecycle: " << r.dump();
+    EXPECT_EQ(life->second.agent, r.at("agent_name")) << r.dump();
+    const auto time = *core::parse_rfc3339(r.at("timestamp").get<std::string>());
+    EXPECT_GT(time, life->second.started) << "before its session started: " << r.dump();
+    EXPECT_LT(time, life->second.ended.value_or(time + 1))
+        << "after its session ended: " << r.dump();
+  }
+  // Sessions come and go: most of them report something, many at a time.
+  EXPECT_GE(reporting.size(), lives.size() * 9 / 10);
+  EXPECT_GE(reporting.size(), 100u);
+}
+
+TEST(Produce, InvalidLifecycleEventsOfEveryKindAreRejectedByTheDecoderAtTheRequestedRate) {
+  constexpr int k_count = 5000;
+  std::string summary;
+  const auto lines =
+      produce_lines("sessions", k_count, 8, {"--invalid", "0.1", "--duplicates", "0.05"}, &summary);
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(k_count));
+  const std::uint64_t invalid = summary_count(summary, "invalid");
+  const std::uint64_t duplicates = summary_count(summary, "duplicates");
+
+  decode::Decoder decoder(1 << 20);
+  std::map<std::string_view, int> rejected;  // by class
+  std::uint64_t rejections = 0, repeats = 0;
+  std::set<std::string> seen;
+  for (const auto& line : lines) {
+    repeats += !seen.insert(line).second;
+    const auto decoded = decoder.decode_session(line, 0);
+    if (decoded) continue;
+    ++rejections;
+    ++rejected[core::to_string(decoded.error().reject)];
+  }
+  EXPECT_EQ(rejections, invalid) << summary;
+  EXPECT_NEAR(static_cast<double>(rejections) / k_count, 0.1 * (1 - 0.05), 0.015);
+  EXPECT_EQ(repeats, duplicates) << summary;
+  EXPECT_NEAR(static_cast<double>(repeats) / k_count, 0.05, 0.015);
+  for (const std::string_view reject : {"invalid_json", "invalid_utf8", "not_an_object",
+                                        "missing_field", "wrong_type", "out_of_range", "too_deep"})
+    EXPECT_GT(rejected[reject], 0) << reject;
+  EXPECT_GE(check_lifecycles(lines).size(), 700u);
 }
 
 }  // namespace

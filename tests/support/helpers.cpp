@@ -248,7 +248,18 @@ std::string canonical_database(const std::string& db_path) {
                     "code_blocks");
   out += dump_query(db, "agent_sessions",
                     "SELECT session_id, agent_name, first_event, first_event_identity, "
-                    "last_event, event_count, error_count, feedback_outcomes FROM agent_sessions");
+                    "last_event, event_count, error_count, feedback_outcomes, state_changes, "
+                    "started_at, ended_at, exit_code, end_state, end_rank, state, state_rank, "
+                    "lines_processed, environment, environment_rank, stdout_log_path, "
+                    "stdout_log_path_rank, stderr_log_path, stderr_log_path_rank, "
+                    "extraction_config_version, extraction_config_version_rank, "
+                    "environment_config_version, environment_config_version_rank "
+                    "FROM agent_sessions");
+  out += dump_query(db, "session_state_changes",
+                    "SELECT identity, session_id, agent_name, state, event_time, environment, "
+                    "exit_code, lines_processed, stdout_log_path, stderr_log_path, "
+                    "extraction_config_version, environment_config_version, metadata FROM "
+                    "session_state_changes");
   out += dump_query(db, "failure_patterns",
                     "SELECT signature, error_type, example, example_time, example_identity, "
                     "frequency, first_seen, last_seen, agent_count, session_count FROM "

@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/statistics.hpp"
+#include "store/prune.hpp"
 #include "store/redetect.hpp"
 #include "unit/store_batch_writer_fixture.hpp"
 
@@ -189,6 +191,24 @@ TEST_F(StoreOutcomes, RedetectRebuildsTheFixesItFindsInTheRawOutcomes) {
   const auto summary = redetect(*m_db, *m_rules, nullptr);
   EXPECT_EQ(summary.outcomes, 50u);  // the corpus's outcomes with an error
   EXPECT_EQ(fixes(), before);
+}
+
+TEST_F(StoreOutcomes, RetentionDeletesRawOutcomesAndKeepsWhatWasLearned) {
+  const auto all = corpus();
+  m_writer->write(batch(TopicKind::outcomes, all));
+  const auto learned = [&] {
+    return testing::dump_table(m_config.storage.path, "failure_fixes") +
+           testing::dump_table(m_config.storage.path, "outcome_stats") +
+           testing::dump_table(m_config.storage.path, "outcome_agent_stats");
+  };
+  const std::string before = learned();
+  PruneOptions options;
+  options.pause = std::chrono::milliseconds(0);
+  const PruneReport report = prune(*m_db, core::now_ms(), options);
+  // All are older than now; the newest raw row stays (ids are never reused).
+  EXPECT_EQ(report.outcomes, static_cast<std::int64_t>(all.size()) - 1);
+  EXPECT_EQ(count("SELECT count(*) FROM outcomes"), 1);
+  EXPECT_EQ(learned(), before);
 }
 
 }  // namespace

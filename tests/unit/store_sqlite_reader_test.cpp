@@ -113,11 +113,34 @@ TEST(StoreAgentTotals, TheMigrationCountsTheRowsAlreadyStoredAsTheWriterWould) {
         // and what version 8 added
         "DROP TABLE outcomes; DROP TABLE failure_fix_agents; DROP TABLE failure_fixes; "
         "DROP TABLE outcome_stats; DROP TABLE outcome_agent_stats; "
-        "ALTER TABLE agent_sessions DROP COLUMN feedback_outcomes; PRAGMA user_version = 6");
+        "ALTER TABLE agent_sessions DROP COLUMN feedback_outcomes; "
+        // and what version 9 added
+        "DROP TABLE session_state_changes; DROP INDEX agent_sessions_active; "
+        "DROP INDEX agent_sessions_active_agent; "
+        "ALTER TABLE agent_sessions DROP COLUMN state_changes; "
+        "ALTER TABLE agent_sessions DROP COLUMN started_at; "
+        "ALTER TABLE agent_sessions DROP COLUMN ended_at; "
+        "ALTER TABLE agent_sessions DROP COLUMN exit_code; "
+        "ALTER TABLE agent_sessions DROP COLUMN end_state; "
+        "ALTER TABLE agent_sessions DROP COLUMN end_rank; "
+        "ALTER TABLE agent_sessions DROP COLUMN state; "
+        "ALTER TABLE agent_sessions DROP COLUMN state_rank; "
+        "ALTER TABLE agent_sessions DROP COLUMN lines_processed; "
+        "ALTER TABLE agent_sessions DROP COLUMN environment; "
+        "ALTER TABLE agent_sessions DROP COLUMN environment_rank; "
+        "ALTER TABLE agent_sessions DROP COLUMN stdout_log_path; "
+        "ALTER TABLE agent_sessions DROP COLUMN stdout_log_path_rank; "
+        "ALTER TABLE agent_sessions DROP COLUMN stderr_log_path; "
+        "ALTER TABLE agent_sessions DROP COLUMN stderr_log_path_rank; "
+        "ALTER TABLE agent_sessions DROP COLUMN extraction_config_version; "
+        "ALTER TABLE agent_sessions DROP COLUMN extraction_config_version_rank; "
+        "ALTER TABLE agent_sessions DROP COLUMN environment_config_version; "
+        "ALTER TABLE agent_sessions DROP COLUMN environment_config_version_rank; "
+        "PRAGMA user_version = 6");
   }
   const auto migrated = testing::run_patternd({"migrate", "--config", config});
   ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
-  EXPECT_NE(migrated.out.find("from version 6 to 8"), std::string::npos) << migrated.out;
+  EXPECT_NE(migrated.out.find("from version 6 to 9"), std::string::npos) << migrated.out;
   EXPECT_EQ(dump(), by_writer);
 }
 

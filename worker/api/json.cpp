@@ -105,11 +105,34 @@ Json to_json(const store::SessionRow& row) {
               {"last_event", core::format_rfc3339(row.last_event)},
               {"event_count", row.event_count},
               {"error_count", row.error_count},
-              {"feedback_outcomes", row.feedback_outcomes}};
+              {"feedback_outcomes", row.feedback_outcomes},
+              {"active", row.active()},
+              {"state", text_or_null(row.end_state ? row.end_state : row.state)},
+              {"started_at", time_or_null(row.started_at)},
+              {"ended_at", time_or_null(row.ended_at)},
+              {"exit_code", row.exit_code ? Json(*row.exit_code) : Json(nullptr)},
+              {"environment", text_or_null(row.environment)},
+              {"lines_processed", row.lines_processed ? Json(*row.lines_processed) : Json(nullptr)},
+              {"state_change_count", row.state_changes}};
 }
 
 Json to_json(const store::SessionDetail& detail) {
   Json out = to_json(detail.session);
+  const auto& s = detail.session;
+  out["stdout_log_path"] = text_or_null(s.stdout_log_path);
+  out["stderr_log_path"] = text_or_null(s.stderr_log_path);
+  out["extraction_config_version"] = text_or_null(s.extraction_config_version);
+  out["environment_config_version"] = text_or_null(s.environment_config_version);
+  Json changes = Json::array();
+  for (const auto& c : detail.state_changes)
+    changes.push_back(
+        Json{{"state", c.state},
+             {"time", core::format_rfc3339(c.time)},
+             {"exit_code", c.exit_code ? Json(*c.exit_code) : Json(nullptr)},
+             {"lines_processed", c.lines_processed ? Json(*c.lines_processed) : Json(nullptr)},
+             {"environment", text_or_null(c.environment)},
+             {"metadata", metadata(c.metadata)}});
+  out["state_changes"] = std::move(changes);
   Json types = Json::object();
   for (const auto& [type, count] : detail.events_by_type) types[type] = count;
   out["events_by_type"] = std::move(types);

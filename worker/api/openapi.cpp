@@ -65,9 +65,12 @@ Json schemas() {
                      {"last_seen", time()},          {"agents", type("integer")},
                      {"sessions", type("integer")},  {"example", type("string")}};
   s["Failure"] = object(failure);
-  const Json figures{{"attempts", type("integer")},        {"successes", type("integer")},
-                     {"success_rate", type("number")},      {"confidence", type("number")},
-                     {"mean_duration_ms", nullable("number")}, {"first_seen", time()},
+  const Json figures{{"attempts", type("integer")},
+                     {"successes", type("integer")},
+                     {"success_rate", type("number")},
+                     {"confidence", type("number")},
+                     {"mean_duration_ms", nullable("number")},
+                     {"first_seen", time()},
                      {"last_seen", time()}};
   Json lookup_fix = figures;  // a lookup's fixes: the signature is the lookup's
   lookup_fix["pattern"] = type("string");
@@ -111,12 +114,36 @@ Json schemas() {
                                                        {"line_start", nullable("integer")},
                                                        {"line_end", nullable("integer")},
                                                        {"parseable", nullable("boolean")}})})}}}});
-  const Json session{{"session_id", type("string")},   {"agent", type("string")},
-                     {"first_event", time()},          {"last_event", time()},
-                     {"event_count", type("integer")}, {"error_count", type("integer")},
-                     {"feedback_outcomes", type("integer")}};
+  const Json session{
+      {"session_id", type("string")},
+      {"agent", type("string")},
+      {"first_event", time()},
+      {"last_event", time()},
+      {"event_count", type("integer")},
+      {"error_count", type("integer")},
+      {"feedback_outcomes", type("integer")},
+      {"active", type("boolean")},
+      {"state", Json{{"enum", Json::array({"started", "running", "paused", "completed", "failed",
+                                           "killed", nullptr})}}},
+      {"started_at", nullable_time()},
+      {"ended_at", nullable_time()},
+      {"exit_code", nullable("integer")},
+      {"environment", nullable("string")},
+      {"lines_processed", nullable("integer")},
+      {"state_change_count", type("integer")}};
   s["Session"] = object(session);
   Json session_detail = session;
+  for (const char* text : {"stdout_log_path", "stderr_log_path", "extraction_config_version",
+                           "environment_config_version"})
+    session_detail[text] = nullable("string");
+  session_detail["state_changes"] =
+      Json{{"type", "array"},
+           {"items", object(Json{{"state", type("string")},
+                                 {"time", time()},
+                                 {"exit_code", nullable("integer")},
+                                 {"lines_processed", nullable("integer")},
+                                 {"environment", nullable("string")},
+                                 {"metadata", Json::object()}})}};
   session_detail["events_by_type"] = counts();
   s["SessionDetail"] = object(session_detail);
   s["CodeBlock"] = object(Json{{"digest", type("string")},
@@ -125,9 +152,9 @@ Json schemas() {
                                {"last_seen", time()},
                                {"times_seen", type("integer")},
                                {"content", type("string")}});
-  const Json agent{{"agent", type("string")},       {"sessions", type("integer")},
-                   {"workflows", type("integer")},  {"extractions", type("integer")},
-                   {"outcomes", type("integer")},   {"first_seen", nullable_time()},
+  const Json agent{{"agent", type("string")},      {"sessions", type("integer")},
+                   {"workflows", type("integer")}, {"extractions", type("integer")},
+                   {"outcomes", type("integer")},  {"first_seen", nullable_time()},
                    {"last_seen", nullable_time()}};
   s["Agent"] = object(agent);
   Json stats = agent;
@@ -155,8 +182,8 @@ Json schemas() {
                             {"schema_version", type("integer")},
                             {"rows", counts()},
                             {"database_size_bytes", type("integer")}});
-  for (const char* page : {"Pattern", "Failure", "Extraction", "Session", "CodeBlock", "Agent",
-                           "Fix", "OutcomeStats"})
+  for (const char* page :
+       {"Pattern", "Failure", "Extraction", "Session", "CodeBlock", "Agent", "Fix", "OutcomeStats"})
     s[std::string(page) + "Page"] = page_of(page);
   return s;
 }
@@ -236,17 +263,17 @@ Json paths() {
       Json::array({parameter("error", "query", type("string"), "the error text", true)}), "Lookup");
   p["/v1/fixes"] = get(
       "What was tried against failure signatures, per approach: best first (Wilson confidence)",
-      page_parameters(Json::array(
-          {text("signature", "a failure signature, as /v1/failures/lookup gives it"),
-           text("pattern", "the approach, e.g. retry_logic"),
-           parameter("min_confidence", "query",
-                     Json{{"type", "number"}, {"minimum", 0}, {"maximum", 1}},
-                     "Wilson lower bound of the success rate")})),
+      page_parameters(
+          Json::array({text("signature", "a failure signature, as /v1/failures/lookup gives it"),
+                       text("pattern", "the approach, e.g. retry_logic"),
+                       parameter("min_confidence", "query",
+                                 Json{{"type", "number"}, {"minimum", 0}, {"maximum", 1}},
+                                 "Wilson lower bound of the success rate")})),
       "FixPage");
   p["/v1/outcomes/stats"] =
       get("Per approach over all outcomes (or one agent's): attempts, success rate, confidence",
-          page_parameters(Json::array({text("pattern", "the approach"),
-                                       text("agent", "only this agent's outcomes")})),
+          page_parameters(Json::array(
+              {text("pattern", "the approach"), text("agent", "only this agent's outcomes")})),
           "OutcomeStatsPage");
   p["/v1/extractions"] = get(
       "Extraction events, newest first",
@@ -256,13 +283,17 @@ Json paths() {
            parameter("risk", "query", Json{{"enum", Json::array({"low", "medium", "high"})}}, ""),
            time_filter("since", "at or after"), time_filter("until", "before")})),
       "ExtractionPage");
-  p["/v1/sessions"] = get("Sessions, newest first",
-                          page_parameters(Json::array(
-                              {text("agent", ""), time_filter("since", "first event at or after"),
-                               time_filter("until", "first event before")})),
-                          "SessionPage");
+  p["/v1/sessions"] = get(
+      "Sessions, newest first, with their lifecycle",
+      page_parameters(
+          Json::array({text("agent", ""),
+                       parameter("active", "query", Json{{"enum", Json::array({"true", "false"})}},
+                                 "true: started and not ended (completed, failed or killed)"),
+                       time_filter("since", "first event at or after"),
+                       time_filter("until", "first event before")})),
+      "SessionPage");
   p["/v1/sessions/{id}"] =
-      get("One session with its events counted by type",
+      get("One session: its lifecycle, its state changes in time order, its events by type",
           Json::array({parameter("id", "path", type("string"), "")}), "SessionDetail");
   p["/v1/sessions/{id}/events"] =
       get("A session's extraction events in time order",

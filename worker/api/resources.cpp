@@ -142,7 +142,9 @@ Json outcome_stats(store::Reader& reader, std::string_view query) {
   q.agent = p.text("agent");
   q.page = p.page(q.agent ? "outcome-stats:agent" : "outcome-stats");
   return listing(reader.outcome_stats(q), q.page, q.agent ? "outcome-stats:agent" : "outcome-stats",
-                 [](const store::OutcomeStatsRow& r) { return store::Position{0, r.pattern, 0}; });
+                 [](const store::OutcomeStatsRow& r) {
+                   return store::Position{0, r.pattern, 0};
+                 });
 }
 
 store::Position time_position(core::TimestampMs t, std::int64_t id) {
@@ -167,14 +169,19 @@ Json extractions(store::Reader& reader, std::string_view query) {
 }
 
 Json sessions(store::Reader& reader, std::string_view query) {
-  const Params p(query, {"agent", "since", "until", "limit", "cursor"});
+  const Params p(query, {"agent", "active", "since", "until", "limit", "cursor"});
   check_range(p, "since", "until");
   store::SessionQuery q;
   q.agent = p.text("agent");
+  if (p.text("active")) q.active = p.choice("active", {"true", "false"}) == "true";
   q.since = p.time("since");
   q.until = p.time("until");
-  q.page = p.page("sessions");
-  return listing(reader.sessions(q), q.page, "sessions",
+  // Active and other sessions are different listings: a cursor of one is
+  // no position in the other.
+  const std::string listing_name =
+      q.active ? (*q.active ? "sessions:active" : "sessions:inactive") : "sessions";
+  q.page = p.page(listing_name);
+  return listing(reader.sessions(q), q.page, listing_name,
                  [](const store::SessionRow& r) { return time_position(r.first_event, r.id); });
 }
 

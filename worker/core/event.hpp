@@ -2,9 +2,11 @@
 // The decoded forms of the two input messages (SPEC section 6). Plain data:
 // the decoder fills them, detection reads them, the store writes them.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/sha256.hpp"
 #include "core/time.hpp"
@@ -57,6 +59,35 @@ struct Extraction {
   std::optional<CodeBlock> code_block;
 
   bool is_error() const { return event_type == "error"; }
+};
+
+// An agent process's lifecycle (SPEC section 12, the sessions stream).
+enum class SessionState : std::uint8_t { started, running, paused, completed, failed, killed };
+inline constexpr std::array<std::string_view, 6> k_session_state_names = {
+    "started", "running", "paused", "completed", "failed", "killed"};
+constexpr std::string_view to_string(SessionState s) {
+  return k_session_state_names[static_cast<std::size_t>(s)];
+}
+constexpr std::optional<SessionState> parse_session_state(std::string_view name) {
+  for (std::size_t i = 0; i < k_session_state_names.size(); ++i)
+    if (k_session_state_names[i] == name) return static_cast<SessionState>(i);
+  return std::nullopt;
+}
+// The states that end a session: it is active from `started` until one.
+constexpr bool is_terminal(SessionState s) { return s >= SessionState::completed; }
+
+struct SessionEvent {
+  Digest identity{};  // the identifying fields, as sent
+  std::string session_id;
+  std::string agent_name;
+  SessionState state = SessionState::started;
+  TimestampMs timestamp = 0;
+  std::string environment;  // each text field empty when absent
+  std::optional<std::int64_t> exit_code;
+  std::optional<std::int64_t> lines_processed;
+  std::string stdout_log_path, stderr_log_path;
+  std::string extraction_config_version, environment_config_version;
+  std::string metadata_json;  // minified, empty when absent
 };
 
 // What an agent tried and whether it worked (SPEC section 12).

@@ -44,6 +44,8 @@ class Decoder {
                                                                 core::TimestampMs default_time);
   core::Result<core::Outcome, DecodeError> decode_outcome(std::string_view payload,
                                                           core::TimestampMs default_time);
+  core::Result<core::SessionEvent, DecodeError> decode_session(std::string_view payload,
+                                                               core::TimestampMs default_time);
 
  private:
   struct Impl;

@@ -171,6 +171,29 @@ struct FieldReader {
     return true;
   }
 
+  // A signed integer in [min, max] (an exit code may be negative).
+  bool integer(std::string_view field, element value, std::int64_t min, std::int64_t max,
+               std::optional<std::int64_t>& out) {
+    if (value.is_null()) return true;
+    std::int64_t n = 0;
+    if (value.type() == element_type::INT64) {
+      n = value.get_int64().value_unsafe();
+    } else if (value.type() == element_type::DOUBLE || value.type() == element_type::UINT64) {
+      return fail(
+          error(RejectClass::out_of_range, "field " + std::string(field) + " is " +
+                                               simdjson::minify(value) + ", expected an integer " +
+                                               std::to_string(min) + ".." + std::to_string(max)));
+    } else {
+      return fail(wrong_type(field, "an integer", value));
+    }
+    if (n < min || n > max)
+      return fail(error(RejectClass::out_of_range,
+                        "field " + std::string(field) + " is " + std::to_string(n) + ", expected " +
+                            std::to_string(min) + ".." + std::to_string(max)));
+    out = n;
+    return true;
+  }
+
   // A finite number 0..max, scaled to an integer (cost to micro-dollars,
   // duration to milliseconds) so that sums stay exact.
   bool scaled(std::string_view field, element value, double max, double scale, std::int64_t& out) {

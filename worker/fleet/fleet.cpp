@@ -1,5 +1,6 @@
 #include "fleet/fleet.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -97,14 +98,55 @@ constexpr std::array k_event_types = {"error",        "command",    "code_block"
                                       "code_block",   "test_result"};
 
 // Shares of --kind mixed, in percent: an agent reports an outcome once per
-// fix it tries, far less often than the events and workflows around it.
+// fix it tries, far less often than the events and workflows around it, and
+// a session's lifecycle in a handful of events. Lifecycle events are sent
+// when due rather than drawn: the plan holds as many as their share asks.
 struct Share {
   core::TopicKind kind;
   std::uint64_t percent;
 };
-constexpr std::array k_mixed_shares = {Share{core::TopicKind::workflows, 45},
-                                       Share{core::TopicKind::extractions, 45},
-                                       Share{core::TopicKind::outcomes, 10}};
+constexpr std::array k_mixed_shares = {
+    Share{core::TopicKind::workflows, 43}, Share{core::TopicKind::extractions, 43},
+    Share{core::TopicKind::outcomes, 9}, Share{core::TopicKind::sessions, 5}};
+constexpr std::uint64_t mixed_percent(core::TopicKind kind) {
+  for (const Share& share : k_mixed_shares)
+    if (share.kind == kind) return share.percent;
+  return 0;
+}
+
+// Without lifecycle events, a fleet of this many sessions over the span
+// (one to two hundred at work at once), however many messages are produced:
+// runs of different kinds and counts from one seed share their sessions.
+constexpr std::uint64_t k_sessions_without_lifecycle = 1000;
+// --kind sessions plans a little fewer events than messages: the last few
+// are further reports of sessions at work rather than a cut-off story.
+constexpr double k_lifecycle_margin = 0.98;
+// The first versions drew 400 session ids and agents, 13 draws each, from
+// the messages' generator before the first message: skipping as many keeps
+// each seed's workflows the messages they were.
+constexpr std::uint64_t k_former_session_draws = 400 * 13;
+
+PlanOptions plan_options(const Options& options) {
+  PlanOptions plan;
+  plan.seed = options.seed;
+  plan.start = options.start;
+  plan.span_ms = std::max<core::TimestampMs>(1, options.span_ms);
+  plan.agents = static_cast<std::uint32_t>(k_agents.size());
+  plan.events =
+      options.mix == Mix::extractions || options.mix == Mix::outcomes || options.mix == Mix::mixed;
+  plan.lifecycle = options.mix == Mix::sessions || options.mix == Mix::mixed;
+  // Valid lifecycle messages: duplicates and invalid ones tell no story.
+  double events =
+      static_cast<double>(options.count) * (1 - options.duplicates) * (1 - options.invalid);
+  if (options.mix == Mix::sessions) events *= k_lifecycle_margin;
+  if (options.mix == Mix::mixed)
+    events *= static_cast<double>(mixed_percent(core::TopicKind::sessions)) / 100;
+  plan.sessions = plan.lifecycle
+                      ? std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(
+                                                       events / SessionPlan::events_per_session())))
+                      : k_sessions_without_lifecycle;
+  return plan;
+}
 
 }  // namespace
 
@@ -141,29 +183,21 @@ std::string_view Fleet::agent_name(std::uint32_t agent) { return k_agents[agent]
 
 std::string Fleet::error_text() { return fill(k_errors[below(k_errors.size())]); }
 
-Fleet::Fleet(Options options) : m_options(options), m_rng(options.seed) {
-  for (int i = 0; i < 400; ++i)
-    m_sessions.push_back(
-        {"sess_" + hex_id(12), static_cast<std::uint32_t>(below(k_agents.size()))});
-}
-
-std::string Fleet::hex_id(std::size_t length) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out(length, '0');
-  for (auto& c : out) c = k_hex[below(16)];
-  return out;
+Fleet::Fleet(Options options)
+    : m_options(options), m_dice(options.seed), m_sessions(plan_options(options)) {
+  m_dice.skip(k_former_session_draws);
 }
 
 bool Fleet::next(Message& out) {
   if (m_index >= m_options.count) return false;
   const std::uint64_t i = m_index++;
-  const auto time =
+  const auto moment =
       m_options.start +
       static_cast<core::TimestampMs>(static_cast<double>(i) / static_cast<double>(m_options.count) *
-                                     static_cast<double>(m_options.span_ms)) +
-      static_cast<core::TimestampMs>(below(1000));
+                                     static_cast<double>(m_options.span_ms));
+  const auto time = moment + static_cast<core::TimestampMs>(below(1000));
 
-  out.kind = next_kind();
+  out.kind = next_kind(moment);
   out.duplicate = false;
   out.invalid = false;
 
@@ -187,10 +221,13 @@ bool Fleet::next(Message& out) {
       out.payload = workflow(time, out.key);
       break;
     case core::TopicKind::extractions:
-      out.payload = extraction(time, out.key);
+      out.payload = extraction(moment, time, out.key);
       break;
     case core::TopicKind::outcomes:
-      out.payload = outcome(time, out.key);
+      out.payload = outcome(moment, time, out.key);
+      break;
+    case core::TopicKind::sessions:
+      out.payload = lifecycle(moment, out.key);
       break;
   }
   if (m_recent.size() < 4096) {
@@ -201,7 +238,7 @@ bool Fleet::next(Message& out) {
   return true;
 }
 
-core::TopicKind Fleet::next_kind() {
+core::TopicKind Fleet::next_kind(core::TimestampMs moment) {
   switch (m_options.mix) {
     case Mix::workflows:
       return core::TopicKind::workflows;
@@ -209,15 +246,19 @@ core::TopicKind Fleet::next_kind() {
       return core::TopicKind::extractions;
     case Mix::outcomes:
       return core::TopicKind::outcomes;
+    case Mix::sessions:
+      return core::TopicKind::sessions;
     case Mix::mixed:
       break;
   }
-  std::uint64_t roll = below(100);
+  if (m_sessions.due(moment)) return core::TopicKind::sessions;
+  std::uint64_t roll = below(100 - mixed_percent(core::TopicKind::sessions));
   for (const Share& share : k_mixed_shares) {
+    if (share.kind == core::TopicKind::sessions) continue;
     if (roll < share.percent) return share.kind;
     roll -= share.percent;
   }
-  return k_mixed_shares.back().kind;
+  return core::TopicKind::workflows;
 }
 
 std::string Fleet::workflow(core::TimestampMs time, std::string& key) {
@@ -249,13 +290,13 @@ std::string Fleet::workflow(core::TimestampMs time, std::string& key) {
   return w.dump();
 }
 
-std::string Fleet::extraction(core::TimestampMs time, std::string& key) {
-  const Session& session = m_sessions[below(m_sessions.size())];
+std::string Fleet::extraction(core::TimestampMs moment, core::TimestampMs time, std::string& key) {
+  const Story& session = m_sessions.pick(moment, m_dice, true);
   const std::string type = k_event_types[below(k_event_types.size())];
   key = session.id;
   json e = {{"agent_name", agent_name(session.agent)},
             {"session_id", session.id},
-            {"timestamp", core::format_rfc3339(time)},
+            {"timestamp", core::format_rfc3339(session.within(time))},
             {"event_type", type},
             {"line_number", static_cast<std::int64_t>(1 + below(4000))}};
   // Most producers send an event_id; some rely on the identifying fields.
@@ -297,6 +338,7 @@ std::string Fleet::invalid_message(core::TopicKind kind) {
   const std::string t = hex_id(8);  // each invalid message is distinct
   const std::uint64_t which = below(7);
   if (kind == core::TopicKind::outcomes && which < 5) return invalid_outcome(which, t);
+  if (kind == core::TopicKind::sessions && which < 5) return invalid_session(which, t);
   switch (which) {
     case 0:  // truncated JSON
       return workflow ? R"({"workflow_id": "wf-)" + t + R"(", "nl_input": "Run te)"

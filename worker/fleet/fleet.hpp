@@ -1,7 +1,8 @@
 #pragma once
 // A synthetic fleet of producer agents: CI fixers, coding agents, deploy bots
-// publishing finished workflows, events extracted from their output and the
-// outcomes of the fixes they try on their failures.
+// publishing finished workflows, events extracted from their output, the
+// outcomes of the fixes they try on their failures and the lifecycle of
+// their sessions.
 // Reproducible: the same options give the same messages, byte for byte.
 // Events recur the way real fleets do (the same operations and failures again
 // and again, over many sessions), with optional duplicates (a message sent
@@ -9,20 +10,20 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/time.hpp"
 #include "core/types.hpp"
+#include "fleet/dice.hpp"
+#include "fleet/sessions.hpp"
 
 namespace patternd::fleet {
 
-// --kind: one stream, or all of them (45% workflows, 45% extractions, 10%
-// outcomes).
-enum class Mix { workflows, extractions, outcomes, mixed };
+// --kind: one stream, or all of them (43% workflows, 43% extractions, 9%
+// outcomes, 5% sessions).
+enum class Mix { workflows, extractions, outcomes, sessions, mixed };
 
 // The approaches agents try on a failure (an outcome's `pattern`), each with
 // the rate at which it truly works. The rates differ clearly on purpose: the
@@ -90,33 +91,35 @@ class Fleet {
   std::uint64_t produced() const { return m_index; }
 
  private:
-  struct Session {
-    std::string id;
-    std::uint32_t agent;  // see agent_name
-  };
   static std::string_view agent_name(std::uint32_t agent);
 
+  // `moment` is the message's place in the span, `time` that give or take a
+  // second.
   std::string workflow(core::TimestampMs time, std::string& key);
-  std::string extraction(core::TimestampMs time, std::string& key);
-  std::string outcome(core::TimestampMs time, std::string& key);  // in outcomes.cpp
+  std::string extraction(core::TimestampMs moment, core::TimestampMs time, std::string& key);
+  // In outcomes.cpp.
+  std::string outcome(core::TimestampMs moment, core::TimestampMs time, std::string& key);
+  // In sessions.cpp: the next lifecycle event of the fleet's sessions.
+  std::string lifecycle(core::TimestampMs moment, std::string& key);
   std::string invalid_message(core::TopicKind kind);
   std::string invalid_outcome(std::uint64_t which, const std::string& tag);  // in outcomes.cpp
+  std::string invalid_session(std::uint64_t which, const std::string& tag);  // in sessions.cpp
 
-  core::TopicKind next_kind();
+  core::TopicKind next_kind(core::TimestampMs moment);
   // A recurring failure's text, with fresh details (paths, values, lines).
   std::string error_text();
   // text with {w}, {f}, {p}, {n} and {m} replaced by random words, files,
   // packages and numbers.
   std::string fill(std::string_view text);
 
-  std::uint64_t below(std::uint64_t n) { return m_rng() % n; }
-  bool chance(double p) { return static_cast<double>(m_rng() >> 11) * 0x1.0p-53 < p; }
-  std::string hex_id(std::size_t length);
+  std::uint64_t below(std::uint64_t n) { return m_dice.below(n); }
+  bool chance(double p) { return m_dice.chance(p); }
+  std::string hex_id(std::size_t length) { return m_dice.hex_id(length); }
 
   Options m_options;
-  std::mt19937_64 m_rng;
+  Dice m_dice;
+  SessionPlan m_sessions;
   std::uint64_t m_index = 0;
-  std::vector<Session> m_sessions;
   std::vector<Message> m_recent;  // candidates for duplicates
 };
 

@@ -1,6 +1,6 @@
 // The fleet's outcomes (SPEC section 12): an agent of one of the fleet's
-// sessions tries an approach on a failure the fleet's extraction events
-// report, and says whether it worked.
+// sessions at work tries an approach on a failure the fleet's extraction
+// events report, and says whether it worked.
 
 #include <nlohmann/json.hpp>
 
@@ -19,15 +19,15 @@ constexpr double k_share_with_id = 0.9;
 
 }  // namespace
 
-std::string Fleet::outcome(core::TimestampMs time, std::string& key) {
-  const Session& session = m_sessions[below(m_sessions.size())];
+std::string Fleet::outcome(core::TimestampMs moment, core::TimestampMs time, std::string& key) {
+  const Story& session = m_sessions.pick(moment, m_dice, false);
   // Every approach is tried on every failure, so that each failure's fixes,
   // ranked by success rate, come out in the order of k_approaches' rates.
   const Approach& approach = k_approaches[below(k_approaches.size())];
   key = session.id;
   json o = {{"agent_name", agent_name(session.agent)},
             {"session_id", session.id},
-            {"timestamp", core::format_rfc3339(time)},
+            {"timestamp", core::format_rfc3339(session.within(time))},
             {"pattern", approach.name},
             {"success", chance(approach.success_rate)},
             {"duration_ms",

@@ -39,6 +39,11 @@ struct OutcomeRecord {
   std::string failure_type;
 };
 
+struct SessionEventRecord {
+  std::uint32_t message = 0;
+  core::SessionEvent event;
+};
+
 // A dead letter keeps the first 64 KiB of its message.
 inline constexpr std::size_t k_max_dead_letter_payload = 64 * 1024;
 
@@ -60,6 +65,7 @@ struct Batch {
   std::vector<WorkflowRecord> workflows;
   std::vector<ExtractionRecord> extractions;
   std::vector<OutcomeRecord> outcomes;
+  std::vector<SessionEventRecord> session_events;
   std::vector<Rejection> rejections;
   std::vector<OffsetMark> offsets;
   core::PerKind<std::uint64_t> expired{};  // older than the retention horizon
@@ -75,6 +81,7 @@ struct Batch {
     workflows.clear();
     extractions.clear();
     outcomes.clear();
+    session_events.clear();
     rejections.clear();
     offsets.clear();
     expired = {};

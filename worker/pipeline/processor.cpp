@@ -17,6 +17,7 @@ void Processor::prepare(Batch& batch, core::TimestampMs now) {
   batch.workflows.clear();
   batch.extractions.clear();
   batch.outcomes.clear();
+  batch.session_events.clear();
   batch.rejections.clear();
   batch.expired = {};
 
@@ -30,6 +31,9 @@ void Processor::prepare(Batch& batch, core::TimestampMs now) {
         break;
       case core::TopicKind::outcomes:
         prepare_outcome(batch, i, now);
+        break;
+      case core::TopicKind::sessions:
+        prepare_session(batch, i, now);
         break;
     }
   }
@@ -87,6 +91,17 @@ void Processor::prepare_outcome(Batch& batch, std::uint32_t i, core::TimestampMs
     if (!record.failure_signature.empty())
       record.failure_type = detect::failure_type(record.failure_signature);
   }
+}
+
+void Processor::prepare_session(Batch& batch, std::uint32_t i, core::TimestampMs now) {
+  const RawMessage& message = batch.messages[i];
+  auto decoded = m_decoder.decode_session(message.payload, message.timestamp);
+  if (!decoded) return reject(batch, i, decoded.error());
+  if (expired(decoded->timestamp, now)) {
+    ++batch.expired[core::index_of(core::TopicKind::sessions)];
+    return;
+  }
+  batch.session_events.push_back({i, std::move(decoded).value()});
 }
 
 void Processor::reject(Batch& batch, std::uint32_t i, const decode::DecodeError& error) {

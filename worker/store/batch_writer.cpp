@@ -45,7 +45,8 @@ BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
       m_event_keys(db.sql(), k_event_keys),
       m_outcome_keys(db.sql(), k_outcome_keys),
       m_agents(db.sql()),
-      m_outcomes(db.sql()) {
+      m_outcomes(db.sql()),
+      m_sessions(db.sql()) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - m_created).count();
   std::size_t keys = 0, bytes = 0;
@@ -87,6 +88,7 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     write_workflows(batch, outcome, rejections);
     write_extractions(batch, outcome, rejections);
     write_outcomes(batch, outcome, rejections);
+    write_session_events(batch, outcome, rejections);
     write_sessions_and_failures();
     outcome.new_occurrences = m_accumulator.flush(m_statements);
     m_agents.flush();
@@ -262,9 +264,40 @@ void BatchWriter::write_outcomes(const Batch& batch, BatchOutcome& outcome,
   }
 }
 
+void BatchWriter::write_session_events(const Batch& batch, BatchOutcome& outcome,
+                                       std::vector<Rejection>& rejected) {
+  if (batch.session_events.empty()) return;
+  auto& topic = outcome.topic(core::TopicKind::sessions);
+  auto& q = m_statements.insert_state_change;
+  for (const auto& record : batch.session_events) {
+    const core::SessionEvent& e = record.event;
+    bind_digest(q, 1, e.identity);
+    q.bindNoCopy(2, e.session_id);
+    q.bindNoCopy(3, e.agent_name);
+    q.bindNoCopy(4, core::to_string(e.state).data());  // a NUL-terminated literal
+    q.bind(5, e.timestamp);
+    bind_text_or_null(q, 6, e.environment);
+    bind_optional(q, 7, e.exit_code);
+    bind_optional(q, 8, e.lines_processed);
+    bind_text_or_null(q, 9, e.stdout_log_path);
+    bind_text_or_null(q, 10, e.stderr_log_path);
+    bind_text_or_null(q, 11, e.extraction_config_version);
+    bind_text_or_null(q, 12, e.environment_config_version);
+    bind_text_or_null(q, 13, e.metadata_json);
+    const auto added = run_insert(q, record.message, rejected);
+    if (!added) continue;
+    if (*added == 0) {
+      ++topic.duplicates;
+      continue;
+    }
+    ++topic.persisted;
+    m_sessions.add_lifecycle(e);
+  }
+}
+
 // After the sessions: a failure counts the sessions it appeared in by row id.
 void BatchWriter::write_sessions_and_failures() {
-  const auto session_rows = m_sessions.flush(m_statements);
+  const auto session_rows = m_sessions.flush();
   for (const auto* record : m_fresh_events) {
     const core::Extraction& e = record->event;
     if (!e.is_error() || record->failure_signature.empty()) continue;

@@ -55,6 +55,8 @@ class BatchWriter {
                          std::vector<pipeline::Rejection>& rejected);
   void write_outcomes(const pipeline::Batch& batch, BatchOutcome& outcome,
                       std::vector<pipeline::Rejection>& rejected);
+  void write_session_events(const pipeline::Batch& batch, BatchOutcome& outcome,
+                            std::vector<pipeline::Rejection>& rejected);
   void write_sessions_and_failures();
   void forget_batch();  // the transaction rolled back: no half-built aggregate stays
   void write_dead_letters(const pipeline::Batch& batch,

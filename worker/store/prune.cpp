@@ -143,6 +143,11 @@ DELETE FROM outcomes WHERE id IN
   (SELECT id FROM outcomes WHERE event_time < ?1 ORDER BY event_time LIMIT ?2)
   AND id < (SELECT max(id) FROM outcomes))sql",
                   horizon, report.outcomes);
+  // A session's row keeps its lifecycle fields; its state changes go.
+  p.by_time_index(R"sql(
+DELETE FROM session_state_changes WHERE id IN
+  (SELECT id FROM session_state_changes WHERE event_time < ?1 ORDER BY event_time LIMIT ?2))sql",
+                  horizon, report.state_changes);
   p.by_key_scan(
       "SELECT rowid FROM code_blocks WHERE rowid > ?1 AND last_seen < ?2 ORDER BY rowid LIMIT ?3",
       "DELETE FROM code_blocks WHERE rowid = ?", horizon, report.code_blocks);

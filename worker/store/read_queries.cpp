@@ -31,6 +31,12 @@ constexpr const char* k_failure_columns =
     "f.id, f.signature, f.error_type, f.example, f.frequency, f.agent_count, f.session_count, "
     "f.first_seen, f.last_seen";
 
+constexpr const char* k_session_columns =
+    "id, session_id, agent_name, first_event, last_event, event_count, error_count, "
+    "feedback_outcomes, state_changes, started_at, ended_at, exit_code, state, end_state, "
+    "environment, lines_processed, stdout_log_path, stderr_log_path, extraction_config_version, "
+    "environment_config_version";
+
 constexpr const char* k_extraction_columns =
     "id, identity, event_id, agent_name, session_id, event_time, event_type, pattern, "
     "matched_value, original_line, line_number, risk_level, auto_confirmable, metadata, "
@@ -104,17 +110,23 @@ std::string extractions(const ExtractionQuery& q) {
 std::string sessions(const SessionQuery& q) {
   std::string where = "WHERE 1";
   add(where, q.agent.has_value(), "agent_name = :agent");
+  if (q.active)
+    add(where, true,
+        *q.active ? "started_at IS NOT NULL AND ended_at IS NULL"
+                  : "NOT (started_at IS NOT NULL AND ended_at IS NULL)");
   add(where, q.since.has_value(), "first_event >= :since");
   add(where, q.until.has_value(), "first_event < :until");
   add(where, q.page.after.has_value(), "(first_event, id) < (:key, :id)");
-  return "SELECT id, session_id, agent_name, first_event, last_event, event_count, error_count, "
-         "feedback_outcomes FROM agent_sessions " +
-         where + " ORDER BY first_event DESC, id DESC LIMIT :limit";
+  return std::string("SELECT ") + k_session_columns + " FROM agent_sessions " + where +
+         " ORDER BY first_event DESC, id DESC LIMIT :limit";
 }
 
-const char* const k_session =
-    "SELECT id, session_id, agent_name, first_event, last_event, event_count, error_count, "
-    "feedback_outcomes FROM agent_sessions WHERE session_id = :session";
+const std::string k_session =
+    std::string("SELECT ") + k_session_columns + " FROM agent_sessions WHERE session_id = :session";
+
+const char* const k_session_changes =
+    "SELECT state, event_time, exit_code, lines_processed, environment, metadata "
+    "FROM session_state_changes WHERE session_id = :session ORDER BY event_time, id LIMIT 1000";
 
 const char* const k_session_types =
     "SELECT event_type, count(*) FROM extraction_events WHERE session_id = :session "
@@ -199,17 +211,18 @@ std::string outcome_stats(const OutcomeStatsQuery& q) {
   add(where, q.agent.has_value(), "agent_name = :agent");
   add(where, q.pattern.has_value(), "pattern = :pattern");
   add(where, q.page.after.has_value(), "pattern > :text");
-  return std::string("SELECT pattern, attempts, successes, duration_ms_sum, duration_count, "
-                     "first_seen, last_seen, ") +
+  return std::string(
+             "SELECT pattern, attempts, successes, duration_ms_sum, duration_count, "
+             "first_seen, last_seen, ") +
          (q.agent ? "1 FROM outcome_agent_stats " : "agent_count FROM outcome_stats ") + where +
          " ORDER BY pattern LIMIT :limit";
 }
 
 std::vector<std::string> every_read_statement() {
-  std::vector<std::string> out = {k_pattern,         k_pattern_days,  k_failure,
-                                  k_session,         k_session_types, k_agent_sessions,
-                                  k_agent_workflows, k_agent_types,   k_agent_failures,
-                                  k_agent_outcomes};
+  std::vector<std::string> out = {k_session_changes, k_pattern,         k_pattern_days,
+                                  k_failure,         k_session,         k_session_types,
+                                  k_agent_sessions,  k_agent_workflows, k_agent_types,
+                                  k_agent_failures,  k_agent_outcomes};
   const std::optional<std::string> some = std::string("x");
   const std::optional<Position> after = Position{};
   for (int bits = 0; bits < 64; ++bits) {
@@ -250,12 +263,13 @@ std::vector<std::string> every_read_statement() {
     e.oldest_first = (bits & 256) != 0;
     out.push_back(extractions(e));
   }
-  for (int bits = 0; bits < 16; ++bits) {
+  for (int bits = 0; bits < 48; ++bits) {
     SessionQuery s;
     if (bits & 1) s.agent = some;
     if (bits & 2) s.since = 0;
     if (bits & 4) s.until = 0;
     if (bits & 8) s.page.after = after;
+    if (bits >= 16) s.active = bits >= 32;
     out.push_back(sessions(s));
   }
   for (int bits = 0; bits < 8; ++bits) {

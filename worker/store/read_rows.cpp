@@ -100,6 +100,18 @@ SessionRow session_row(SQLite::Statement& s) {
   r.event_count = s.getColumn(5).getInt64();
   r.error_count = s.getColumn(6).getInt64();
   r.feedback_outcomes = s.getColumn(7).getInt64();
+  r.state_changes = s.getColumn(8).getInt64();
+  r.started_at = integer_or_null(s.getColumn(9));
+  r.ended_at = integer_or_null(s.getColumn(10));
+  r.exit_code = integer_or_null(s.getColumn(11));
+  r.state = text_or_null(s.getColumn(12));
+  r.end_state = text_or_null(s.getColumn(13));
+  r.environment = text_or_null(s.getColumn(14));
+  r.lines_processed = integer_or_null(s.getColumn(15));
+  r.stdout_log_path = text_or_null(s.getColumn(16));
+  r.stderr_log_path = text_or_null(s.getColumn(17));
+  r.extraction_config_version = text_or_null(s.getColumn(18));
+  r.environment_config_version = text_or_null(s.getColumn(19));
   return r;
 }
 

@@ -101,6 +101,7 @@ struct ExtractionRow {
 
 struct SessionQuery {
   std::optional<std::string> agent;
+  std::optional<bool> active;                     // started and not ended (schema/009)
   std::optional<core::TimestampMs> since, until;  // first event in [since, until)
   Page page;
 };
@@ -108,10 +109,23 @@ struct SessionRow {
   std::int64_t id = 0;
   std::string session_id, agent;
   core::TimestampMs first_event = 0, last_event = 0;
-  std::int64_t event_count = 0, error_count = 0, feedback_outcomes = 0;
+  std::int64_t event_count = 0, error_count = 0, feedback_outcomes = 0, state_changes = 0;
+  // Its lifecycle (the sessions stream), each absent until an event says it.
+  std::optional<core::TimestampMs> started_at, ended_at;
+  std::optional<std::int64_t> exit_code, lines_processed;
+  std::optional<std::string> state, end_state, environment, stdout_log_path, stderr_log_path,
+      extraction_config_version, environment_config_version;
+  bool active() const { return started_at && !ended_at; }
+};
+struct StateChange {
+  std::string state;
+  core::TimestampMs time = 0;
+  std::optional<std::int64_t> exit_code, lines_processed;
+  std::optional<std::string> environment, metadata;
 };
 struct SessionDetail {
   SessionRow session;
+  std::vector<StateChange> state_changes;  // in time order, the first 1000
   std::vector<std::pair<std::string, std::int64_t>> events_by_type;  // by type name
 };
 

@@ -168,7 +168,19 @@ class SqliteReader final : public Reader {
       auto& s = prepare(sql::k_session);
       s.bind(":session", session_id);
       if (!s.executeStep()) return std::nullopt;
-      SessionDetail d{session_row(s), {}};
+      SessionDetail d{session_row(s), {}, {}};
+      auto& changes = prepare(sql::k_session_changes);
+      changes.bind(":session", session_id);
+      while (changes.executeStep()) {
+        StateChange c;
+        c.state = changes.getColumn(0).getString();
+        c.time = changes.getColumn(1).getInt64();
+        if (!changes.getColumn(2).isNull()) c.exit_code = changes.getColumn(2).getInt64();
+        if (!changes.getColumn(3).isNull()) c.lines_processed = changes.getColumn(3).getInt64();
+        if (!changes.getColumn(4).isNull()) c.environment = changes.getColumn(4).getString();
+        if (!changes.getColumn(5).isNull()) c.metadata = changes.getColumn(5).getString();
+        d.state_changes.push_back(std::move(c));
+      }
       auto& types = prepare(sql::k_session_types);
       types.bind(":session", session_id);
       while (types.executeStep())
@@ -253,7 +265,7 @@ class SqliteReader final : public Reader {
       for (const char* table :
            {"workflow_history", "operation_patterns", "pattern_occurrences", "extraction_events",
             "code_blocks", "agent_sessions", "failure_patterns", "outcomes", "failure_fixes",
-            "dead_letters"}) {
+            "session_state_changes", "dead_letters"}) {
         auto& s = prepare(std::string("SELECT count(*) FROM ") + table);
         s.executeStep();
         h.rows.emplace_back(table, s.getColumn(0).getInt64());

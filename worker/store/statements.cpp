@@ -89,29 +89,15 @@ SELECT 1 FROM outcomes WHERE identity_key IS NULL AND identity = ?)sql";
 constexpr const char* k_outcome_key_holder = R"sql(
 SELECT identity = ?2 FROM outcomes WHERE identity_key = ?1)sql";
 
-// A session's agent is the agent of its earliest event (ties: smaller
-// identity), so it does not depend on the order of arrival.
-constexpr const char* k_upsert_session = R"sql(
-INSERT INTO agent_sessions
-  (session_id, agent_name, first_event, first_event_identity, last_event, event_count,
-   error_count, feedback_outcomes)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (session_id) DO UPDATE SET
-  agent_name = CASE WHEN excluded.first_event < first_event
-                      OR (excluded.first_event = first_event
-                          AND excluded.first_event_identity < first_event_identity)
-                    THEN excluded.agent_name ELSE agent_name END,
-  first_event_identity = CASE WHEN excluded.first_event < first_event
-                                OR (excluded.first_event = first_event
-                                    AND excluded.first_event_identity < first_event_identity)
-                              THEN excluded.first_event_identity
-                              ELSE first_event_identity END,
-  first_event = min(first_event, excluded.first_event),
-  last_event  = max(last_event, excluded.last_event),
-  event_count = event_count + excluded.event_count,
-  error_count = error_count + excluded.error_count,
-  feedback_outcomes = feedback_outcomes + excluded.feedback_outcomes
-RETURNING id)sql";
+// Lifecycle events are few (a handful per session): a plain unique index
+// on the identity (schema/009), no packed key.
+constexpr const char* k_insert_state_change = R"sql(
+INSERT INTO session_state_changes
+  (identity, session_id, agent_name, state, event_time, environment, exit_code,
+   lines_processed, stdout_log_path, stderr_log_path, extraction_config_version,
+   environment_config_version, metadata)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (identity) DO NOTHING)sql";
 
 constexpr const char* k_upsert_code_block = R"sql(
 INSERT INTO code_blocks (digest, language, content, occurrences, first_seen, last_seen)
@@ -195,7 +181,7 @@ Statements::Statements(SQLite::Database& db)
       outcome_key_holder(db, k_outcome_key_holder),
       any_unkeyed_outcome(db, k_any_unkeyed_outcome),
       outcome_stored_unkeyed(db, k_outcome_stored_unkeyed),
-      upsert_session(db, k_upsert_session),
+      insert_state_change(db, k_insert_state_change),
       upsert_code_block(db, k_upsert_code_block),
       upsert_failure_pattern(db, k_upsert_failure_pattern),
       insert_failure_agent(db, k_insert_failure_agent),

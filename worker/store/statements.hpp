@@ -32,8 +32,7 @@ struct Statements {
   SQLite::Statement outcome_key_holder;  // ?1 key, ?2 identity: 1 if the holder has that identity
   SQLite::Statement any_unkeyed_outcome;
   SQLite::Statement outcome_stored_unkeyed;  // ?1 identity
-  // Extraction events and outcomes both grow their session's row.
-  SQLite::Statement upsert_session;
+  SQLite::Statement insert_state_change;
   SQLite::Statement upsert_code_block;
   SQLite::Statement upsert_failure_pattern;
   SQLite::Statement insert_failure_agent;
