@@ -11,15 +11,12 @@
 #include <vector>
 
 #include "core/statistics.hpp"
-#include "support/helpers.hpp"
-#include "support/openapi_check.hpp"
+#include "integration/served_api.hpp"
 
 namespace patternd {
 namespace {
 
 using nlohmann::json;
-using testing::BackgroundProcess;
-using testing::TempDir;
 
 // One error, stored with these ids, paths, quotes, hex and UUIDs; looked up
 // with others.
@@ -47,8 +44,6 @@ std::string outcome(int i, const std::string& agent, const std::string& pattern,
 class ReadApiOutcomes : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    s_dir = new TempDir();
-    s_config = testing::write_config(*s_dir, "patternd.yaml", "", "");
     // pin_dependency 3 of 3, retry_logic 40 of 45 (two agents),
     // increase_timeout 1 of 4; two outcomes without an error.
     std::string outcomes;
@@ -61,71 +56,35 @@ class ReadApiOutcomes : public ::testing::Test {
       outcomes += outcome(i++, "codex", "increase_timeout", k == 0, "timeout 60s");
     outcomes += outcome(i++, "codex", "retry_logic", true, "", false);
     outcomes += outcome(i++, "ci-fixer", "lint_first", false, "", false);
-    testing::write_file(s_dir->file("outcomes.jsonl"), outcomes);
-    testing::write_file(s_dir->file("events.jsonl"), json{{"agent_name", "codex"},
-                                                          {"session_id", "sess-0"},
-                                                          {"event_type", "error"},
-                                                          {"timestamp", "2026-11-20T09:00:00Z"},
-                                                          {"matched_value", k_stored_error}}
-                                                             .dump() +
-                                                         "\n");
-    for (const auto& [topic, file] :
-         {std::pair{"outcomes", "outcomes.jsonl"}, std::pair{"extractions", "events.jsonl"}}) {
-      const auto r = testing::run_patternd(
-          {"ingest", "--config", s_config, "--topic", topic, s_dir->file(file)});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    s_serve = new BackgroundProcess({"serve", "--config", s_config}, s_dir->file("serve.log"));
-    s_port = testing::api_port(s_dir->file("serve.log"), 20);
-    ASSERT_GT(s_port, 0) << testing::read_file(s_dir->file("serve.log"));
-    const auto doc = testing::http_get(s_port, "/v1/openapi.json", {});
-    ASSERT_EQ(doc.status, 200);
-    s_openapi = new testing::OpenApiCheck(doc.body);
+    const std::string events = json{{"agent_name", "codex"},
+                                    {"session_id", "sess-0"},
+                                    {"event_type", "error"},
+                                    {"timestamp", "2026-11-20T09:00:00Z"},
+                                    {"matched_value", k_stored_error}}
+                                   .dump() +
+                               "\n";
+    s_api = new testing::ServedApi({{"outcomes", outcomes}, {"extractions", events}});
+    s_config = s_api->config;
+    s_port = s_api->port;
   }
-  static void TearDownTestSuite() {
-    delete s_serve;
-    delete s_openapi;
-    delete s_dir;
-  }
+  static void TearDownTestSuite() { delete s_api; }
 
   static json call(const std::string& target, int status = 200) {
-    const auto r = testing::http_get(s_port, target, {});
-    EXPECT_EQ(r.status, status) << target << "\n" << r.body;
-    json body = json::parse(r.body, nullptr, false);
-    EXPECT_FALSE(body.is_discarded()) << target << ": not JSON: " << r.body;
     std::string path = target.substr(0, target.find('?'));
     if (path.rfind("/v1/agents/", 0) == 0) path = "/v1/agents/{name}/stats";
-    for (const auto& e : s_openapi->errors(path, r.status, body))
-      ADD_FAILURE() << target << ": " << e;
-    return body;
+    return s_api->call(target, path, status);
   }
 
-  static std::string encoded(const std::string& text) {
-    std::string out;
-    for (const unsigned char c : text) {
-      if (std::isalnum(c)) {
-        out.push_back(static_cast<char>(c));
-      } else {
-        char hex[4];
-        std::snprintf(hex, sizeof hex, "%%%02X", c);
-        out += hex;
-      }
-    }
-    return out;
-  }
+  static std::string encoded(const std::string& text) { return testing::ServedApi::encoded(text); }
 
-  static TempDir* s_dir;
+  static testing::ServedApi* s_api;
   static std::string s_config;
-  static BackgroundProcess* s_serve;
   static int s_port;
-  static testing::OpenApiCheck* s_openapi;
 };
 
-TempDir* ReadApiOutcomes::s_dir = nullptr;
+testing::ServedApi* ReadApiOutcomes::s_api = nullptr;
 std::string ReadApiOutcomes::s_config;
-BackgroundProcess* ReadApiOutcomes::s_serve = nullptr;
 int ReadApiOutcomes::s_port = -1;
-testing::OpenApiCheck* ReadApiOutcomes::s_openapi = nullptr;
 
 TEST_F(ReadApiOutcomes, ALookupOfTheSameErrorWithOtherDetailsFindsItAndItsFixesBestFirst) {
   const json found = call("/v1/failures/lookup?error=" + encoded(k_asked_error));
