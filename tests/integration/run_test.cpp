@@ -208,8 +208,8 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
             testing::canonical_database(clean_dir.file("patternd.db")));
   // Every stream kind is in the comparison, the learned fixes too.
   SQLite::Database stored(db, SQLite::OPEN_READONLY);
-  for (const char* table : {"workflow_history", "extraction_events", "outcomes", "failure_fixes",
-                            "outcome_stats"})
+  for (const char* table :
+       {"workflow_history", "extraction_events", "outcomes", "failure_fixes", "outcome_stats"})
     EXPECT_GT(stored.execAndGet(std::string("SELECT count(*) FROM ") + table).getInt64(), 0)
         << table;
 }

@@ -9,8 +9,9 @@ namespace patternd::metrics {
 ReadMetrics::ReadMetrics() : m_registry(std::make_shared<prometheus::Registry>()) {
   auto& lookups = prometheus::BuildCounter()
                       .Name("patternd_fix_lookups_total")
-                      .Help("Error lookups answered (read API, query, MCP), by whether the "
-                            "error had been seen before")
+                      .Help(
+                          "Error lookups answered (read API, query, MCP), by whether the "
+                          "error had been seen before")
                       .Register(*m_registry);
   // Both series from the start, so that a ratio works at once.
   m_seen = &lookups.Add({{"result", "seen"}});
