@@ -15,6 +15,12 @@ namespace {
   "((" s ") + 1.9208 - 1.96 * sqrt((" s ") * ((" n ") - (" s ")) * 1.0 / (" n \
   ") + 0.9604)) / ((" n ") + 3.8416)"
 
+// Whether this batch's example (?11 rank, ?12 time, ?13 identity) comes
+// before the stored one: the four example columns move together.
+#define PATTERND_EARLIER_EXAMPLE                                        \
+  "?11 IS NOT NULL AND (fix_example_rank IS NULL OR (?11, ?12, ?13) < " \
+  "(fix_example_rank, fix_example_time, fix_example_identity))"
+
 constexpr const char* k_upsert_fix = R"sql(
 INSERT INTO failure_fixes
   (signature, pattern, error_type, attempts, successes, duration_ms_sum, duration_count,
@@ -31,18 +37,11 @@ ON CONFLICT (signature, pattern) DO UPDATE SET
   duration_count  = duration_count + excluded.duration_count,
   first_seen      = min(first_seen, excluded.first_seen),
   last_seen       = max(last_seen, excluded.last_seen),
-  fix_example = CASE WHEN ?11 IS NOT NULL AND (fix_example_rank IS NULL
-                       OR (?11, ?12, ?13) < (fix_example_rank, fix_example_time, fix_example_identity))
-                     THEN ?10 ELSE fix_example END,
-  fix_example_identity = CASE WHEN ?11 IS NOT NULL AND (fix_example_rank IS NULL
-                       OR (?11, ?12, ?13) < (fix_example_rank, fix_example_time, fix_example_identity))
-                     THEN ?13 ELSE fix_example_identity END,
-  fix_example_time = CASE WHEN ?11 IS NOT NULL AND (fix_example_rank IS NULL
-                       OR (?11, ?12, ?13) < (fix_example_rank, fix_example_time, fix_example_identity))
-                     THEN ?12 ELSE fix_example_time END,
-  fix_example_rank = CASE WHEN ?11 IS NOT NULL AND (fix_example_rank IS NULL
-                       OR (?11, ?12, ?13) < (fix_example_rank, fix_example_time, fix_example_identity))
-                     THEN ?11 ELSE fix_example_rank END
+  fix_example = CASE WHEN )sql" PATTERND_EARLIER_EXAMPLE R"sql( THEN ?10 ELSE fix_example END,
+  fix_example_identity = CASE WHEN )sql" PATTERND_EARLIER_EXAMPLE R"sql(
+                         THEN ?13 ELSE fix_example_identity END,
+  fix_example_time = CASE WHEN )sql" PATTERND_EARLIER_EXAMPLE R"sql( THEN ?12 ELSE fix_example_time END,
+  fix_example_rank = CASE WHEN )sql" PATTERND_EARLIER_EXAMPLE R"sql( THEN ?11 ELSE fix_example_rank END
 RETURNING id)sql";
 
 constexpr const char* k_insert_fix_agent = R"sql(
@@ -84,6 +83,7 @@ ON CONFLICT (pattern) DO UPDATE SET
   agent_count     = agent_count + excluded.agent_count)sql";
 
 #undef PATTERND_WILSON
+#undef PATTERND_EARLIER_EXAMPLE
 
 void bind_figures(SQLite::Statement& q, int first_index, std::int64_t attempts,
                   std::int64_t successes, std::int64_t duration_sum, std::int64_t duration_count,
