@@ -31,7 +31,12 @@ std::vector<std::string> OpenApiCheck::errors(const std::string& path, int statu
   const auto& responses = paths.at(path).at("get").at("responses");
   const std::string code = std::to_string(status);
   if (!responses.contains(code)) return {path + ": no response " + code + " in the document"};
-  check(responses.at(code).at("content").at("application/json").at("schema"), body, "$", out);
+  const auto& content = responses.at(code).at("content");
+  const std::string type = content.contains("application/json") ? "application/json"
+                           : content.empty()                    ? ""
+                                                                : content.begin().key();
+  if (type.empty()) return {path + ": no content for " + code};
+  check(content.at(type).at("schema"), body, "$", out);
   return out;
 }
 

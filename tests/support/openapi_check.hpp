@@ -17,6 +17,8 @@ class OpenApiCheck {
 
   // What is wrong with `body` as the `status` response of GET `path`
   // (the document's template: "/v1/sessions/{id}"); empty when it is valid.
+  // A streamed response (no application/json content) is checked one entry
+  // (an SSE event's data, an NDJSON line) at a time.
   std::vector<std::string> errors(const std::string& path, int status,
                                   const nlohmann::json& body) const;
 

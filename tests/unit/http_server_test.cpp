@@ -46,7 +46,7 @@ bool closed_within(int fd, milliseconds within) {
 
 Response slow_or_fast(const Request& request) {
   if (request.path() == "/slow") std::this_thread::sleep_for(milliseconds(800));
-  return Response{200, "text/plain", std::string(request.path()) + "\n", {}};
+  return Response{200, "text/plain", std::string(request.path()) + "\n", {}, nullptr};
 }
 
 TEST(HttpServer, SlowHandlersRunOnWorkersAndDelayNoOtherRequest) {

@@ -87,9 +87,54 @@ http::Response Api::handle(const http::Request& request) {
     return http::Response{401,
                           "application/json",
                           error_body("missing or wrong bearer token (Authorization: Bearer ...)"),
-                          {{"WWW-Authenticate", "Bearer"}}};
-  const Answer a = answer(request.path(), request.query());
-  return http::Response{a.status, "application/json", a.body, {}};
+                          {{"WWW-Authenticate", "Bearer"}},
+                          nullptr};
+  // /v1/sessions/{id}/replay: a stream, not one JSON document.
+  const std::string_view path = request.path();
+  if (path.rfind("/v1/sessions/", 0) == 0 && path.ends_with("/replay")) {
+    std::vector<std::string> segments;
+    const Answer refused = guarded(path, [&] {
+      segments = path_segments(path.substr(4));
+      return Answer{};
+    });
+    if (refused.status != 200)
+      return http::Response{refused.status, "application/json", refused.body, {}, nullptr};
+    if (segments.size() == 3 && !segments[1].empty()) return replay(request, segments[1]);
+  }
+  const Answer a = answer(path, request.query());
+  return http::Response{a.status, "application/json", a.body, {}, nullptr};
+}
+
+std::unique_ptr<Replay> Api::replay(const std::string& session_id, std::string_view query) {
+  ReplayOptions options = Replay::options(query);
+  return std::make_unique<Replay>(
+      [this](const std::function<void(store::Reader&)>& read) {
+        auto reader = lease();
+        try {
+          read(*reader);
+        } catch (const store::ReadFailed&) {
+          reader.discard();
+          throw;
+        }
+      },
+      session_id, std::move(options));
+}
+
+// SSE unless the client asks for NDJSON (Accept: application/x-ndjson).
+http::Response Api::replay(const http::Request& request, const std::string& session_id) {
+  std::unique_ptr<Replay> opened;
+  const Answer refused = guarded(request.path(), [&] {
+    opened = replay(session_id, request.query());
+    return Answer{};
+  });
+  if (!opened) return http::Response{refused.status, "application/json", refused.body, {}, nullptr};
+  const auto accept = request.header("Accept");
+  const bool ndjson = accept && accept->find("application/x-ndjson") != std::string::npos;
+  return http::Response{200,
+                        ndjson ? "application/x-ndjson" : "text/event-stream; charset=utf-8",
+                        "",
+                        {{"X-Accel-Buffering", "no"}},
+                        replay_stream(std::move(opened), ndjson)};
 }
 
 // Row counts take a scan of each table (SQLite keeps no count): done at most
@@ -111,10 +156,27 @@ std::string Api::health(store::Reader& reader) {
   return m_health_body;
 }
 
+template <typename Make>
+Answer Api::guarded(std::string_view path, Make make) {
+  try {
+    return make();
+  } catch (const BadRequest& e) {
+    return {400, error_body(e.what())};
+  } catch (const NotFound& e) {
+    return {404, error_body(e.what())};
+  } catch (const store::Unavailable& e) {
+    log::warn("api", "read unavailable", {{"path", path}, {"error", e.what()}});
+    return {503, error_body(e.what())};
+  } catch (const std::exception& e) {
+    log::error("api", "request failed", {{"path", path}, {"error", e.what()}});
+    return {500, error_body("internal error (logged)")};
+  }
+}
+
 Answer Api::answer(std::string_view path, std::string_view query) {
   if (path.rfind("/v1/", 0) != 0)
     return {404, error_body("no such endpoint: the read API is under /v1/ (see /v1/openapi.json)")};
-  try {
+  return guarded(path, [&]() -> Answer {
     const auto segments = path_segments(path.substr(4));
     if (segments.size() == 1 && segments[0] == "openapi.json") {
       Params(query, {});
@@ -131,17 +193,7 @@ Answer Api::answer(std::string_view path, std::string_view query) {
       reader.discard();  // its connection may be broken: the next request opens another
       throw;
     }
-  } catch (const BadRequest& e) {
-    return {400, error_body(e.what())};
-  } catch (const NotFound& e) {
-    return {404, error_body(e.what())};
-  } catch (const store::Unavailable& e) {
-    log::warn("api", "read unavailable", {{"path", path}, {"error", e.what()}});
-    return {503, error_body(e.what())};
-  } catch (const std::exception& e) {
-    log::error("api", "request failed", {{"path", path}, {"error", e.what()}});
-    return {500, error_body("internal error (logged)")};
-  }
+  });
 }
 
 }  // namespace patternd::api

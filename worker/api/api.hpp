@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/replay.hpp"
 #include "config/config.hpp"
 #include "http/server.hpp"
 #include "store/reader.hpp"
@@ -39,6 +40,10 @@ class Api {
   // The answer to GET `path`?`query` (both raw, as sent), without auth.
   Answer answer(std::string_view path, std::string_view query);
 
+  // The replay of a session (GET /v1/sessions/{id}/replay?`query`), without
+  // auth; throws BadRequest, NotFound, store::Unavailable.
+  std::unique_ptr<Replay> replay(const std::string& session_id, std::string_view query);
+
   // Called (from the request's thread) for each error lookup answered:
   // whether the error had been seen. Set before serving.
   void on_lookup(std::function<void(bool seen)> observer) { m_on_lookup = std::move(observer); }
@@ -48,6 +53,10 @@ class Api {
   Lease lease();
   bool authorized(const http::Request& request) const;
   std::string health(store::Reader& reader);
+  http::Response replay(const http::Request& request, const std::string& session_id);
+  // Runs `make`, answering its exceptions as errors (400, 404, 503, 500).
+  template <typename Make>
+  Answer guarded(std::string_view path, Make make);
 
   static constexpr std::chrono::seconds k_health_ttl{15};
 

@@ -116,6 +116,19 @@ Json to_json(const store::SessionRow& row) {
               {"state_change_count", row.state_changes}};
 }
 
+Json to_json(const store::StateChange& c) {
+  return Json{{"state", c.state},
+              {"time", core::format_rfc3339(c.time)},
+              {"exit_code", c.exit_code ? Json(*c.exit_code) : Json(nullptr)},
+              {"lines_processed", c.lines_processed ? Json(*c.lines_processed) : Json(nullptr)},
+              {"environment", text_or_null(c.environment)},
+              {"stdout_log_path", text_or_null(c.stdout_log_path)},
+              {"stderr_log_path", text_or_null(c.stderr_log_path)},
+              {"extraction_config_version", text_or_null(c.extraction_config_version)},
+              {"environment_config_version", text_or_null(c.environment_config_version)},
+              {"metadata", metadata(c.metadata)}};
+}
+
 Json to_json(const store::SessionDetail& detail) {
   Json out = to_json(detail.session);
   const auto& s = detail.session;
@@ -124,14 +137,7 @@ Json to_json(const store::SessionDetail& detail) {
   out["extraction_config_version"] = text_or_null(s.extraction_config_version);
   out["environment_config_version"] = text_or_null(s.environment_config_version);
   Json changes = Json::array();
-  for (const auto& c : detail.state_changes)
-    changes.push_back(
-        Json{{"state", c.state},
-             {"time", core::format_rfc3339(c.time)},
-             {"exit_code", c.exit_code ? Json(*c.exit_code) : Json(nullptr)},
-             {"lines_processed", c.lines_processed ? Json(*c.lines_processed) : Json(nullptr)},
-             {"environment", text_or_null(c.environment)},
-             {"metadata", metadata(c.metadata)}});
+  for (const auto& c : detail.state_changes) changes.push_back(to_json(c));
   out["state_changes"] = std::move(changes);
   Json types = Json::object();
   for (const auto& [type, count] : detail.events_by_type) types[type] = count;

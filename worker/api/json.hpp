@@ -15,6 +15,7 @@ Json to_json(const store::PatternDetail& detail);
 Json to_json(const store::FailureRow& row);
 Json to_json(const store::ExtractionRow& row);
 Json to_json(const store::SessionRow& row);
+Json to_json(const store::StateChange& change);
 Json to_json(const store::SessionDetail& detail);
 Json to_json(const store::CodeBlockRow& row);
 Json to_json(const store::AgentRow& row);

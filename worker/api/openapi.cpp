@@ -136,14 +136,17 @@ Json schemas() {
   for (const char* text : {"stdout_log_path", "stderr_log_path", "extraction_config_version",
                            "environment_config_version"})
     session_detail[text] = nullable("string");
-  session_detail["state_changes"] =
-      Json{{"type", "array"},
-           {"items", object(Json{{"state", type("string")},
-                                 {"time", time()},
-                                 {"exit_code", nullable("integer")},
-                                 {"lines_processed", nullable("integer")},
-                                 {"environment", nullable("string")},
-                                 {"metadata", Json::object()}})}};
+  Json change{{"state", type("string")},
+              {"time", time()},
+              {"exit_code", nullable("integer")},
+              {"lines_processed", nullable("integer")},
+              {"environment", nullable("string")}};
+  for (const char* text : {"stdout_log_path", "stderr_log_path", "extraction_config_version",
+                           "environment_config_version"})
+    change[text] = nullable("string");
+  change["metadata"] = Json::object();
+  s["StateChange"] = object(change);
+  session_detail["state_changes"] = Json{{"type", "array"}, {"items", ref("StateChange")}};
   session_detail["events_by_type"] = counts();
   s["SessionDetail"] = object(session_detail);
   s["CodeBlock"] = object(Json{{"digest", type("string")},
@@ -182,6 +185,26 @@ Json schemas() {
                             {"schema_version", type("integer")},
                             {"rows", counts()},
                             {"database_size_bytes", type("integer")}});
+  // A replay's entries: one per SSE event (its `data`) or NDJSON line.
+  auto kind = [](const char* k) { return Json{{"enum", Json::array({k})}}; };
+  s["ReplayEntry"] = Json{
+      {"oneOf", Json::array({object(Json{{"kind", kind("notice")},
+                                         {"reason", Json{{"enum", Json::array({"retention"})}}},
+                                         {"message", type("string")},
+                                         {"events_recorded", type("integer")},
+                                         {"events_stored", type("integer")},
+                                         {"state_changes_recorded", type("integer")},
+                                         {"state_changes_stored", nullable("integer")}}),
+                             object(Json{{"kind", kind("extraction")},
+                                         {"offset_ms", type("integer")},
+                                         {"extraction", ref("Extraction")}}),
+                             object(Json{{"kind", kind("state_change")},
+                                         {"offset_ms", type("integer")},
+                                         {"state_change", ref("StateChange")}}),
+                             object(Json{{"kind", kind("end")},
+                                         {"extractions", type("integer")},
+                                         {"state_changes", type("integer")},
+                                         {"span_ms", type("integer")}})})}};
   for (const char* page :
        {"Pattern", "Failure", "Extraction", "Session", "CodeBlock", "Agent", "Fix", "OutcomeStats"})
     s[std::string(page) + "Page"] = page_of(page);
@@ -300,6 +323,22 @@ Json paths() {
           page_parameters(Json::array({parameter("id", "path", type("string"), ""),
                                        text("type", ""), text("pattern", "")})),
           "ExtractionPage");
+  p["/v1/sessions/{id}/replay"] =
+      get("A session's events and state changes in event-time order, as Server-Sent Events "
+          "(event: the entry's kind, data: the entry) or NDJSON (Accept: application/x-ndjson), "
+          "spaced by their original intervals divided by speed, ending with an end entry",
+          Json::array({parameter("id", "path", type("string"), ""),
+                       parameter("speed", "query", Json{{"type", "number"}, {"minimum", 0}},
+                                 "default 1; 0: no pauses"),
+                       text("types",
+                            "event types to include, comma-separated; lifecycle: the state "
+                            "changes (default: all)")}),
+          "ReplayEntry");
+  {
+    auto& ok = p["/v1/sessions/{id}/replay"]["get"]["responses"]["200"]["content"];
+    ok = Json{{"text/event-stream", {{"schema", ref("ReplayEntry")}}},
+              {"application/x-ndjson", {{"schema", ref("ReplayEntry")}}}};
+  }
   p["/v1/code-blocks"] =
       get("Distinct code blocks, newest first",
           page_parameters(

@@ -17,7 +17,8 @@ ApiServer start_api(const config::Config& config, metrics::ReadMetrics& read_met
       config.api.listen, "api.listen",
       [api, &read_metrics, serve_metrics](const http::Request& r) -> http::Response {
         if (serve_metrics && r.path() == "/metrics")
-          return {200, "text/plain; version=0.0.4; charset=utf-8", read_metrics.scrape(), {}};
+          return {
+              200, "text/plain; version=0.0.4; charset=utf-8", read_metrics.scrape(), {}, nullptr};
         return api->handle(r);
       });
   const std::string host = config.api.listen.substr(0, config.api.listen.rfind(':'));

@@ -25,34 +25,18 @@ struct QueryOptions {
   std::vector<std::string> rest;  // ids and --filter value pairs, in order
 };
 
-std::string encode(std::string_view text) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == ':') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 15]);
-    }
-  }
-  return out;
-}
-
 // `failures --lookup TEXT` is /v1/failures/lookup?error=TEXT; `session ID`
 // is `sessions ID`; --min-confidence is min_confidence.
 std::pair<std::string, std::string> request_of(const QueryOptions& o) {
   std::string path = "/v1/" + (o.resource == "session" ? std::string("sessions") : o.resource);
   std::string query;
   auto add = [&query](const std::string& name, const std::string& value) {
-    query += (query.empty() ? "" : "&") + encode(name) + "=" + encode(value);
+    query += (query.empty() ? "" : "&") + percent_encode(name) + "=" + percent_encode(value);
   };
   for (std::size_t i = 0; i < o.rest.size(); ++i) {
     const std::string& arg = o.rest[i];
     if (arg.rfind("--", 0) != 0) {
-      path += "/" + encode(arg);
+      path += "/" + percent_encode(arg);
       continue;
     }
     std::string name = arg.substr(2);

@@ -24,5 +24,6 @@ void add_dead_letters(CLI::App& app, Action& run);
 void add_prune(CLI::App& app, Action& run);
 void add_serve(CLI::App& app, Action& run);
 void add_query(CLI::App& app, Action& run);
+void add_replay(CLI::App& app, Action& run);
 
 }  // namespace patternd::app

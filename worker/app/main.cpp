@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   app::add_prune(cli, run);
   app::add_serve(cli, run);
   app::add_query(cli, run);
+  app::add_replay(cli, run);
 
   // CLI11 answers an unknown command with "A subcommand is required": name
   // it and list the commands instead.

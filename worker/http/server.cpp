@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "http/pacer.hpp"
 
 namespace patternd::http {
 namespace {
@@ -34,6 +35,7 @@ struct RequestState {
   std::string target;
   std::optional<Response> response;
   bool dispatched = false;
+  std::shared_ptr<StreamState> stream;  // a streamed response's, once opened
 };
 
 void log_library_message(void*, const char* format, va_list args) {
@@ -45,9 +47,8 @@ void log_library_message(void*, const char* format, va_list args) {
   log::debug("http", message);
 }
 
-MHD_Result queue(MHD_Connection* connection, const Response& r) {
-  MHD_Response* response = MHD_create_response_from_buffer(
-      r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
+// Queues `response` (its body in place) with the headers of `r`.
+MHD_Result send_response(MHD_Connection* connection, MHD_Response* response, const Response& r) {
   if (response == nullptr) return MHD_NO;
   MHD_add_response_header(response, "Content-Type", r.content_type.c_str());
   MHD_add_response_header(response, "Cache-Control", "no-store");
@@ -58,6 +59,13 @@ MHD_Result queue(MHD_Connection* connection, const Response& r) {
       MHD_queue_response(connection, static_cast<unsigned>(r.status), response);
   MHD_destroy_response(response);
   return result;
+}
+
+MHD_Result queue(MHD_Connection* connection, const Response& r) {
+  return send_response(connection,
+                       MHD_create_response_from_buffer(
+                           r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY),
+                       r);
 }
 
 // A socket bound and listening on `listen`, so that a taken port is an error
@@ -144,11 +152,13 @@ bool is_loopback_host(std::string_view host) {
 }
 
 // A request handed to a worker: the connection stays suspended until the
-// worker has put the response in `state` and resumed it.
+// worker has put the response in `state` and resumed it. Or a task (making a
+// streamed response's next pieces).
 struct Job {
   MHD_Connection* connection = nullptr;
   RequestState* state = nullptr;
   std::string method;
+  std::function<void()> task;
 };
 
 struct Server::Impl {
@@ -162,6 +172,7 @@ struct Server::Impl {
   std::deque<Job> jobs;
   bool stopping = false;
   std::vector<std::thread> workers;
+  std::unique_ptr<Pacer> pacer;  // streamed responses
 
   // When each connection began waiting for a request's headers; the sweeper
   // closes those past limits.header_deadline_s.
@@ -182,7 +193,7 @@ struct Server::Impl {
       return handler(request);
     } catch (const std::exception& e) {
       log::error("http", "request failed", {{"path", request.path()}, {"error", e.what()}});
-      return Response{500, "application/json", "{\"error\": \"internal error\"}\n", {}};
+      return Response{500, "application/json", "{\"error\": \"internal error\"}\n", {}, nullptr};
     }
   }
 
@@ -196,7 +207,13 @@ struct Server::Impl {
         job = std::move(jobs.front());
         jobs.pop_front();
       }
+      if (job.task) {
+        job.task();
+        continue;
+      }
       job.state->response = answer(job);
+      if (job.state->response->stream)
+        job.state->stream = pacer->open(std::move(job.state->response->stream));
       // After this the state may be freed at any moment (the library
       // finishes the request on its own thread): not touched again.
       MHD_resume_connection(job.connection);
@@ -240,7 +257,25 @@ struct Server::Impl {
   }
 
   static void* on_request_line(void*, const char* uri, MHD_Connection*) {
-    return new RequestState{uri, std::nullopt, false};
+    return new RequestState{uri, std::nullopt, false, nullptr};
+  }
+
+  // A task for the workers; dropped when the server stops (the streams it
+  // would serve are ended).
+  void submit(std::function<void()> task) {
+    if (limits.workers == 0) return task();
+    {
+      const std::lock_guard lock(jobs_mutex);
+      if (stopping) return;
+      jobs.push_back(Job{nullptr, nullptr, {}, std::move(task)});
+    }
+    jobs_ready.notify_one();
+  }
+
+  MHD_Result respond(MHD_Connection* connection, RequestState& state) {
+    const Response& r = *state.response;
+    if (!state.stream) return queue(connection, r);
+    return send_response(connection, pacer->response(connection, state.stream), r);
   }
 
   static void on_completed(void* self, MHD_Connection* connection, void** request_state,
@@ -255,13 +290,14 @@ struct Server::Impl {
                            const char* method, const char*, const char*, size_t* upload_size,
                            void** request_state) {
     auto& impl = *static_cast<Impl*>(self);
-    if (*request_state == nullptr) *request_state = new RequestState{url, std::nullopt, false};
+    if (*request_state == nullptr)
+      *request_state = new RequestState{url, std::nullopt, false, nullptr};
     auto& state = *static_cast<RequestState*>(*request_state);
     if (*upload_size != 0) {  // a body sent anyway: read and dropped
       *upload_size = 0;
       return MHD_YES;
     }
-    if (state.response) return queue(connection, *state.response);
+    if (state.response) return impl.respond(connection, state);
     if (state.dispatched) return MHD_YES;
     impl.waiting_for_headers(connection, false);
     const std::string_view name(method);
@@ -269,23 +305,31 @@ struct Server::Impl {
       return queue(connection, Response{405,
                                         "application/json",
                                         "{\"error\": \"method not allowed: GET or HEAD\"}\n",
-                                        {{"Allow", "GET, HEAD"}}});
+                                        {{"Allow", "GET, HEAD"}},
+                                        nullptr});
     const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
     if ((length != nullptr && std::string_view(length) != "0") ||
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Transfer-Encoding") != nullptr)
-      return queue(
-          connection,
-          Response{
-              413, "application/json", "{\"error\": \"request bodies are not accepted\"}\n", {}});
-    Job job{connection, &state, std::string(name)};
-    if (impl.limits.workers == 0) return queue(connection, impl.answer(job));
+      return queue(connection, Response{413,
+                                        "application/json",
+                                        "{\"error\": \"request bodies are not accepted\"}\n",
+                                        {},
+                                        nullptr});
+    Job job{connection, &state, std::string(name), {}};
+    if (impl.limits.workers == 0) {
+      state.response = impl.answer(job);
+      if (state.response->stream)
+        state.stream = impl.pacer->open(std::move(state.response->stream));
+      return impl.respond(connection, state);
+    }
     {
       const std::lock_guard lock(impl.jobs_mutex);
       if (impl.stopping || impl.jobs.size() >= impl.limits.max_queued)
         return queue(connection, Response{503,
                                           "application/json",
                                           "{\"error\": \"busy: too many requests in progress\"}\n",
-                                          {{"Retry-After", "1"}}});
+                                          {{"Retry-After", "1"}},
+                                          nullptr});
       state.dispatched = true;
       MHD_suspend_connection(connection);
       impl.jobs.push_back(std::move(job));
@@ -300,6 +344,8 @@ Server::Server(const std::string& listen, const std::string& setting, Handler ha
     : m_impl(std::make_unique<Impl>()) {
   m_impl->handler = std::move(handler);
   m_impl->limits = limits;
+  m_impl->pacer = std::make_unique<Pacer>(
+      [impl = m_impl.get()](std::function<void()> task) { impl->submit(std::move(task)); });
   bool ipv6 = false;
   const int fd = listen_on(listen, setting, ipv6);
   m_port = bound_port(fd);
@@ -326,10 +372,12 @@ Server::Server(const std::string& listen, const std::string& setting, Handler ha
   m_impl->sweeper = std::thread([impl = m_impl.get()] { impl->sweep(); });
 }
 
-// Workers finish what they hold and answer what is queued (a suspended
-// connection must be resumed before the library stops), then the library
-// stops, then the sweeper.
+// Streams end (their suspended connections resumed), workers finish what
+// they hold and answer what is queued (a suspended connection must be
+// resumed before the library stops), then the library stops, then the
+// sweeper.
 Server::~Server() {
+  m_impl->pacer->stop();
   {
     const std::lock_guard lock(m_impl->jobs_mutex);
     m_impl->stopping = true;

@@ -22,6 +22,7 @@
 // client sent it, undecoded: routing on raw paths means /metrics%00.txt is
 // not /metrics.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -52,11 +53,34 @@ class Request {
   const void* m_connection;  // the library's connection
 };
 
+// A body made and sent over time (a session's replay), sent chunked. The
+// server calls next() on a worker thread, one call at a time, and sends each
+// piece once its pause has passed (counted from when the previous piece was
+// due, so pauses do not drift), holding no thread while it waits. A client
+// that goes away is noticed within a tenth of a second and its stream is
+// dropped (the library cannot see a suspended connection close: the server
+// polls those sockets itself).
+class Stream {
+ public:
+  struct Piece {
+    std::string bytes;
+    std::chrono::microseconds pause{0};
+  };
+  virtual ~Stream() = default;
+  // The next pieces, in order (a bounded number); none: the body is complete.
+  // An exception ends the body early (the client sees the chunked body cut).
+  virtual std::vector<Piece> next() = 0;
+  // Bytes that may be sent at any point to keep a waiting connection open
+  // through proxies (an SSE comment); empty: nothing is sent while waiting.
+  virtual std::string keepalive() const { return {}; }
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
+  std::shared_ptr<Stream> stream;                            // when set, the body instead of `body`
 };
 
 using Handler = std::function<Response(const Request&)>;

@@ -9,13 +9,13 @@ namespace {
 http::Response route(const Routes& routes, const http::Request& request) {
   const std::string_view path = request.path();
   if (path == "/metrics")
-    return {200, "text/plain; version=0.0.4; charset=utf-8", routes.metrics(), {}};
-  if (path == "/healthz") return {200, "text/plain", "ok\n", {}};
+    return {200, "text/plain; version=0.0.4; charset=utf-8", routes.metrics(), {}, nullptr};
+  if (path == "/healthz") return {200, "text/plain", "ok\n", {}, nullptr};
   if (path == "/readyz") {
     const Readiness r = routes.readiness();
-    return {r.ready ? 200 : 503, "application/json", r.json + "\n", {}};
+    return {r.ready ? 200 : 503, "application/json", r.json + "\n", {}, nullptr};
   }
-  return {404, "text/plain", "not found\n", {}};
+  return {404, "text/plain", "not found\n", {}, nullptr};
 }
 
 http::Limits probe_limits() {

@@ -96,6 +96,9 @@ std::string extractions(const ExtractionQuery& q) {
   add(where, q.agent.has_value(), "agent_name = :agent");
   add(where, q.session.has_value(), "session_id = :session");
   add(where, q.type.has_value(), "event_type = :type");
+  // Any of several types: one statement whatever their number (bound as
+  // ",a,b,"), filtering the rows an index range already chose.
+  add(where, !q.types.empty(), "instr(:types, ',' || event_type || ',') > 0");
   add(where, q.pattern.has_value(), "pattern = :pattern");
   add(where, q.risk.has_value(), "risk_level = :risk");
   add(where, q.since.has_value(), "event_time >= :since");
@@ -124,9 +127,23 @@ std::string sessions(const SessionQuery& q) {
 const std::string k_session =
     std::string("SELECT ") + k_session_columns + " FROM agent_sessions WHERE session_id = :session";
 
+#define PATTERND_STATE_CHANGE_COLUMNS                                                    \
+  "SELECT id, session_id, agent_name, state, event_time, exit_code, lines_processed, "   \
+  "environment, metadata, stdout_log_path, stderr_log_path, extraction_config_version, " \
+  "environment_config_version FROM session_state_changes WHERE session_id = :session "
+
 const char* const k_session_changes =
-    "SELECT state, event_time, exit_code, lines_processed, environment, metadata "
-    "FROM session_state_changes WHERE session_id = :session ORDER BY event_time, id LIMIT 1000";
+    PATTERND_STATE_CHANGE_COLUMNS "ORDER BY event_time, id LIMIT 1000";
+
+std::string state_changes(const StateChangeQuery& q) {
+  return std::string(PATTERND_STATE_CHANGE_COLUMNS) +
+         (q.page.after ? "AND (event_time, id) > (:key, :id) " : "") +
+         "ORDER BY event_time, id LIMIT :limit";
+}
+
+const char* const k_code_block =
+    "SELECT id, digest, language, content, occurrences, first_seen, last_seen "
+    "FROM code_blocks WHERE digest = :digest";
 
 const char* const k_session_types =
     "SELECT event_type, count(*) FROM extraction_events WHERE session_id = :session "
@@ -222,7 +239,7 @@ std::vector<std::string> every_read_statement() {
   std::vector<std::string> out = {k_session_changes, k_pattern,         k_pattern_days,
                                   k_failure,         k_session,         k_session_types,
                                   k_agent_sessions,  k_agent_workflows, k_agent_types,
-                                  k_agent_failures,  k_agent_outcomes};
+                                  k_agent_failures,  k_agent_outcomes,  k_code_block};
   const std::optional<std::string> some = std::string("x");
   const std::optional<Position> after = Position{};
   for (int bits = 0; bits < 64; ++bits) {
@@ -250,8 +267,9 @@ std::vector<std::string> every_read_statement() {
       out.push_back(failures(f));
     }
   }
-  for (int bits = 0; bits < 512; ++bits) {
+  for (int bits = 0; bits < 1024; ++bits) {
     ExtractionQuery e;
+    if (bits & 512) e.types = {"x", "y"};
     if (bits & 1) e.agent = some;
     if (bits & 2) e.session = some;
     if (bits & 4) e.type = some;
@@ -272,6 +290,8 @@ std::vector<std::string> every_read_statement() {
     if (bits >= 16) s.active = bits >= 32;
     out.push_back(sessions(s));
   }
+  out.push_back(state_changes(StateChangeQuery{}));
+  out.push_back(state_changes(StateChangeQuery{"x", Page{50, after}}));
   for (int bits = 0; bits < 8; ++bits) {
     CodeBlockQuery c;
     if (bits & 1) c.language = some;

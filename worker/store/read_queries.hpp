@@ -17,6 +17,7 @@ std::string patterns(const PatternQuery& q);
 std::string failures(const FailureQuery& q);
 std::string extractions(const ExtractionQuery& q);
 std::string sessions(const SessionQuery& q);
+std::string state_changes(const StateChangeQuery& q);
 std::string code_blocks(const CodeBlockQuery& q);
 std::string agents(const Page& page);
 std::string fixes(const FixQuery& q);
@@ -34,6 +35,7 @@ extern const char* const k_agent_workflows;
 extern const char* const k_agent_types;
 extern const char* const k_agent_failures;
 extern const char* const k_agent_outcomes;
+extern const char* const k_code_block;
 std::string timeline_activity(bool minutes, bool agent);
 std::string timeline_sessions(bool agent);
 

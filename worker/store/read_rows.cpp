@@ -115,6 +115,24 @@ SessionRow session_row(SQLite::Statement& s) {
   return r;
 }
 
+StateChange state_change_row(SQLite::Statement& s) {
+  StateChange c;
+  c.id = s.getColumn(0).getInt64();
+  c.session_id = s.getColumn(1).getString();
+  c.agent = s.getColumn(2).getString();
+  c.state = s.getColumn(3).getString();
+  c.time = s.getColumn(4).getInt64();
+  c.exit_code = integer_or_null(s.getColumn(5));
+  c.lines_processed = integer_or_null(s.getColumn(6));
+  c.environment = text_or_null(s.getColumn(7));
+  c.metadata = text_or_null(s.getColumn(8));
+  c.stdout_log_path = text_or_null(s.getColumn(9));
+  c.stderr_log_path = text_or_null(s.getColumn(10));
+  c.extraction_config_version = text_or_null(s.getColumn(11));
+  c.environment_config_version = text_or_null(s.getColumn(12));
+  return c;
+}
+
 CodeBlockRow code_block_row(SQLite::Statement& s) {
   CodeBlockRow r;
   r.id = s.getColumn(0).getInt64();

@@ -13,6 +13,7 @@ PatternRow pattern_row(SQLite::Statement& s);
 FailureRow failure_row(SQLite::Statement& s);
 ExtractionRow extraction_row(SQLite::Statement& s);
 SessionRow session_row(SQLite::Statement& s);
+StateChange state_change_row(SQLite::Statement& s);
 CodeBlockRow code_block_row(SQLite::Statement& s);
 FixRow fix_row(SQLite::Statement& s);
 OutcomeStatsRow outcome_stats_row(SQLite::Statement& s);

@@ -78,6 +78,7 @@ struct FailureRow {
 
 struct ExtractionQuery {
   std::optional<std::string> agent, session, type, pattern, risk;
+  std::vector<std::string> types;                 // any of these event types (empty: all)
   std::optional<core::TimestampMs> since, until;  // event time in [since, until)
   bool oldest_first = false;                      // a session's events: in time order
   Page page;
@@ -118,10 +119,17 @@ struct SessionRow {
   bool active() const { return started_at && !ended_at; }
 };
 struct StateChange {
-  std::string state;
+  std::int64_t id = 0;
+  std::string session_id, agent, state;
   core::TimestampMs time = 0;
   std::optional<std::int64_t> exit_code, lines_processed;
-  std::optional<std::string> environment, metadata;
+  std::optional<std::string> environment, metadata, stdout_log_path, stderr_log_path,
+      extraction_config_version, environment_config_version;
+};
+// A session's state changes in time order (a replay reads them page by page).
+struct StateChangeQuery {
+  std::string session_id;
+  Page page;
 };
 struct SessionDetail {
   SessionRow session;
@@ -228,7 +236,9 @@ class Reader {
   virtual std::vector<ExtractionRow> extractions(const ExtractionQuery& q) = 0;
   virtual std::vector<SessionRow> sessions(const SessionQuery& q) = 0;
   virtual std::optional<SessionDetail> session(const std::string& session_id) = 0;
+  virtual std::vector<StateChange> state_changes(const StateChangeQuery& q) = 0;
   virtual std::vector<CodeBlockRow> code_blocks(const CodeBlockQuery& q) = 0;
+  virtual std::optional<CodeBlockRow> code_block(const core::Digest& digest) = 0;
   virtual std::vector<AgentRow> agents(const Page& page) = 0;
   virtual std::optional<AgentStats> agent_stats(const std::string& agent) = 0;
   virtual std::vector<TimelineBucket> timeline(const TimelineQuery& q) = 0;

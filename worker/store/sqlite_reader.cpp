@@ -145,6 +145,11 @@ class SqliteReader final : public Reader {
       bind_if(s, ":agent", q.agent);
       bind_if(s, ":session", q.session);
       bind_if(s, ":type", q.type);
+      if (!q.types.empty()) {
+        std::string types = ",";
+        for (const auto& t : q.types) types += t + ",";
+        s.bind(":types", types);
+      }
       bind_if(s, ":pattern", q.pattern);
       bind_if(s, ":risk", q.risk);
       bind_if(s, ":since", q.since);
@@ -171,22 +176,30 @@ class SqliteReader final : public Reader {
       SessionDetail d{session_row(s), {}, {}};
       auto& changes = prepare(sql::k_session_changes);
       changes.bind(":session", session_id);
-      while (changes.executeStep()) {
-        StateChange c;
-        c.state = changes.getColumn(0).getString();
-        c.time = changes.getColumn(1).getInt64();
-        if (!changes.getColumn(2).isNull()) c.exit_code = changes.getColumn(2).getInt64();
-        if (!changes.getColumn(3).isNull()) c.lines_processed = changes.getColumn(3).getInt64();
-        if (!changes.getColumn(4).isNull()) c.environment = changes.getColumn(4).getString();
-        if (!changes.getColumn(5).isNull()) c.metadata = changes.getColumn(5).getString();
-        d.state_changes.push_back(std::move(c));
-      }
+      while (changes.executeStep()) d.state_changes.push_back(state_change_row(changes));
       auto& types = prepare(sql::k_session_types);
       types.bind(":session", session_id);
       while (types.executeStep())
         d.events_by_type.emplace_back(types.getColumn(0).getString(),
                                       types.getColumn(1).getInt64());
       return d;
+    });
+  }
+
+  std::vector<StateChange> state_changes(const StateChangeQuery& q) override {
+    return read([&] {
+      auto& s = prepare(sql::state_changes(q));
+      s.bind(":session", q.session_id);
+      return page_rows(s, q.page, state_change_row);
+    });
+  }
+
+  std::optional<CodeBlockRow> code_block(const core::Digest& digest) override {
+    return read([&]() -> std::optional<CodeBlockRow> {
+      auto& s = prepare(sql::k_code_block);
+      s.bind(":digest", digest.data(), static_cast<int>(digest.size()));
+      if (!s.executeStep()) return std::nullopt;
+      return code_block_row(s);
     });
   }
 
