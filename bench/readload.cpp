@@ -2,6 +2,8 @@
 // requests per second (one connection each, as most clients do) until
 // SIGTERM or SIGINT, then prints one line per target:
 //   target=/v1/... count=N errors=E p50_ms=X p99_ms=Y max_ms=Z
+// A target written first:/v1/... is timed to the first byte of its body
+// (then the client hangs up): a stream's start latency (a session replay).
 // The read-load half of bench/drain's BENCH_READS scenario. Errors are
 // statuses other than 200 and failed connections.
 
@@ -24,8 +26,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-// The status of GET target, or -1.
-int get(int port, const std::string& target) {
+// The status of GET target, or -1. With `first_byte`, stops reading once the
+// body has begun.
+int get(int port, const std::string& target, bool first_byte) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -44,8 +47,16 @@ int get(int port, const std::string& target) {
   }
   std::string response;
   char buffer[65536];
-  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
     response.append(buffer, static_cast<std::size_t>(n));
+    if (!first_byte) continue;
+    const auto headers_end = response.find("\r\n\r\n");
+    // Chunked: the first chunk's size line, then at least a byte of it.
+    if (headers_end != std::string::npos &&
+        response.find("\r\n", headers_end + 4) != std::string::npos &&
+        response.size() > response.find("\r\n", headers_end + 4) + 2)
+      break;
+  }
   ::close(fd);
   return response.size() > 12 ? std::atoi(response.c_str() + 9) : -1;
 }
@@ -77,7 +88,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_until(next);
     next += std::chrono::duration_cast<Clock::duration>(interval);
     const auto start = Clock::now();
-    const int status = get(port, targets[i]);
+    const bool first_byte = targets[i].rfind("first:", 0) == 0;
+    const int status = get(port, targets[i].substr(first_byte ? 6 : 0), first_byte);
     latencies[i].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     errors[i] += status != 200;
   }

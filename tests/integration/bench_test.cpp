@@ -39,6 +39,7 @@ TEST(Bench, RunPrintsEveryFigureOfTheTable) {
                                   "drain 4000, msg/s",
                                   "error lookup p99, ms",
                                   "page of 50 extractions by agent and type p99",
+                                  "session replay's first byte p99, ms",
                                   "ratio to without reads",
                                   "read errors (non-200)",
                                   "without the read indexes, msg/s",
