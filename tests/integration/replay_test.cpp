@@ -284,8 +284,9 @@ TEST_F(Replay, TypesChooseEventTypesAndLifecycleTheStateChanges) {
 }
 
 TEST_F(Replay, BadParametersAre400AndAnUnknownSessionIs404) {
-  for (const std::string query : {"speed=-1", "speed=fast", "speed=nan", "speed=1e9",
-                                  "types=error%20x", "types=,", "volume=11", "speed=1&speed=2"}) {
+  for (const std::string query :
+       {"speed=-1", "speed=fast", "speed=nan", "speed=1e9", "speed=1e-300", "types=error%20x",
+        "types=,", "volume=11", "speed=1&speed=2"}) {
     const json body = s_api->call(target("sess-replay", query), k_replay_path, 400);
     EXPECT_TRUE(body.contains("error")) << query;
   }

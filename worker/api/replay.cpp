@@ -46,6 +46,11 @@ ReplayOptions Replay::options(std::string_view query) {
   const Params p(query, {"speed", "types"});
   ReplayOptions o;
   o.speed = p.number("speed", 0, 1'000'000).value_or(1.0);
+  // Slower than a hundredth would stretch a day-long gap past what a pause
+  // can hold; and no one watches a replay at that pace.
+  if (o.speed > 0 && o.speed < 0.01)
+    throw BadRequest("speed: expected 0 (no pauses) or a number 0.01..1e+06, got \"" +
+                     *p.text("speed") + "\"");
   o.types = type_list(p.text("types"));
   return o;
 }

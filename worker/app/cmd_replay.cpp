@@ -93,7 +93,9 @@ int replay(const ReplayOptions& o) {
   const config::Config config = load_config(o.config_path);
   api::Api api(config.api, [&config] { return store::open_reader(config); });
   // Republishing is for re-running a session: at once unless --speed says.
-  std::string query = "speed=" + std::to_string(o.speed.value_or(publish ? 0.0 : 1.0));
+  char speed[32];
+  std::snprintf(speed, sizeof speed, "%.17g", o.speed.value_or(publish ? 0.0 : 1.0));
+  std::string query = std::string("speed=") + speed;
   if (!o.types.empty()) query += "&types=" + percent_encode(o.types);
 
   std::unique_ptr<api::Replay> replay;
@@ -174,7 +176,7 @@ void add_replay(CLI::App& app, Action& run) {
   cmd->add_option("--speed", o->speed,
                   "how many times faster than it happened; 0: no pauses (default 1 on stdout, "
                   "0 with --to-topic)")
-      ->check(CLI::Range(0.0, 1'000'000.0));
+      ->check(CLI::Range(0.0, 1'000'000.0));  // (and not under 0.01 but 0: as the endpoint)
   cmd->add_option("--types", o->types,
                   "only these event types, comma-separated; lifecycle: the state changes");
   cmd->add_option("--to-topic", o->to_topic, "republish the events to this topic");
