@@ -194,7 +194,7 @@ Json schemas() {
                                          {"events_recorded", type("integer")},
                                          {"events_stored", type("integer")},
                                          {"state_changes_recorded", type("integer")},
-                                         {"state_changes_stored", nullable("integer")}}),
+                                         {"state_changes_stored", type("integer")}}),
                              object(Json{{"kind", kind("extraction")},
                                          {"offset_ms", type("integer")},
                                          {"extraction", ref("Extraction")}}),

@@ -1,7 +1,6 @@
 #include "api/replay.hpp"
 
 #include <algorithm>
-#include <numeric>
 #include <tuple>
 
 #include "api/params.hpp"
@@ -63,27 +62,22 @@ Replay::Replay(WithReader with_reader, std::string session_id, ReplayOptions opt
   m_events_done = !m_options.types.empty() &&
                   std::all_of(m_options.types.begin(), m_options.types.end(),
                               [](const std::string& t) { return t == "lifecycle"; });
-  std::optional<store::SessionDetail> detail;
-  m_with_reader([&](store::Reader& reader) { detail = reader.session(m_session_id); });
-  if (!detail) throw NotFound("no session \"" + m_session_id + "\"");
+  std::optional<store::StoredSession> stored;
+  m_with_reader([&](store::Reader& reader) { stored = reader.stored_session(m_session_id); });
+  if (!stored) throw NotFound("no session \"" + m_session_id + "\"");
   // Retention deletes raw rows and keeps the session's counts: fewer rows
   // than counted means some are gone (and the replay cannot show them).
-  const auto& s = detail->session;
-  const std::int64_t events =
-      std::accumulate(detail->events_by_type.begin(), detail->events_by_type.end(), std::int64_t{0},
-                      [](std::int64_t sum, const auto& type) { return sum + type.second; });
-  const auto changes = static_cast<std::int64_t>(detail->state_changes.size());
-  const bool changes_pruned = changes < 1000 && changes < s.state_changes;
-  if (events < s.event_count || changes_pruned)
+  const auto& s = stored->session;
+  if (stored->events < s.event_count || stored->state_changes < s.state_changes)
     m_notice = Json{{"kind", "notice"},
                     {"reason", "retention"},
                     {"message",
                      "retention removed some of this session's rows (older than "
-                     "storage.retention_days): the replay shows those that remain"},
+                     "retention.days): the replay shows those that remain"},
                     {"events_recorded", s.event_count},
-                    {"events_stored", events},
+                    {"events_stored", stored->events},
                     {"state_changes_recorded", s.state_changes},
-                    {"state_changes_stored", changes_pruned ? Json(changes) : Json(nullptr)}};
+                    {"state_changes_stored", stored->state_changes}};
 }
 
 bool Replay::wants(std::string_view type) const {

@@ -36,6 +36,7 @@ extern const char* const k_agent_types;
 extern const char* const k_agent_failures;
 extern const char* const k_agent_outcomes;
 extern const char* const k_code_block;
+extern const char* const k_session_stored;
 std::string timeline_activity(bool minutes, bool agent);
 std::string timeline_sessions(bool agent);
 

@@ -126,6 +126,12 @@ struct StateChange {
   std::optional<std::string> environment, metadata, stdout_log_path, stderr_log_path,
       extraction_config_version, environment_config_version;
 };
+// A session's row and how many of its rows are stored (retention removes
+// raw rows, not the counts): cheap whatever the session's size.
+struct StoredSession {
+  SessionRow session;
+  std::int64_t events = 0, state_changes = 0;
+};
 // A session's state changes in time order (a replay reads them page by page).
 struct StateChangeQuery {
   std::string session_id;
@@ -236,6 +242,7 @@ class Reader {
   virtual std::vector<ExtractionRow> extractions(const ExtractionQuery& q) = 0;
   virtual std::vector<SessionRow> sessions(const SessionQuery& q) = 0;
   virtual std::optional<SessionDetail> session(const std::string& session_id) = 0;
+  virtual std::optional<StoredSession> stored_session(const std::string& session_id) = 0;
   virtual std::vector<StateChange> state_changes(const StateChangeQuery& q) = 0;
   virtual std::vector<CodeBlockRow> code_blocks(const CodeBlockQuery& q) = 0;
   virtual std::optional<CodeBlockRow> code_block(const core::Digest& digest) = 0;

@@ -186,6 +186,21 @@ class SqliteReader final : public Reader {
     });
   }
 
+  std::optional<StoredSession> stored_session(const std::string& session_id) override {
+    return read([&]() -> std::optional<StoredSession> {
+      auto& s = prepare(sql::k_session);
+      s.bind(":session", session_id);
+      if (!s.executeStep()) return std::nullopt;
+      StoredSession out{session_row(s), 0, 0};
+      auto& counts = prepare(sql::k_session_stored);
+      counts.bind(":session", session_id);
+      counts.executeStep();
+      out.events = counts.getColumn(0).getInt64();
+      out.state_changes = counts.getColumn(1).getInt64();
+      return out;
+    });
+  }
+
   std::vector<StateChange> state_changes(const StateChangeQuery& q) override {
     return read([&] {
       auto& s = prepare(sql::state_changes(q));
