@@ -331,6 +331,41 @@ std::vector<CorpusLine> session_corpus() {
   };
 }
 
+std::vector<CorpusLine> prompt_corpus() {
+  const std::string texts =
+      R"("original_idea": "idea", "improved_prompt": "better", "role": "r", "directive": "d", )"
+      R"("framework": "f", "guardrails": "g")";
+  const std::string base = texts + R"(, "backend": "anthropic")";
+  // FTS5 syntax and SQL in every text field: stored verbatim, searchable.
+  const std::string hostile = R"(\"; DROP TABLE prompt_history; -- NEAR( \"a* OR ^b col:x)";
+  std::string every_field = "{";
+  for (const char* field :
+       {"prompt_id", "agent_name", "session_id", "original_idea", "context", "improved_prompt",
+        "role", "directive", "framework", "guardrails", "backend", "model_version", "reasoning"})
+    every_field += std::string("\"") + field + "\": \"" + hostile + "\", ";
+  every_field += R"("confidence": 0.5})";
+  return {
+      {"{" + base + R"(, "confidence": 0.9, "latency_ms": 1200})", "", ""},
+      {"{" + base + R"(, "confidence": 1.5})", "out_of_range",
+       "field confidence is 1.5, expected a number 0..1"},
+      {"{" + base + R"(, "confidence": "high"})", "wrong_type", "field confidence"},
+      {"{" + base + R"(, "latency_ms": -5})", "out_of_range", "field latency_ms is -5"},
+      {"{" + base + R"(, "latency_ms": 1.5})", "wrong_type", "field latency_ms must be an integer"},
+      {"{" + texts + "}", "missing_field", "missing required field backend"},
+      {R"({"original_idea": "i", "improved_prompt": "p", "role": "", "directive": "d", )"
+       R"("framework": "f", "guardrails": "g", "backend": "b"})",
+       "missing_field", "missing required field role"},
+      {R"({"original_idea": "i", "improved_prompt": 42, "role": "r", "directive": "d", )"
+       R"("framework": "f", "guardrails": "g", "backend": "b"})",
+       "wrong_type", "field improved_prompt"},
+      {"{\"original_idea\": \"bad \xff\", " + base.substr(base.find("\"improved")) + "}",
+       "invalid_utf8", "invalid UTF-8 at byte"},
+      {every_field, "", ""},
+      {"{" + base + R"(, "prompt_id": "big", "context": ")" + std::string(900 * 1024, 'w') + "\"}",
+       "", ""},
+  };
+}
+
 void check_corpus(const std::string& topic, const std::vector<CorpusLine>& corpus) {
   TempDir dir;
   const std::string config = testing::write_config(dir);
@@ -392,6 +427,10 @@ TEST(IngestHostileInput, EveryBadLifecycleEventIsADeadLetterWithItsReasonAndEver
   check_corpus("sessions", session_corpus());
 }
 
+TEST(IngestHostileInput, EveryBadPromptIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+  check_corpus("prompts", prompt_corpus());
+}
+
 TEST(IngestHostileInput, SqlTextIsStoredVerbatimAndNeverRun) {
   TempDir dir;
   const std::string config = testing::write_config(dir);
@@ -449,9 +488,9 @@ TEST(IngestCommandLine, CheckConfigPrintsTheEffectiveConfigAndMigrateReportsTheV
 
   const CommandResult first = run_patternd({"migrate", "--config", config});
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_NE(first.out.find("migrated from version 0 to 9"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("migrated from version 0 to 10"), std::string::npos) << first.out;
   const CommandResult second = run_patternd({"migrate", "--config", config});
-  EXPECT_NE(second.out.find("version 9 (up to date)"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("version 10 (up to date)"), std::string::npos) << second.out;
 
   const CommandResult report = run_patternd({"report", "--config", config});
   ASSERT_EQ(report.exit_code, 0) << report.err;

@@ -294,6 +294,17 @@ std::string canonical_database(const std::string& db_path) {
                     "failure_fixes f ON f.id = a.fix_id");
   out += dump_query(db, "outcome_stats", "SELECT * FROM outcome_stats");
   out += dump_query(db, "outcome_agent_stats", "SELECT * FROM outcome_agent_stats");
+  out += dump_query(db, "prompt_history",
+                    "SELECT identity, prompt_id, agent_name, session_id, created_at, "
+                    "original_idea, context, improved_prompt, role, directive, framework, "
+                    "guardrails, backend, model_version, confidence, reasoning, latency_ms FROM "
+                    "prompt_history");
+  out += dump_query(db, "prompt_backend_stats", "SELECT * FROM prompt_backend_stats");
+  // The full-text index: each record indexed once, with its token counts
+  // per column (FTS5's own docsize table, by the record's identity).
+  out += dump_query(db, "prompt_search",
+                    "SELECT p.identity, hex(d.sz) FROM prompt_search_docsize d LEFT JOIN "
+                    "prompt_history p ON p.id = d.id");
   return out;
 }
 

@@ -224,4 +224,41 @@ Json to_json(const store::OutcomeStatsRow& row) {
   return out;
 }
 
+Json to_json(const store::PromptRow& row) {
+  const std::string identity = core::to_hex(row.identity);
+  Json out{{"id", row.prompt_id ? *row.prompt_id : identity},
+           {"prompt_id", text_or_null(row.prompt_id)},
+           {"identity", identity},
+           {"time", core::format_rfc3339(row.time)},
+           {"agent", text_or_null(row.agent)},
+           {"session_id", text_or_null(row.session_id)},
+           {"backend", row.backend},
+           {"model_version", text_or_null(row.model_version)},
+           {"confidence", row.confidence ? Json(*row.confidence) : Json(nullptr)},
+           {"latency_ms", row.latency_ms ? Json(*row.latency_ms) : Json(nullptr)},
+           {"original_idea", row.original_idea},
+           {"context", row.context},
+           {"improved_prompt", row.improved_prompt},
+           {"role", row.role},
+           {"directive", row.directive},
+           {"framework", row.framework},
+           {"guardrails", row.guardrails},
+           {"reasoning", text_or_null(row.reasoning)}};
+  if (row.rank) out["relevance"] = -*row.rank;  // bm25 as "higher is better"
+  return out;
+}
+
+Json to_json(const store::PromptStatsRow& row) {
+  auto number = [](const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); };
+  auto integer = [](const std::optional<std::int64_t>& v) { return v ? Json(*v) : Json(nullptr); };
+  return Json{{"backend", row.backend},
+              {"prompts", row.prompts},
+              {"mean_confidence", number(row.mean_confidence)},
+              {"mean_latency_ms", number(row.mean_latency_ms)},
+              {"latency_p50_ms", integer(row.latency_p50_ms)},
+              {"latency_p95_ms", integer(row.latency_p95_ms)},
+              {"first_seen", core::format_rfc3339(row.first_seen)},
+              {"last_seen", core::format_rfc3339(row.last_seen)}};
+}
+
 }  // namespace patternd::api

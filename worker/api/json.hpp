@@ -23,6 +23,8 @@ Json to_json(const store::AgentStats& stats);
 Json to_json(const store::TimelineBucket& bucket);
 Json to_json(const store::FixRow& row);
 Json to_json(const store::OutcomeStatsRow& row);
+Json to_json(const store::PromptRow& row);
+Json to_json(const store::PromptStatsRow& row);
 
 Json time_or_null(const std::optional<core::TimestampMs>& t);
 

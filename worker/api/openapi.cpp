@@ -185,6 +185,37 @@ Json schemas() {
                             {"schema_version", type("integer")},
                             {"rows", counts()},
                             {"database_size_bytes", type("integer")}});
+  Json prompt{{"id", type("string")},
+              {"prompt_id", nullable("string")},
+              {"identity", type("string")},
+              {"time", time()},
+              {"agent", nullable("string")},
+              {"session_id", nullable("string")},
+              {"backend", type("string")},
+              {"model_version", nullable("string")},
+              {"confidence", nullable("number")},
+              {"latency_ms", nullable("integer")}};
+  for (const char* text : {"original_idea", "context", "improved_prompt", "role", "directive",
+                           "framework", "guardrails"})
+    prompt[text] = type("string");
+  prompt["reasoning"] = nullable("string");
+  s["Prompt"] = object(prompt);
+  prompt["relevance"] = type("number");  // bm25, higher is better: in a search
+  s["PromptMatch"] = object(prompt);
+  s["PromptPage"] = object(Json{
+      {"data", Json{{"type", "array"},
+                    {"items", Json{{"oneOf", Json::array({ref("Prompt"), ref("PromptMatch")})}}}}},
+      {"next_cursor", nullable("string")}});
+  s["PromptStats"] =
+      object(Json{{"data", Json{{"type", "array"},
+                                {"items", object(Json{{"backend", type("string")},
+                                                      {"prompts", type("integer")},
+                                                      {"mean_confidence", nullable("number")},
+                                                      {"mean_latency_ms", nullable("number")},
+                                                      {"latency_p50_ms", nullable("integer")},
+                                                      {"latency_p95_ms", nullable("integer")},
+                                                      {"first_seen", time()},
+                                                      {"last_seen", time()}})}}}});
   // A replay's entries: one per SSE event (its `data`) or NDJSON line.
   auto kind = [](const char* k) { return Json{{"enum", Json::array({k})}}; };
   s["ReplayEntry"] = Json{
@@ -357,6 +388,22 @@ Json paths() {
                parameter("bucket", "query", Json{{"enum", Json::array({"hour", "minute", "day"})}},
                          "default hour; at most 1000 buckets")}),
           "Timeline");
+  p["/v1/prompts"] =
+      get("Improved prompts, newest first; with q, the best full-text matches first",
+          page_parameters(Json::array(
+              {text("backend", ""), text("model", "model_version"),
+               parameter("min_confidence", "query",
+                         Json{{"type", "number"}, {"minimum", 0}, {"maximum", 1}}, ""),
+               time_filter("since", "at or after"),
+               text("q",
+                    "full-text query over original_idea, context and improved_prompt: words, "
+                    "\"a phrase\", prefix*, AND, OR, NOT; ranked by bm25")})),
+          "PromptPage");
+  p["/v1/prompts/{id}"] = get("One prompt, by its prompt_id (or its identity when it has none)",
+                              Json::array({parameter("id", "path", type("string"), "")}), "Prompt");
+  p["/v1/prompts/stats"] =
+      get("Per backend: prompts, mean confidence, mean latency, latency p50 and p95",
+          Json::array({text("backend", "")}), "PromptStats");
   p["/v1/health"] =
       get("Store health; needs no token (row counts at most 15 s old)", Json::array(), "Health");
   p["/v1/health"]["get"]["security"] = Json::array();

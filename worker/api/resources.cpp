@@ -280,6 +280,47 @@ std::vector<std::string> path_segments(std::string_view path) {
   return out;
 }
 
+// A full-text query is FTS5's syntax (words, "phrases", prefix*, AND, OR,
+// NOT, NEAR): one it cannot parse is the client's error, named as such.
+Json prompts(store::Reader& reader, std::string_view query) {
+  const Params p(query, {"backend", "model", "min_confidence", "since", "q", "limit", "cursor"});
+  store::PromptQuery q;
+  q.backend = p.text("backend");
+  q.model = p.text("model");
+  q.min_confidence = p.number("min_confidence", 0, 1);
+  q.since = p.time("since");
+  q.q = p.text("q");
+  if (q.q && q.q->find_first_not_of(" \t") == std::string::npos)
+    throw BadRequest("q: expected a full-text query (words, \"a phrase\", prefix*), got nothing");
+  q.page = p.page(q.q ? "prompts:search" : "prompts");
+  try {
+    return listing(
+        reader.prompts(q), q.page, q.q ? "prompts:search" : "prompts",
+        [](const store::PromptRow& r) {
+          return r.rank ? store::Position{*r.rank, "", r.id} : time_position(r.time, r.id);
+        });
+  } catch (const store::InvalidQuery& e) {
+    throw BadRequest(
+        "q: not a valid full-text query (words, \"a phrase\", prefix*, AND, OR, "
+        "NOT): " +
+        std::string(e.what()).substr(0, 200));
+  }
+}
+
+Json prompt(store::Reader& reader, const std::string& id, std::string_view query) {
+  Params(query, {});
+  auto row = reader.prompt(id);
+  if (!row) throw NotFound("no prompt \"" + id + "\"");
+  return to_json(*row);
+}
+
+Json prompt_stats(store::Reader& reader, std::string_view query) {
+  const Params p(query, {"backend"});
+  Json data = Json::array();
+  for (const auto& row : reader.prompt_stats(p.text("backend"))) data.push_back(to_json(row));
+  return Json{{"data", std::move(data)}};
+}
+
 Json resource(store::Reader& reader, const Segments& s, std::string_view query,
               const LookupObserver& on_lookup) {
   const std::size_t n = s.size();
@@ -299,6 +340,9 @@ Json resource(store::Reader& reader, const Segments& s, std::string_view query,
   if (n == 3 && s[0] == "agents" && !s[1].empty() && s[2] == "stats")
     return agent_stats(reader, s[1], query);
   if (n == 1 && s[0] == "timeline") return timeline(reader, query);
+  if (n == 1 && s[0] == "prompts") return prompts(reader, query);
+  if (n == 2 && s[0] == "prompts" && s[1] == "stats") return prompt_stats(reader, query);
+  if (n == 2 && s[0] == "prompts" && !s[1].empty()) return prompt(reader, s[1], query);
   throw NotFound("no such endpoint (see /v1/openapi.json)");
 }
 

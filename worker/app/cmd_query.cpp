@@ -147,7 +147,7 @@ void add_query(CLI::App& app, Action& run) {
       "query",
       "Ask the memory, as the read API does: patterns, failures (--lookup TEXT), fixes, outcomes "
       "stats, extractions, sessions [--active] [ID [events]], code-blocks, agents [NAME stats], "
-      "timeline, health. Filters are "
+      "timeline, prompts [--q TEXT] [ID | stats], health. Filters are "
       "the endpoint's parameters as flags (--agent codex --since 2026-11-01T00:00:00Z).");
   cmd->add_option("--config", options->config_path, "the YAML config file")->required();
   cmd->add_option("--format", options->format, "table (default) or json (the endpoint's JSON)")
@@ -155,7 +155,7 @@ void add_query(CLI::App& app, Action& run) {
   cmd->add_option("resource", options->resource, "what to ask for")
       ->required()
       ->check(CLI::IsMember({"patterns", "failures", "fixes", "outcomes", "extractions", "sessions",
-                             "session", "code-blocks", "agents", "timeline", "health"}));
+                             "session", "code-blocks", "agents", "timeline", "prompts", "health"}));
   cmd->allow_extras();
   cmd->callback([&run, options, cmd] {
     options->rest = cmd->remaining();

@@ -115,6 +115,7 @@ std::string describe_prune(const store::PruneReport& r) {
          with_commas(static_cast<std::uint64_t>(r.events)) + " extraction events, " +
          with_commas(static_cast<std::uint64_t>(r.outcomes)) + " outcomes, " +
          with_commas(static_cast<std::uint64_t>(r.state_changes)) + " session state changes, " +
+         with_commas(static_cast<std::uint64_t>(r.prompts)) + " prompts, " +
          with_commas(static_cast<std::uint64_t>(r.code_blocks)) + " code blocks, " +
          with_commas(static_cast<std::uint64_t>(r.dead_letters)) + " dead letters) in " +
          with_commas(static_cast<std::uint64_t>(r.transactions)) + " transactions";

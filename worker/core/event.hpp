@@ -106,4 +106,16 @@ struct Outcome {
   std::string user_id;
 };
 
+// One improved prompt, as the prompt improver records it (SPEC section 12).
+struct Prompt {
+  Digest identity{};      // from prompt_id, or from the identifying fields
+  std::string prompt_id;  // each text field empty when absent
+  std::string agent_name, session_id;
+  TimestampMs timestamp = 0;
+  std::string original_idea, context, improved_prompt, role, directive, framework, guardrails;
+  std::string backend, model_version, reasoning;
+  std::optional<std::int64_t> confidence_micros;  // confidence 0..1 in millionths (exact sums)
+  std::optional<std::int64_t> latency_ms;
+};
+
 }  // namespace patternd::core

@@ -16,7 +16,7 @@ namespace patternd::core {
 // (decode/), its detector (pipeline/processor.cpp), its migration (schema/)
 // and its writer (store/); config keys, CLI names, metric label values and
 // topic lookups follow from the entry (docs/architecture.md).
-enum class TopicKind : std::uint8_t { workflows, extractions, outcomes, sessions };
+enum class TopicKind : std::uint8_t { workflows, extractions, outcomes, sessions, prompts };
 
 struct StreamKind {
   TopicKind kind;
@@ -24,11 +24,12 @@ struct StreamKind {
   std::string_view default_topic;  // the default of kafka.topics.<name>
 };
 
-inline constexpr std::array<StreamKind, 4> k_stream_kinds{{
+inline constexpr std::array<StreamKind, 5> k_stream_kinds{{
     {TopicKind::workflows, "workflows", "agent.workflows"},
     {TopicKind::extractions, "extractions", "agent.extractions"},
     {TopicKind::outcomes, "outcomes", "agent.outcomes"},
     {TopicKind::sessions, "sessions", "agent.sessions"},
+    {TopicKind::prompts, "prompts", "agent.prompts"},
 }};
 inline constexpr std::size_t k_stream_kind_count = k_stream_kinds.size();
 

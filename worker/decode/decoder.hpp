@@ -46,6 +46,8 @@ class Decoder {
                                                           core::TimestampMs default_time);
   core::Result<core::SessionEvent, DecodeError> decode_session(std::string_view payload,
                                                                core::TimestampMs default_time);
+  core::Result<core::Prompt, DecodeError> decode_prompt(std::string_view payload,
+                                                        core::TimestampMs default_time);
 
  private:
   struct Impl;

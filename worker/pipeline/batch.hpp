@@ -44,6 +44,11 @@ struct SessionEventRecord {
   core::SessionEvent event;
 };
 
+struct PromptRecord {
+  std::uint32_t message = 0;
+  core::Prompt prompt;
+};
+
 // A dead letter keeps the first 64 KiB of its message.
 inline constexpr std::size_t k_max_dead_letter_payload = 64 * 1024;
 
@@ -66,6 +71,7 @@ struct Batch {
   std::vector<ExtractionRecord> extractions;
   std::vector<OutcomeRecord> outcomes;
   std::vector<SessionEventRecord> session_events;
+  std::vector<PromptRecord> prompts;
   std::vector<Rejection> rejections;
   std::vector<OffsetMark> offsets;
   core::PerKind<std::uint64_t> expired{};  // older than the retention horizon
@@ -82,6 +88,7 @@ struct Batch {
     extractions.clear();
     outcomes.clear();
     session_events.clear();
+    prompts.clear();
     rejections.clear();
     offsets.clear();
     expired = {};

@@ -18,6 +18,7 @@ void Processor::prepare(Batch& batch, core::TimestampMs now) {
   batch.extractions.clear();
   batch.outcomes.clear();
   batch.session_events.clear();
+  batch.prompts.clear();
   batch.rejections.clear();
   batch.expired = {};
 
@@ -34,6 +35,9 @@ void Processor::prepare(Batch& batch, core::TimestampMs now) {
         break;
       case core::TopicKind::sessions:
         prepare_session(batch, i, now);
+        break;
+      case core::TopicKind::prompts:
+        prepare_prompt(batch, i, now);
         break;
     }
   }
@@ -102,6 +106,17 @@ void Processor::prepare_session(Batch& batch, std::uint32_t i, core::TimestampMs
     return;
   }
   batch.session_events.push_back({i, std::move(decoded).value()});
+}
+
+void Processor::prepare_prompt(Batch& batch, std::uint32_t i, core::TimestampMs now) {
+  const RawMessage& message = batch.messages[i];
+  auto decoded = m_decoder.decode_prompt(message.payload, message.timestamp);
+  if (!decoded) return reject(batch, i, decoded.error());
+  if (expired(decoded->timestamp, now)) {
+    ++batch.expired[core::index_of(core::TopicKind::prompts)];
+    return;
+  }
+  batch.prompts.push_back({i, std::move(decoded).value()});
 }
 
 void Processor::reject(Batch& batch, std::uint32_t i, const decode::DecodeError& error) {

@@ -27,6 +27,7 @@ class Processor {
   void prepare_extraction(Batch& batch, std::uint32_t message, core::TimestampMs now);
   void prepare_outcome(Batch& batch, std::uint32_t message, core::TimestampMs now);
   void prepare_session(Batch& batch, std::uint32_t message, core::TimestampMs now);
+  void prepare_prompt(Batch& batch, std::uint32_t i, core::TimestampMs now);
   static void reject(Batch& batch, std::uint32_t message, const decode::DecodeError& error);
 
   const detect::Rules& m_rules;

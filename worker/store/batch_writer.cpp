@@ -46,7 +46,8 @@ BatchWriter::BatchWriter(Database& db, const config::Kafka& kafka)
       m_outcome_keys(db.sql(), k_outcome_keys),
       m_agents(db.sql()),
       m_outcomes(db.sql()),
-      m_sessions(db.sql()) {
+      m_sessions(db.sql()),
+      m_prompts(db.sql()) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - m_created).count();
   std::size_t keys = 0, bytes = 0;
@@ -71,6 +72,7 @@ void BatchWriter::forget_batch() {
   m_agents.clear();
   m_outcomes.clear();
   m_sessions.clear();
+  m_prompts.clear();
   m_fresh_events.clear();
 }
 
@@ -89,10 +91,12 @@ BatchOutcome BatchWriter::write(const Batch& batch) {
     write_extractions(batch, outcome, rejections);
     write_outcomes(batch, outcome, rejections);
     write_session_events(batch, outcome, rejections);
+    write_prompts(batch, outcome, rejections);
     write_sessions_and_failures();
     outcome.new_occurrences = m_accumulator.flush(m_statements);
     m_agents.flush();
     m_outcomes.flush();
+    m_prompts.flush();
     write_dead_letters(batch, rejections, outcome);
     outcome.store_rejections.assign(
         rejections.begin() + static_cast<std::ptrdiff_t>(batch.rejections.size()),
@@ -292,6 +296,17 @@ void BatchWriter::write_session_events(const Batch& batch, BatchOutcome& outcome
     }
     ++topic.persisted;
     m_sessions.add_lifecycle(e);
+  }
+}
+
+void BatchWriter::write_prompts(const Batch& batch, BatchOutcome& outcome,
+                                std::vector<Rejection>& rejected) {
+  if (batch.prompts.empty()) return;
+  auto& topic = outcome.topic(core::TopicKind::prompts);
+  for (const auto& record : batch.prompts) {
+    const auto added = m_prompts.insert(record.prompt, record.message, rejected);
+    if (!added) continue;
+    ++(*added == 1 ? topic.persisted : topic.duplicates);
   }
 }
 

@@ -26,6 +26,7 @@
 #include "store/errors.hpp"
 #include "store/key_space.hpp"
 #include "store/outcome_totals.hpp"
+#include "store/prompt_totals.hpp"
 #include "store/session_deltas.hpp"
 #include "store/statements.hpp"
 
@@ -57,6 +58,8 @@ class BatchWriter {
                       std::vector<pipeline::Rejection>& rejected);
   void write_session_events(const pipeline::Batch& batch, BatchOutcome& outcome,
                             std::vector<pipeline::Rejection>& rejected);
+  void write_prompts(const pipeline::Batch& batch, BatchOutcome& outcome,
+                     std::vector<pipeline::Rejection>& rejected);
   void write_sessions_and_failures();
   void forget_batch();  // the transaction rolled back: no half-built aggregate stays
   void write_dead_letters(const pipeline::Batch& batch,
@@ -77,6 +80,7 @@ class BatchWriter {
   AgentTotals m_agents;
   OutcomeTotals m_outcomes;
   SessionDeltas m_sessions;
+  PromptTotals m_prompts;
   std::vector<const pipeline::ExtractionRecord*> m_fresh_events;  // new to the database
 };
 

@@ -148,6 +148,12 @@ DELETE FROM outcomes WHERE id IN
 DELETE FROM session_state_changes WHERE id IN
   (SELECT id FROM session_state_changes WHERE event_time < ?1 ORDER BY event_time LIMIT ?2))sql",
                   horizon, report.state_changes);
+  // A prompt's full-text entry goes with it (schema/010's trigger); the
+  // backends' figures stay.
+  p.by_time_index(R"sql(
+DELETE FROM prompt_history WHERE id IN
+  (SELECT id FROM prompt_history WHERE created_at < ?1 ORDER BY created_at LIMIT ?2))sql",
+                  horizon, report.prompts);
   p.by_key_scan(
       "SELECT rowid FROM code_blocks WHERE rowid > ?1 AND last_seen < ?2 ORDER BY rowid LIMIT ?3",
       "DELETE FROM code_blocks WHERE rowid = ?", horizon, report.code_blocks);

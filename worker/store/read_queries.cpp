@@ -1,5 +1,7 @@
 #include "store/read_queries.hpp"
 
+#include "store/prompt_reads.hpp"
+
 namespace patternd::store::sql {
 namespace {
 
@@ -326,6 +328,7 @@ std::vector<std::string> every_read_statement() {
     out.push_back(timeline_activity(false, agent));
     out.push_back(timeline_sessions(agent));
   }
+  for (auto& statement : prompt_statements()) out.push_back(std::move(statement));
   return out;
 }
 

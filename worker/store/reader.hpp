@@ -210,6 +210,40 @@ struct OutcomeStatsRow {
   std::int64_t agent_count = 0;  // 1 when asked for one agent
 };
 
+// Prompts (schema/010): newest first, or with `q` (an FTS5 query over the
+// original idea, context and improved prompt) best match first (bm25).
+struct PromptQuery {
+  std::optional<std::string> backend, model, q;
+  std::optional<double> min_confidence;
+  std::optional<core::TimestampMs> since;
+  Page page;
+};
+struct PromptRow {
+  std::int64_t id = 0;
+  core::Digest identity{};
+  std::optional<std::string> prompt_id, agent, session_id, model_version, reasoning;
+  core::TimestampMs time = 0;
+  std::string original_idea, context, improved_prompt, role, directive, framework, guardrails,
+      backend;
+  std::optional<double> confidence;
+  std::optional<std::int64_t> latency_ms;
+  std::optional<double> rank;  // bm25, lower is better: with `q` only
+};
+struct PromptStatsRow {
+  std::string backend;
+  std::int64_t prompts = 0;  // all time (kept when retention deletes records)
+  std::optional<double> mean_confidence;
+  std::optional<double> mean_latency_ms;
+  // Over the records retained, nearest rank; none without a latency.
+  std::optional<std::int64_t> latency_p50_ms, latency_p95_ms;
+  core::TimestampMs first_seen = 0, last_seen = 0;
+};
+
+// A query the store cannot parse (a malformed full-text query): 400.
+struct InvalidQuery : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 struct StoreHealth {
   int schema_version = 0;
   std::vector<std::pair<std::string, std::int64_t>> rows;  // table, count
@@ -249,6 +283,10 @@ class Reader {
   virtual std::vector<AgentRow> agents(const Page& page) = 0;
   virtual std::optional<AgentStats> agent_stats(const std::string& agent) = 0;
   virtual std::vector<TimelineBucket> timeline(const TimelineQuery& q) = 0;
+  virtual std::vector<PromptRow> prompts(const PromptQuery& q) = 0;
+  // By the producer's prompt_id, or the record's identity (64 hex digits).
+  virtual std::optional<PromptRow> prompt(const std::string& id) = 0;
+  virtual std::vector<PromptStatsRow> prompt_stats(const std::optional<std::string>& backend) = 0;
   virtual StoreHealth health() = 0;
 };
 

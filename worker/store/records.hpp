@@ -100,11 +100,12 @@ struct PruneOptions {
 
 struct PruneReport {
   std::int64_t workflows = 0, occurrences = 0, events = 0, outcomes = 0, state_changes = 0,
-               code_blocks = 0, dead_letters = 0;
+               prompts = 0, code_blocks = 0, dead_letters = 0;
   std::int64_t transactions = 0;
   bool stopped = false;  // `stop` was set before the end
   std::int64_t total() const {
-    return workflows + occurrences + events + outcomes + state_changes + code_blocks + dead_letters;
+    return workflows + occurrences + events + outcomes + state_changes + prompts + code_blocks +
+           dead_letters;
   }
 };
 

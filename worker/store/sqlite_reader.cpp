@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "store/database.hpp"
+#include "store/prompt_reads.hpp"
 #include "store/read_queries.hpp"
 #include "store/read_rows.hpp"
 #include "store/reader.hpp"
@@ -286,6 +287,16 @@ class SqliteReader final : public Reader {
     });
   }
 
+  std::vector<PromptRow> prompts(const PromptQuery& q) override {
+    return read([&] { return read_prompts(m_prepare, q); });
+  }
+  std::optional<PromptRow> prompt(const std::string& id) override {
+    return read([&] { return read_prompt(m_prepare, id); });
+  }
+  std::vector<PromptStatsRow> prompt_stats(const std::optional<std::string>& backend) override {
+    return read([&] { return read_prompt_stats(m_prepare, backend); });
+  }
+
   StoreHealth health() override {
     return read([&] {
       StoreHealth h;
@@ -293,7 +304,7 @@ class SqliteReader final : public Reader {
       for (const char* table :
            {"workflow_history", "operation_patterns", "pattern_occurrences", "extraction_events",
             "code_blocks", "agent_sessions", "failure_patterns", "outcomes", "failure_fixes",
-            "session_state_changes", "dead_letters"}) {
+            "session_state_changes", "prompt_history", "dead_letters"}) {
         auto& s = prepare(std::string("SELECT count(*) FROM ") + table);
         s.executeStep();
         h.rows.emplace_back(table, s.getColumn(0).getInt64());
@@ -392,6 +403,9 @@ class SqliteReader final : public Reader {
 
   std::unique_ptr<Database> m_db;
   std::chrono::milliseconds m_timeout;
+  Prepare m_prepare = [this](const std::string& text) -> SQLite::Statement& {
+    return prepare(text);
+  };
   Clock::time_point m_deadline = Clock::time_point::max();
   std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> m_statements;
 };
