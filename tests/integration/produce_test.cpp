@@ -179,7 +179,7 @@ TEST(Produce, ReplaysAFileToTheNamedTopic) {
 
 TEST(Produce, TheSameSeedGivesTheSameMessages) {
   testing::TempDir dir;
-  for (const std::string kind : {"extractions", "sessions"}) {
+  for (const std::string kind : {"extractions", "sessions", "prompts"}) {
     for (const std::string name : {"a.jsonl", "b.jsonl"}) {
       const auto r =
           testing::run_patternd({"produce", "--kind", kind, "--count", "3000", "--seed", "9",
@@ -443,6 +443,38 @@ TEST(Produce, InvalidLifecycleEventsOfEveryKindAreRejectedByTheDecoderAtTheReque
                                         "missing_field", "wrong_type", "out_of_range", "too_deep"})
     EXPECT_GT(rejected[reject], 0) << reject;
   EXPECT_GE(check_lifecycles(lines).size(), 700u);
+}
+
+TEST(Produce, PromptsAreLongVariedAcrossBackendsAndTheInvalidOnesAreRejected) {
+  constexpr int k_count = 2000;
+  std::string summary;
+  const auto lines =
+      produce_lines("prompts", k_count, 5, {"--invalid", "0.1", "--duplicates", "0.05"}, &summary);
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(k_count));
+  decode::Decoder decoder(1 << 20);
+  std::uint64_t rejections = 0, without_confidence = 0, valid = 0;
+  std::size_t shortest = SIZE_MAX, longest = 0;
+  std::map<std::string, int> backends;
+  for (const auto& line : lines) {
+    const auto decoded = decoder.decode_prompt(line, 0);
+    if (!decoded) {
+      ++rejections;
+      continue;
+    }
+    ++valid;
+    ++backends[decoded->backend];
+    without_confidence += !decoded->confidence_micros;
+    shortest = std::min(shortest, decoded->improved_prompt.size());
+    longest = std::max(longest, decoded->improved_prompt.size());
+  }
+  EXPECT_EQ(rejections, summary_count(summary, "invalid")) << summary;
+  EXPECT_NEAR(static_cast<double>(rejections) / k_count, 0.1 * (1 - 0.05), 0.02);
+  // Improved prompts of 1 to 8 KB, from several backends, some unscored.
+  EXPECT_GE(shortest, 1000u);
+  EXPECT_LE(longest, 8u * 1024);
+  EXPECT_GT(longest, 6000u);
+  EXPECT_GE(backends.size(), 4u);
+  EXPECT_NEAR(static_cast<double>(without_confidence) / static_cast<double>(valid), 0.1, 0.04);
 }
 
 }  // namespace

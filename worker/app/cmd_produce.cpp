@@ -61,6 +61,7 @@ fleet::Options fleet_options(const ProduceOptions& options) {
           : options.kind == "extractions" ? fleet::Mix::extractions
           : options.kind == "outcomes"    ? fleet::Mix::outcomes
           : options.kind == "sessions"    ? fleet::Mix::sessions
+          : options.kind == "prompts"     ? fleet::Mix::prompts
                                           : fleet::Mix::mixed;
   f.count = options.count;
   f.seed = options.seed;
@@ -82,8 +83,8 @@ fleet::Options fleet_options(const ProduceOptions& options) {
 int produce_to_file(const ProduceOptions& options) {
   if (options.kind == "mixed")
     throw core::UsageError(
-        "--output writes one stream per file: use --kind workflows, extractions, outcomes or "
-        "sessions");
+        "--output writes one stream per file: use --kind workflows, extractions, outcomes, "
+        "sessions or prompts");
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (options.output != "-") {
@@ -184,7 +185,8 @@ void add_produce(CLI::App& app, Action& run) {
   auto* cmd = app.add_subcommand(
       "produce",
       "A synthetic fleet of producer agents: realistic workflows, extraction events, the "
-      "outcomes of the fixes agents try and the lifecycle of their sessions, reproducible by "
+      "outcomes of the fixes agents try, the lifecycle of their sessions and the prompts their "
+      "prompt improver rewrites, reproducible by "
       "--seed, to Kafka (--brokers) or to a JSON-lines file (--output). With --file and --topic, "
       "replays a JSON-lines file to Kafka instead.");
   auto* brokers =
@@ -196,10 +198,11 @@ void add_produce(CLI::App& app, Action& run) {
   cmd->add_option("--config", options->config_path,
                   "take topic names and kafka.properties from this config file");
   cmd->add_option("--kind", options->kind,
-                  "workflows, extractions, outcomes, sessions or mixed (43% workflows, 43% "
-                  "extractions, 9% outcomes, 5% sessions: the lifecycle of the sessions the "
-                  "extractions and outcomes come from)")
-      ->check(CLI::IsMember({"workflows", "extractions", "outcomes", "sessions", "mixed"}));
+                  "workflows, extractions, outcomes, sessions, prompts or mixed (43% workflows, "
+                  "43% extractions, 9% outcomes, 5% sessions: the lifecycle of the sessions the "
+                  "extractions and outcomes come from; no prompts)")
+      ->check(
+          CLI::IsMember({"workflows", "extractions", "outcomes", "sessions", "prompts", "mixed"}));
   cmd->add_option("--count", options->count, "how many messages")
       ->check(CLI::Range(1ULL, 1ULL << 40));
   cmd->add_option("--rate", options->rate, "messages per second (default: as fast as possible)")

@@ -132,8 +132,8 @@ PlanOptions plan_options(const Options& options) {
   plan.start = options.start;
   plan.span_ms = std::max<core::TimestampMs>(1, options.span_ms);
   plan.agents = static_cast<std::uint32_t>(k_agents.size());
-  plan.events =
-      options.mix == Mix::extractions || options.mix == Mix::outcomes || options.mix == Mix::mixed;
+  plan.events = options.mix == Mix::extractions || options.mix == Mix::outcomes ||
+                options.mix == Mix::prompts || options.mix == Mix::mixed;
   plan.lifecycle = options.mix == Mix::sessions || options.mix == Mix::mixed;
   // Valid lifecycle messages: duplicates and invalid ones tell no story.
   double events =
@@ -229,6 +229,9 @@ bool Fleet::next(Message& out) {
     case core::TopicKind::sessions:
       out.payload = lifecycle(moment, out.key);
       break;
+    case core::TopicKind::prompts:
+      out.payload = prompt(moment, time, out.key);
+      break;
   }
   if (m_recent.size() < 4096) {
     m_recent.push_back(out);
@@ -248,6 +251,8 @@ core::TopicKind Fleet::next_kind(core::TimestampMs moment) {
       return core::TopicKind::outcomes;
     case Mix::sessions:
       return core::TopicKind::sessions;
+    case Mix::prompts:
+      return core::TopicKind::prompts;
     case Mix::mixed:
       break;
   }
@@ -339,6 +344,7 @@ std::string Fleet::invalid_message(core::TopicKind kind) {
   const std::uint64_t which = below(7);
   if (kind == core::TopicKind::outcomes && which < 5) return invalid_outcome(which, t);
   if (kind == core::TopicKind::sessions && which < 5) return invalid_session(which, t);
+  if (kind == core::TopicKind::prompts && which < 5) return invalid_prompt(which, t);
   switch (which) {
     case 0:  // truncated JSON
       return workflow ? R"({"workflow_id": "wf-)" + t + R"(", "nl_input": "Run te)"

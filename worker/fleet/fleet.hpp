@@ -1,8 +1,8 @@
 #pragma once
 // A synthetic fleet of producer agents: CI fixers, coding agents, deploy bots
 // publishing finished workflows, events extracted from their output, the
-// outcomes of the fixes they try on their failures and the lifecycle of
-// their sessions.
+// outcomes of the fixes they try on their failures, the lifecycle of their
+// sessions and the prompts their prompt improver rewrites.
 // Reproducible: the same options give the same messages, byte for byte.
 // Events recur the way real fleets do (the same operations and failures again
 // and again, over many sessions), with optional duplicates (a message sent
@@ -21,9 +21,9 @@
 
 namespace patternd::fleet {
 
-// --kind: one stream, or all of them (43% workflows, 43% extractions, 9%
-// outcomes, 5% sessions).
-enum class Mix { workflows, extractions, outcomes, sessions, mixed };
+// --kind: one stream, or all of them but prompts (43% workflows, 43%
+// extractions, 9% outcomes, 5% sessions).
+enum class Mix { workflows, extractions, outcomes, sessions, prompts, mixed };
 
 // The approaches agents try on a failure (an outcome's `pattern`), each with
 // the rate at which it truly works. The rates differ clearly on purpose: the
@@ -63,6 +63,45 @@ inline constexpr std::array<Approach, 5> k_approaches{{
      {"retry the {w} call with exponential backoff", "retry the failing step after {m} s"}},
 }};
 
+// The backends the prompt improver calls (a prompt's `backend`), with their
+// share of the prompts, their latency (median and spread of its logarithm)
+// and confidence (mean and deviation); each has three models (k_prompt_models, in
+// order), faster or slower and more or less sure of themselves. The profiles
+// differ clearly on purpose (a local model answers in a few hundred
+// milliseconds, less sure of itself): per-backend aggregates should show it.
+struct PromptBackend {
+  std::string_view name;
+  std::uint64_t percent;
+  double median_ms, spread, confidence, confidence_sd;
+};
+inline constexpr std::array<PromptBackend, 5> k_prompt_backends{
+    {{"anthropic", 38, 2600, 0.45, 0.84, 0.07},
+     {"openai", 30, 2200, 0.5, 0.80, 0.08},
+     {"google", 14, 1900, 0.5, 0.77, 0.09},
+     {"local-llama", 13, 300, 0.35, 0.62, 0.12},
+     {"mistral", 5, 1500, 0.45, 0.74, 0.09}}};
+struct PromptModel {
+  std::string_view name;
+  double speed;       // latency factor
+  double confidence;  // added to the backend's mean
+};
+inline constexpr std::array<PromptModel, 3 * k_prompt_backends.size()> k_prompt_models{
+    {{"claude-sonnet-4-5-20250929", 1.0, 0.0},
+     {"claude-opus-4-1-20250805", 1.6, 0.04},
+     {"claude-3-5-haiku-20241022", 0.45, -0.06},
+     {"gpt-4.1-2025-04-14", 1.0, 0.0},
+     {"gpt-4o-2024-11-20", 0.8, -0.02},
+     {"o3-mini-2025-01-31", 1.9, 0.03},
+     {"gemini-2.5-pro", 1.5, 0.03},
+     {"gemini-2.5-flash", 0.6, -0.02},
+     {"gemini-2.0-flash-001", 0.5, -0.05},
+     {"llama-3.1-8b-instruct-q4_K_M", 1.0, 0.0},
+     {"llama-3.2-3b-instruct-q8_0", 0.6, -0.07},
+     {"qwen2.5-coder-7b-instruct-q5_K_M", 1.1, 0.04},
+     {"mistral-large-2411", 1.2, 0.02},
+     {"codestral-2501", 0.7, 0.0},
+     {"mistral-small-2503", 0.5, -0.04}}};
+
 struct Options {
   Mix mix = Mix::mixed;
   std::uint64_t count = 1000;
@@ -101,9 +140,12 @@ class Fleet {
   std::string outcome(core::TimestampMs moment, core::TimestampMs time, std::string& key);
   // In sessions.cpp: the next lifecycle event of the fleet's sessions.
   std::string lifecycle(core::TimestampMs moment, std::string& key);
+  // In prompts.cpp: an idea the prompt improver turned into a prompt.
+  std::string prompt(core::TimestampMs moment, core::TimestampMs time, std::string& key);
   std::string invalid_message(core::TopicKind kind);
   std::string invalid_outcome(std::uint64_t which, const std::string& tag);  // in outcomes.cpp
   std::string invalid_session(std::uint64_t which, const std::string& tag);  // in sessions.cpp
+  std::string invalid_prompt(std::uint64_t which, const std::string& tag);   // in prompts.cpp
 
   core::TopicKind next_kind(core::TimestampMs moment);
   // A recurring failure's text, with fresh details (paths, values, lines).
