@@ -179,6 +179,13 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
                              "40000", "--seed", "23", "--duplicates", "0.03", "--invalid", "0.02"});
   ASSERT_EQ(more.exit_code, 0) << more.err;
   m_total += 40000;
+  // And prompts (not in the mixed fleet): their full-text index too must
+  // come out of the kills as a clean run makes it.
+  const auto prompts =
+      testing::run_patternd({"produce", "--brokers", m_bootstrap, "--kind", "prompts", "--count",
+                             "3000", "--seed", "25", "--duplicates", "0.03", "--invalid", "0.02"});
+  ASSERT_EQ(prompts.exit_code, 0) << prompts.err;
+  m_total += 3000;
   TempDir clean_dir, killed_dir;
   run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean9"),
                     clean_dir.file("patternd.db"));
@@ -209,7 +216,8 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
   // Every stream kind is in the comparison, the learned fixes too.
   SQLite::Database stored(db, SQLite::OPEN_READONLY);
   for (const char* table :
-       {"workflow_history", "extraction_events", "outcomes", "failure_fixes", "outcome_stats"})
+       {"workflow_history", "extraction_events", "outcomes", "failure_fixes", "outcome_stats",
+        "session_state_changes", "prompt_history", "prompt_search_docsize"})
     EXPECT_GT(stored.execAndGet(std::string("SELECT count(*) FROM ") + table).getInt64(), 0)
         << table;
 }
