@@ -87,11 +87,24 @@ echo
 echo "== An agent hits an error and asks the memory: seen before? (the read API's /v1/failures/lookup)"
 "$patternd" query --config "$demo/patternd.yaml" failures --lookup "KeyError: 'session_token'"
 
+echo
+echo "== A finished session played back (patternd replay; GET /v1/sessions/{id}/replay streams the same)"
+session=$("$patternd" query --config "$demo/patternd.yaml" sessions --active false --limit 1000 \
+  --format json | grep -o '"session_id":"[^"]*"[^}]*"state":"completed"' | head -n 1 |
+  cut -d'"' -f4 || true)
+if [ -n "$session" ]; then
+  "$patternd" replay --config "$demo/patternd.yaml" --session "$session" --speed 0 \
+    --types lifecycle,error > "$demo/replay.ndjson"
+  echo "   $session: $(wc -l < "$demo/replay.ndjson") entries (its state changes and errors, then the end); the first five:"
+  head -n 5 "$demo/replay.ndjson" | cut -c1-160 | sed 's/^/   /'
+fi
+
 cat <<TXT
 
 The database is $demo/patternd.db; worker log: $demo/worker.log. Try
   $patternd report --config $demo/patternd.yaml --format json
   $patternd query --config $demo/patternd.yaml extractions --type error --limit 5
+  $patternd replay --config $demo/patternd.yaml --session SESSION --speed 10
   $patternd serve --config $demo/patternd.yaml    # then: curl -s http://127.0.0.1:8080/v1/patterns
   sqlite3 $demo/patternd.db 'SELECT reason_class, reason FROM dead_letters LIMIT 5'
 With the worker running, /metrics, /healthz and /readyz are on metrics.listen
