@@ -12,11 +12,7 @@
 namespace patternd::api {
 namespace {
 
-// Text from a request or the database may not be valid UTF-8 (an escape
-// of a lone surrogate, a stored byte): replaced, never a reason to fail.
-std::string dump(const Json& json) {
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
-}
+std::string dump(const Json& json) { return compact(json) + "\n"; }
 
 std::string error_body(const std::string& message) { return dump(Json{{"error", message}}); }
 
@@ -67,6 +63,19 @@ Api::Lease Api::lease() {
   return Lease(*this, std::move(opened).value());
 }
 
+// A reader whose read failed is dropped (its connection may be broken): the
+// next request opens another.
+template <typename Read>
+auto Api::with_reader(Read read) {
+  auto reader = lease();
+  try {
+    return read(*reader);
+  } catch (const store::ReadFailed&) {
+    reader.discard();
+    throw;
+  }
+}
+
 // Every configured token is compared, each in constant time over a digest of
 // fixed length, so neither the match nor a token's length shows in timing.
 bool Api::authorized(const http::Request& request) const {
@@ -109,13 +118,7 @@ std::unique_ptr<Replay> Api::replay(const std::string& session_id, std::string_v
   ReplayOptions options = Replay::options(query);
   return std::make_unique<Replay>(
       [this](const std::function<void(store::Reader&)>& read) {
-        auto reader = lease();
-        try {
-          read(*reader);
-        } catch (const store::ReadFailed&) {
-          reader.discard();
-          throw;
-        }
+        with_reader([&](store::Reader& reader) { read(reader); });
       },
       session_id, std::move(options));
 }
@@ -182,17 +185,13 @@ Answer Api::answer(std::string_view path, std::string_view query) {
       Params(query, {});
       return {200, openapi_document()};
     }
-    auto reader = lease();
-    try {
+    return with_reader([&](store::Reader& reader) -> Answer {
       if (segments.size() == 1 && segments[0] == "health") {
         Params(query, {});
-        return {200, health(*reader)};
+        return {200, health(reader)};
       }
-      return {200, dump(resource(*reader, segments, query, m_on_lookup))};
-    } catch (const store::ReadFailed&) {
-      reader.discard();  // its connection may be broken: the next request opens another
-      throw;
-    }
+      return {200, dump(resource(reader, segments, query, m_on_lookup))};
+    });
   });
 }
 

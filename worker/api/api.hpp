@@ -54,6 +54,9 @@ class Api {
   bool authorized(const http::Request& request) const;
   std::string health(store::Reader& reader);
   http::Response replay(const http::Request& request, const std::string& session_id);
+  // Runs `read` with a reader borrowed from the pool.
+  template <typename Read>
+  auto with_reader(Read read);
   // Runs `make`, answering its exceptions as errors (400, 404, 503, 500).
   template <typename Make>
   Answer guarded(std::string_view path, Make make);

@@ -21,6 +21,10 @@ std::string day_text(std::int64_t day) {
 
 }  // namespace
 
+std::string compact(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Json time_or_null(const std::optional<core::TimestampMs>& t) {
   return t ? Json(core::format_rfc3339(*t)) : Json(nullptr);
 }

@@ -28,4 +28,9 @@ Json to_json(const store::PromptStatsRow& row);
 
 Json time_or_null(const std::optional<core::TimestampMs>& t);
 
+// One line of JSON. Text from a request or the database may not be valid
+// UTF-8 (an escape of a lone surrogate, a stored byte): replaced, never a
+// reason to fail.
+std::string compact(const Json& json);
+
 }  // namespace patternd::api

@@ -35,10 +35,6 @@ std::vector<std::string> type_list(const std::optional<std::string>& text) {
   return out;
 }
 
-std::string dump(const Json& json) {
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 }  // namespace
 
 ReplayOptions Replay::options(std::string_view query) {
@@ -183,7 +179,7 @@ class ReplayStream final : public http::Stream {
   std::vector<Piece> next() override {
     std::vector<Piece> out;
     for (auto& e : m_replay->next()) {
-      const std::string body = dump(e.json);
+      const std::string body = compact(e.json);
       if (m_ndjson) {
         out.push_back({body + "\n", e.pause});
       } else {

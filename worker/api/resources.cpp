@@ -24,7 +24,7 @@ Json listing(const std::vector<Row>& rows, const store::Page& page, const std::s
   std::size_t bytes = 0, taken = 0;
   while (taken < limit && bytes < k_max_page_bytes) {
     Json row = to_json(rows[taken++]);
-    bytes += row.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+    bytes += compact(row).size();
     data.push_back(std::move(row));
   }
   const bool more = taken < rows.size();

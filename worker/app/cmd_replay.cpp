@@ -31,7 +31,7 @@ struct ReplayOptions {
 // spliced in as its metadata: re-encoding it could change its text, and the
 // text is part of a lifecycle event's identity.
 std::string with_metadata(const api::Json& object, const std::optional<std::string>& raw) {
-  std::string text = object.dump(-1, ' ', false, api::Json::error_handler_t::replace);
+  std::string text = api::compact(object);
   if (raw) text.insert(text.size() - 1, ",\"metadata\":" + *raw);
   return text;
 }
@@ -126,7 +126,7 @@ int replay(const ReplayOptions& o) {
     for (const auto& e : entries) {
       if (e.pause.count() > 0) std::this_thread::sleep_for(e.pause);
       if (!publish) {
-        const std::string line = e.json.dump(-1, ' ', false, api::Json::error_handler_t::replace);
+        const std::string line = api::compact(e.json);
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
       } else if (e.extraction) {

@@ -5,7 +5,8 @@
 #include <sqlite3.h>
 
 #include <cmath>
-#include <cstring>
+
+#include "store/read_rows.hpp"
 
 namespace patternd::store {
 namespace {
@@ -58,17 +59,10 @@ const char* const k_latency_at =
     "SELECT latency_ms FROM prompt_history WHERE backend = :backend AND latency_ms IS NOT NULL "
     "ORDER BY latency_ms LIMIT 1 OFFSET :rank";
 
-std::optional<std::string> text_or_null(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getString();
-}
-
 PromptRow prompt_row(SQLite::Statement& s) {
   PromptRow r;
   r.id = s.getColumn(0).getInt64();
-  const SQLite::Column identity = s.getColumn(1);
-  if (identity.getBytes() == static_cast<int>(r.identity.size()))
-    std::memcpy(r.identity.data(), identity.getBlob(), r.identity.size());
+  r.identity = digest_of(s.getColumn(1));
   r.prompt_id = text_or_null(s.getColumn(2));
   r.agent = text_or_null(s.getColumn(3));
   r.session_id = text_or_null(s.getColumn(4));
@@ -84,7 +78,7 @@ PromptRow prompt_row(SQLite::Statement& s) {
   r.model_version = text_or_null(s.getColumn(14));
   if (!s.getColumn(15).isNull()) r.confidence = s.getColumn(15).getDouble();
   r.reasoning = text_or_null(s.getColumn(16));
-  if (!s.getColumn(17).isNull()) r.latency_ms = s.getColumn(17).getInt64();
+  r.latency_ms = integer_or_null(s.getColumn(17));
   if (!s.getColumn(18).isNull()) r.rank = s.getColumn(18).getDouble();
   return r;
 }

@@ -7,7 +7,6 @@
 #include "core/statistics.hpp"
 
 namespace patternd::store {
-namespace {
 
 std::optional<std::string> text_or_null(const SQLite::Column& c) {
   if (c.isNull()) return std::nullopt;
@@ -22,8 +21,6 @@ core::Digest digest_of(const SQLite::Column& c) {
   if (c.getBytes() == static_cast<int>(d.size())) std::memcpy(d.data(), c.getBlob(), d.size());
   return d;
 }
-
-}  // namespace
 
 PatternRow pattern_row(SQLite::Statement& s) {
   PatternRow r;

@@ -3,11 +3,17 @@
 // of its statement in store/read_queries.cpp in their order. Internal to the
 // SQLite reader.
 
+#include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Statement.h>
 
 #include "store/reader.hpp"
 
 namespace patternd::store {
+
+// A column that may be NULL; a digest column (zeros unless 32 bytes).
+std::optional<std::string> text_or_null(const SQLite::Column& c);
+std::optional<std::int64_t> integer_or_null(const SQLite::Column& c);
+core::Digest digest_of(const SQLite::Column& c);
 
 PatternRow pattern_row(SQLite::Statement& s);
 FailureRow failure_row(SQLite::Statement& s);
