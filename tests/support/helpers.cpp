@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -506,7 +507,9 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& args,
 
 BackgroundProcess::BackgroundProcess(const Command& command, const std::string& stderr_path) {
   int out_pipe[2];
-  if (pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
+  int in_pipe[2] = {-1, -1};
+  if (pipe(out_pipe) != 0 || (command.piped_stdin && pipe(in_pipe) != 0))
+    throw std::runtime_error("pipe failed");
   m_pid = fork();
   if (m_pid == 0) {
     dup2(out_pipe[1], 1);
@@ -516,12 +519,40 @@ BackgroundProcess::BackgroundProcess(const Command& command, const std::string& 
     }
     close(out_pipe[0]);
     close(out_pipe[1]);
-    const int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
+    if (command.piped_stdin) {
+      dup2(in_pipe[0], 0);
+      close(in_pipe[0]);
+      close(in_pipe[1]);
+    } else {
+      const int devnull = open("/dev/null", O_RDONLY);
+      dup2(devnull, 0);
+    }
     exec_command(command.argv);
   }
   close(out_pipe[1]);
   m_out = out_pipe[0];
+  if (command.piped_stdin) {
+    close(in_pipe[0]);
+    m_in = in_pipe[1];
+  }
+}
+
+bool BackgroundProcess::write_input(const std::string& text) {
+  // A process that exited must fail the write, not kill the test.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::size_t done = 0;
+  while (m_in >= 0 && done < text.size()) {
+    const ssize_t n = ::write(m_in, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return m_in >= 0;
+}
+
+void BackgroundProcess::close_input() {
+  if (m_in >= 0) close(m_in);
+  m_in = -1;
 }
 
 BackgroundProcess::~BackgroundProcess() {
@@ -530,6 +561,7 @@ BackgroundProcess::~BackgroundProcess() {
     waitpid(m_pid, nullptr, 0);
   }
   if (m_out >= 0) close(m_out);
+  if (m_in >= 0) close(m_in);
 }
 
 std::string BackgroundProcess::read_line(int timeout_ms) {

@@ -137,6 +137,7 @@ class BackgroundProcess {
  public:
   struct Command {
     std::vector<std::string> argv;  // any program, its first word found on PATH
+    bool piped_stdin = false;       // write_input() feeds it; else /dev/null
   };
   BackgroundProcess(const Command& command, const std::string& stderr_path = "");
   // Standard error goes to `stderr_path` when one is given (else it is the
@@ -149,6 +150,10 @@ class BackgroundProcess {
 
   // The next line of standard output, or "" after `timeout_ms` or at EOF.
   std::string read_line(int timeout_ms);
+  // With piped_stdin: writes all of `text` to its standard input (false if
+  // the process closed it), or closes it (EOF).
+  bool write_input(const std::string& text);
+  void close_input();
   void signal(int sig);
   // Waits for the exit; returns the exit code (128 + signal if killed), or -1
   // if it has not exited after `timeout_ms`.
@@ -158,6 +163,7 @@ class BackgroundProcess {
  private:
   int m_pid = -1;
   int m_out = -1;
+  int m_in = -1;
   std::string m_buffer;
   bool m_exited = false;
   int m_code = -1;

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <sstream>
 #include <streambuf>
 #include <string>
@@ -111,6 +114,35 @@ TEST(SourceLineReader, AGigabyteWithoutANewlineIsReadInBoundedMemory) {
   ASSERT_TRUE(reader.next(line));
   EXPECT_EQ(line.text, "{\"ok\":1}");
   EXPECT_FALSE(reader.next(line));
+}
+
+}  // namespace
+}  // namespace patternd::source
+
+namespace patternd::source {
+namespace {
+
+// `patternd mcp` answers a line while its client keeps the pipe open: the
+// reader must hand over what arrived, not wait for a whole chunk.
+TEST(SourceLineReader, OnAFileDescriptorALineIsReadWhileThePipeStaysOpen) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ASSERT_EQ(write(fds[1], "first\nsec", 9), 9);
+  LineReader reader(fds[0], 100);
+  auto got = std::async(std::launch::async, [&] {
+    LineReader::Line line;
+    return reader.next(line) ? line.text : std::string("<none>");
+  });
+  ASSERT_EQ(got.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "the reader waited for more than the line";
+  EXPECT_EQ(got.get(), "first");
+  ASSERT_EQ(write(fds[1], "ond\n", 4), 4);
+  close(fds[1]);
+  LineReader::Line line;
+  ASSERT_TRUE(reader.next(line));
+  EXPECT_EQ(line.text, "second");
+  EXPECT_FALSE(reader.next(line));
+  close(fds[0]);
 }
 
 }  // namespace

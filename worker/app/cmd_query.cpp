@@ -31,12 +31,12 @@ std::pair<std::string, std::string> request_of(const QueryOptions& o) {
   std::string path = "/v1/" + (o.resource == "session" ? std::string("sessions") : o.resource);
   std::string query;
   auto add = [&query](const std::string& name, const std::string& value) {
-    query += (query.empty() ? "" : "&") + percent_encode(name) + "=" + percent_encode(value);
+    query += (query.empty() ? "" : "&") + core::percent_encode(name) + "=" + core::percent_encode(value);
   };
   for (std::size_t i = 0; i < o.rest.size(); ++i) {
     const std::string& arg = o.rest[i];
     if (arg.rfind("--", 0) != 0) {
-      path += "/" + percent_encode(arg);
+      path += "/" + core::percent_encode(arg);
       continue;
     }
     std::string name = arg.substr(2);

@@ -96,7 +96,7 @@ int replay(const ReplayOptions& o) {
   char speed[32];
   std::snprintf(speed, sizeof speed, "%.17g", o.speed.value_or(publish ? 0.0 : 1.0));
   std::string query = std::string("speed=") + speed;
-  if (!o.types.empty()) query += "&types=" + percent_encode(o.types);
+  if (!o.types.empty()) query += "&types=" + core::percent_encode(o.types);
 
   std::unique_ptr<api::Replay> replay;
   try {

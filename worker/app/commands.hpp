@@ -25,5 +25,6 @@ void add_prune(CLI::App& app, Action& run);
 void add_serve(CLI::App& app, Action& run);
 void add_query(CLI::App& app, Action& run);
 void add_replay(CLI::App& app, Action& run);
+void add_mcp(CLI::App& app, Action& run);
 
 }  // namespace patternd::app

@@ -121,21 +121,4 @@ std::string describe_prune(const store::PruneReport& r) {
          with_commas(static_cast<std::uint64_t>(r.transactions)) + " transactions";
 }
 
-std::string percent_encode(std::string_view text) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == ':' ||
-        ch == ',') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 15]);
-    }
-  }
-  return out;
-}
-
 }  // namespace patternd::app

@@ -26,10 +26,6 @@ config::Config load_config(const std::string& path);
 void warn_about_unknown_variables(const std::vector<config::UnknownVariable>& unknown);
 detect::Rules load_rules(const config::Config& config);
 
-// `text` as a URL's path segment or query value: letters, digits and -_.~:,
-// as they are, every other byte %XX.
-std::string percent_encode(std::string_view text);
-
 // Opens the store for writing (creating and migrating the database if
 // needed; a failure is a runtime error, except another application's
 // database at storage.path, a configuration error), or an existing one

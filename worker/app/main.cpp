@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   app::add_serve(cli, run);
   app::add_query(cli, run);
   app::add_replay(cli, run);
+  app::add_mcp(cli, run);
 
   // CLI11 answers an unknown command with "A subcommand is required": name
   // it and list the commands instead.

@@ -1,5 +1,6 @@
 #include "core/text.hpp"
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 
@@ -102,6 +103,23 @@ std::string truncate_utf8(std::string_view text, std::size_t max) {
   if (text.size() <= max) return std::string(text);
   while (max > 0 && (static_cast<unsigned char>(text[max]) & 0xC0) == 0x80) --max;
   return std::string(text.substr(0, max));
+}
+
+std::string percent_encode(std::string_view text) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == ':' ||
+        ch == ',') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(digits[c >> 4]);
+      out.push_back(digits[c & 15]);
+    }
+  }
+  return out;
 }
 
 }  // namespace patternd::core

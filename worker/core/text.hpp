@@ -1,6 +1,6 @@
 #pragma once
 // Text from events (agents' output, producers' payloads) on its way to a
-// person's terminal.
+// person's terminal, or into a URL.
 
 #include <string>
 #include <string_view>
@@ -22,5 +22,9 @@ bool is_valid_utf8(std::string_view text);
 
 // At most max bytes of valid UTF-8 text, cut before a character, not inside one.
 std::string truncate_utf8(std::string_view text, std::size_t max);
+
+// `text` as a URL's path segment or query value: letters, digits and -_.~:,
+// as they are, every other byte %XX.
+std::string percent_encode(std::string_view text);
 
 }  // namespace patternd::core

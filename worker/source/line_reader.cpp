@@ -1,17 +1,28 @@
 #include "source/line_reader.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace patternd::source {
 
 LineReader::LineReader(std::istream& in, std::size_t keep_bytes)
-    : m_in(*in.rdbuf()), m_keep(std::max<std::size_t>(keep_bytes, 1)), m_chunk(k_chunk_bytes) {}
+    : m_in(in.rdbuf()), m_keep(std::max<std::size_t>(keep_bytes, 1)), m_chunk(k_chunk_bytes) {}
+
+LineReader::LineReader(int fd, std::size_t keep_bytes)
+    : m_fd(fd), m_keep(std::max<std::size_t>(keep_bytes, 1)), m_chunk(k_chunk_bytes) {}
 
 bool LineReader::fill() {
   if (m_eof) return false;
-  const std::streamsize n =
-      m_in.sgetn(m_chunk.data(), static_cast<std::streamsize>(m_chunk.size()));
+  std::streamsize n = 0;
+  if (m_in) {
+    n = m_in->sgetn(m_chunk.data(), static_cast<std::streamsize>(m_chunk.size()));
+  } else {
+    do n = ::read(m_fd, m_chunk.data(), m_chunk.size());
+    while (n < 0 && errno == EINTR);
+  }
   m_begin = 0;
   m_end = n > 0 ? static_cast<std::size_t>(n) : 0;
   if (m_end == 0) m_eof = true;

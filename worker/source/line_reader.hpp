@@ -24,6 +24,10 @@ class LineReader {
   // Reads `in` (which must outlive the reader) from its stream buffer, in
   // chunks of k_chunk_bytes; keep_bytes >= 1.
   LineReader(std::istream& in, std::size_t keep_bytes);
+  // Reads file descriptor `fd` (not closed by the reader): each read takes
+  // what is there, so that a line is seen as soon as it arrives on a pipe
+  // (a stream buffer waits for a whole chunk).
+  LineReader(int fd, std::size_t keep_bytes);
 
   // The next line into `line` (its text reused). False once the input is
   // exhausted; a last line without a newline is still a line. Blocks while
@@ -35,7 +39,8 @@ class LineReader {
  private:
   bool fill();
 
-  std::streambuf& m_in;
+  std::streambuf* m_in = nullptr;
+  int m_fd = -1;
   std::size_t m_keep;
   std::vector<char> m_chunk;
   std::size_t m_begin = 0;
