@@ -488,9 +488,9 @@ TEST(IngestCommandLine, CheckConfigPrintsTheEffectiveConfigAndMigrateReportsTheV
 
   const CommandResult first = run_patternd({"migrate", "--config", config});
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_NE(first.out.find("migrated from version 0 to 10"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("migrated from version 0 to 11"), std::string::npos) << first.out;
   const CommandResult second = run_patternd({"migrate", "--config", config});
-  EXPECT_NE(second.out.find("version 10 (up to date)"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("version 11 (up to date)"), std::string::npos) << second.out;
 
   const CommandResult report = run_patternd({"report", "--config", config});
   ASSERT_EQ(report.exit_code, 0) << report.err;

@@ -259,5 +259,80 @@ TEST(PromptsIdempotency, TwiceShuffledAndSplitGiveTheSameTablesAndSearches) {
   }
 }
 
+// Retention takes records out of everything derived from them: the
+// full-text index and the latency counts behind p50/p95 (schema/011) end as
+// if the pruned records had never come; only the per-backend sums keep them.
+TEST(PromptsRetention, PruneTakesRecordsOutOfTheIndexAndTheLatencyCounts) {
+  std::vector<json> recent = corpus(), old;
+  for (int i = 0; i < 40; ++i) {
+    json r = record("p-old-" + std::to_string(i), i % 60, "an old login idea", "",
+                    "Old prompt about the login page" + filler(i), i % 2 ? "anthropic" : "openai",
+                    0.5, 100 * (i % 7));  // latencies shared with the recent ones: 100, 200...
+    r["timestamp"] = "2025-01-0" + std::to_string(1 + i % 9) + "T00:00:00Z";
+    old.push_back(r);
+  }
+  testing::TempDir all_dir, recent_dir;
+  const std::string all = testing::write_config(all_dir), only = testing::write_config(recent_dir);
+  std::vector<json> mixed = old;
+  mixed.insert(mixed.end(), recent.begin(), recent.end());
+  auto r =
+      testing::run_patternd({"ingest", "--config", all, "--topic", "prompts", "-"}, lines(mixed));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = testing::run_patternd({"prune", "--config", all, "--older-than", "180"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = testing::run_patternd({"ingest", "--config", only, "--topic", "prompts", "-"}, lines(recent));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* table : {"prompt_latency_counts", "prompt_search_docsize"})
+    EXPECT_EQ(testing::dump_table(all_dir.file("patternd.db"), table, {"id"}),
+              testing::dump_table(recent_dir.file("patternd.db"), table, {"id"}))
+        << table;
+  for (const std::string& q : {"login", "\"login page\"", "old"}) {
+    const auto ids = [&q](const std::string& config) {
+      const auto out = testing::run_patternd(
+          {"query", "--config", config, "prompts", "--q", q, "--format", "json"});
+      std::vector<std::string> found;
+      const json page = json::parse(out.out);
+      for (const auto& row : page["data"]) found.push_back(row["id"]);
+      return found;
+    };
+    EXPECT_EQ(ids(all), ids(only)) << q;
+  }
+  const auto stats = [](const std::string& config) {
+    const auto out = testing::run_patternd(
+        {"query", "--config", config, "prompts", "stats", "--format", "json"});
+    json quantiles = json::array();
+    const json page = json::parse(out.out);
+    for (const auto& row : page["data"])
+      quantiles.push_back({row["backend"], row["latency_p50_ms"], row["latency_p95_ms"]});
+    return quantiles;
+  };
+  EXPECT_EQ(stats(all), stats(only));
+  EXPECT_EQ(stats(only).size(), 3u);
+}
+
+// Schema 11 counts the latencies of the records a version-10 database holds
+// exactly as its triggers count new ones.
+TEST(PromptsMigration, VersionElevenCountsTheStoredLatenciesAsTheTriggersDo) {
+  testing::TempDir dir;
+  const std::string config = testing::write_config(dir);
+  auto r = testing::run_patternd({"ingest", "--config", config, "--topic", "prompts", "-"},
+                                 lines(corpus()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string db = dir.file("patternd.db");
+  const std::string by_triggers = testing::dump_table(db, "prompt_latency_counts", {});
+  ASSERT_NE(by_triggers, "");
+  r = testing::run_command({"sqlite3", db,
+                            "DROP TRIGGER prompt_history_latency_counted; "
+                            "DROP TRIGGER prompt_history_latency_uncounted; "
+                            "DROP TABLE prompt_latency_counts; "
+                            "CREATE INDEX prompt_history_backend_latency ON prompt_history "
+                            "(backend, latency_ms); PRAGMA user_version = 10"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = testing::run_patternd({"migrate", "--config", config});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("from version 10 to 11"), std::string::npos) << r.out;
+  EXPECT_EQ(testing::dump_table(db, "prompt_latency_counts", {}), by_triggers);
+}
+
 }  // namespace
 }  // namespace patternd

@@ -301,6 +301,7 @@ std::string canonical_database(const std::string& db_path) {
                     "guardrails, backend, model_version, confidence, reasoning, latency_ms FROM "
                     "prompt_history");
   out += dump_query(db, "prompt_backend_stats", "SELECT * FROM prompt_backend_stats");
+  out += dump_query(db, "prompt_latency_counts", "SELECT * FROM prompt_latency_counts");
   // The full-text index: each record indexed once, with its token counts
   // per column (FTS5's own docsize table, by the record's identity).
   out += dump_query(db, "prompt_search",

@@ -136,13 +136,14 @@ TEST(StoreAgentTotals, TheMigrationCountsTheRowsAlreadyStoredAsTheWriterWould) {
         "ALTER TABLE agent_sessions DROP COLUMN extraction_config_version_rank; "
         "ALTER TABLE agent_sessions DROP COLUMN environment_config_version; "
         "ALTER TABLE agent_sessions DROP COLUMN environment_config_version_rank; "
-        // and what version 10 added
+        // and what versions 10 and 11 added
+        "DROP TABLE prompt_latency_counts; "
         "DROP TABLE prompt_search; DROP TABLE prompt_history; DROP TABLE prompt_backend_stats; "
         "PRAGMA user_version = 6");
   }
   const auto migrated = testing::run_patternd({"migrate", "--config", config});
   ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
-  EXPECT_NE(migrated.out.find("from version 6 to 10"), std::string::npos) << migrated.out;
+  EXPECT_NE(migrated.out.find("from version 6 to 11"), std::string::npos) << migrated.out;
   EXPECT_EQ(dump(), by_writer);
 }
 

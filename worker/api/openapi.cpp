@@ -388,17 +388,17 @@ Json paths() {
                parameter("bucket", "query", Json{{"enum", Json::array({"hour", "minute", "day"})}},
                          "default hour; at most 1000 buckets")}),
           "Timeline");
-  p["/v1/prompts"] =
-      get("Improved prompts, newest first; with q, the best full-text matches first",
-          page_parameters(Json::array(
-              {text("backend", ""), text("model", "model_version"),
-               parameter("min_confidence", "query",
-                         Json{{"type", "number"}, {"minimum", 0}, {"maximum", 1}}, ""),
-               time_filter("since", "at or after"),
-               text("q",
-                    "full-text query over original_idea, context and improved_prompt: words, "
-                    "\"a phrase\", prefix*, AND, OR, NOT; ranked by bm25")})),
-          "PromptPage");
+  p["/v1/prompts"] = get(
+      "Improved prompts, newest first; with q, the best full-text matches first",
+      page_parameters(Json::array(
+          {text("backend", ""), text("model", "model_version"),
+           parameter("min_confidence", "query",
+                     Json{{"type", "number"}, {"minimum", 0}, {"maximum", 1}}, ""),
+           time_filter("since", "at or after"),
+           text("q",
+                "full-text query over original_idea, context and improved_prompt: words, "
+                "\"a phrase\", prefix*, AND, OR, NOT; the newest 5,000 matches, ranked by bm25")})),
+      "PromptPage");
   p["/v1/prompts/{id}"] = get("One prompt, by its prompt_id (or its identity when it has none)",
                               Json::array({parameter("id", "path", type("string"), "")}), "Prompt");
   p["/v1/prompts/stats"] =

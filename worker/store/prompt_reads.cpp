@@ -27,12 +27,22 @@ std::string prompts_sql(const PromptQuery& q) {
   add(where, q.min_confidence.has_value(), "p.confidence >= :min_confidence");
   add(where, q.since.has_value(), "p.created_at >= :since");
   if (q.q) {
-    // FTS5's rank is bm25() (lower is better); ties by row id.
+    // Ranked by bm25() (lower is better; ties by row id) among the newest
+    // k_search_window matches: bm25 costs a few microseconds per match, and
+    // a common word matches a tenth of a million prompts. FTS5 walks its
+    // matches newest first (rowid order) and stops at the window, so a query
+    // costs the same at any size; only the page's rows are read whole.
     add(where, true, "prompt_search MATCH :q");
-    add(where, q.page.after.has_value(), "(s.rank > :key OR (s.rank = :key AND p.id > :id))");
-    return std::string("SELECT ") + k_columns +
-           ", s.rank FROM prompt_search s JOIN prompt_history p ON p.id = s.rowid " + where +
-           " ORDER BY s.rank, p.id LIMIT :limit";
+    const bool filtered = where != "WHERE 1 AND prompt_search MATCH :q";
+    std::string keyset =
+        q.page.after ? " WHERE (c.rank > :key OR (c.rank = :key AND c.id > :id))" : "";
+    return std::string(
+               "WITH c AS (SELECT s.rowid AS id, bm25(prompt_search) AS rank FROM "
+               "prompt_search s ") +
+           (filtered ? "JOIN prompt_history p ON p.id = s.rowid " : "") + where +
+           " ORDER BY s.rowid DESC LIMIT " + std::to_string(k_search_window) + ") SELECT " +
+           k_columns + ", c.rank FROM c JOIN prompt_history p ON p.id = c.id" + keyset +
+           " ORDER BY c.rank, c.id LIMIT :limit";
   }
   add(where, q.page.after.has_value(), "(p.created_at, p.id) < (:key, :id)");
   return std::string("SELECT ") + k_columns + ", NULL FROM prompt_history p " + where +
@@ -50,14 +60,11 @@ const char* const k_backends =
 const char* const k_backend =
     "SELECT backend, prompts, confidence_micros, confidence_count, latency_ms_sum, latency_count, "
     "first_seen, last_seen FROM prompt_backend_stats WHERE backend = :backend";
-// Quantiles on the (backend, latency_ms) index: how many, then the value at
-// a rank.
-const char* const k_latency_count =
-    "SELECT count(latency_ms) FROM prompt_history WHERE backend = :backend "
-    "AND latency_ms IS NOT NULL";
-const char* const k_latency_at =
-    "SELECT latency_ms FROM prompt_history WHERE backend = :backend AND latency_ms IS NOT NULL "
-    "ORDER BY latency_ms LIMIT 1 OFFSET :rank";
+// A backend's latencies, each distinct value with how many records have it
+// (schema/011), in order: the quantiles in one walk.
+const char* const k_latency_counts =
+    "SELECT latency_ms, prompts FROM prompt_latency_counts WHERE backend = :backend "
+    "ORDER BY latency_ms";
 
 PromptRow prompt_row(SQLite::Statement& s) {
   PromptRow r;
@@ -165,16 +172,22 @@ std::vector<PromptStatsRow> read_prompt_stats(const Prepare& prepare,
     while (s.executeStep()) out.push_back(stats_row(s));
   }
   for (auto& row : out) {
-    auto& count = prepare(k_latency_count);
-    count.bind(":backend", row.backend);
-    const std::int64_t n = count.executeStep() ? count.getColumn(0).getInt64() : 0;
+    auto& s = prepare(k_latency_counts);
+    s.bind(":backend", row.backend);
+    std::vector<std::pair<std::int64_t, std::int64_t>> counts;  // (latency, records)
+    std::int64_t n = 0;
+    while (s.executeStep()) {
+      counts.emplace_back(s.getColumn(0).getInt64(), s.getColumn(1).getInt64());
+      n += counts.back().second;
+    }
     if (n == 0) continue;
-    auto at = [&](double quantile) {
-      auto& s = prepare(k_latency_at);
-      s.bind(":backend", row.backend);
-      // Nearest rank: the smallest value with at least that share at or below it.
-      s.bind(":rank", static_cast<std::int64_t>(std::ceil(quantile * static_cast<double>(n))) - 1);
-      return s.executeStep() ? s.getColumn(0).getInt64() : 0;
+    // Nearest rank: the smallest value with at least that share at or below it.
+    const auto at = [&](double quantile) {
+      const auto rank = static_cast<std::int64_t>(std::ceil(quantile * static_cast<double>(n)));
+      std::int64_t seen = 0;
+      for (const auto& [latency, records] : counts)
+        if ((seen += records) >= rank) return latency;
+      return counts.back().first;
     };
     row.latency_p50_ms = at(0.5);
     row.latency_p95_ms = at(0.95);
@@ -185,8 +198,8 @@ std::vector<PromptStatsRow> read_prompt_stats(const Prepare& prepare,
 namespace sql {
 
 std::vector<std::string> prompt_statements() {
-  std::vector<std::string> out = {k_prompt_by_id, k_prompt_by_identity, k_backends,
-                                  k_backend,      k_latency_count,      k_latency_at};
+  std::vector<std::string> out = {k_prompt_by_id, k_prompt_by_identity, k_backends, k_backend,
+                                  k_latency_counts};
   const Position after{};
   for (int bits = 0; bits < 64; ++bits) {
     PromptQuery q;

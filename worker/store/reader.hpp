@@ -212,6 +212,8 @@ struct OutcomeStatsRow {
 
 // Prompts (schema/010): newest first, or with `q` (an FTS5 query over the
 // original idea, context and improved prompt) best match first (bm25).
+// A full-text search ranks the newest this many matches (see prompt_reads.cpp).
+inline constexpr std::int64_t k_search_window = 5000;
 struct PromptQuery {
   std::optional<std::string> backend, model, q;
   std::optional<double> min_confidence;
