@@ -10,7 +10,7 @@ RUN apt-get update \
       build-essential cmake ninja-build ccache pkg-config \
       librdkafka-dev libsqlitecpp-dev libsqlite3-dev sqlite3 prometheus-cpp-dev libmicrohttpd-dev \
       libyaml-cpp-dev libsimdjson-dev libcli11-dev nlohmann-json3-dev libssl-dev \
-      libgtest-dev prometheus curl clang libclang-rt-14-dev clang-format docker-compose \
+      libgtest-dev prometheus curl clang libclang-rt-14-dev clang-format docker-compose chromium \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "store/reader.hpp"
+#include "web/assets.hpp"
 
 namespace patternd::app {
 
@@ -19,6 +20,7 @@ ApiServer start_api(const config::Config& config, metrics::ReadMetrics& read_met
         if (serve_metrics && r.path() == "/metrics")
           return {
               200, "text/plain; version=0.0.4; charset=utf-8", read_metrics.scrape(), {}, nullptr};
+        if (auto page = web::asset(r.path())) return *std::move(page);
         return api->handle(r);
       });
   const std::string host = config.api.listen.substr(0, config.api.listen.rfind(':'));

@@ -1,0 +1,16 @@
+# Writes OUT, a C++ file holding every file of FILES (the page's assets in
+# worker/web/) as the table patternd::web::k_files: each file's name and bytes.
+set(body "// Generated from worker/web/ by cmake/embed_web.cmake; do not edit.\n")
+string(APPEND body "#include \"web/assets.hpp\"\n\nnamespace patternd::web {\n")
+string(APPEND body "const std::vector<EmbeddedFile> k_files = {\n")
+foreach(file ${FILES})
+  get_filename_component(name ${file} NAME)
+  file(READ ${file} text)
+  if(text MATCHES "\\)patternd_web\"")
+    message(FATAL_ERROR "${file} holds the raw string delimiter )patternd_web\"")
+  endif()
+  string(APPEND body "  {\"${name}\", R\"patternd_web(${text})patternd_web\"},\n")
+endforeach()
+string(APPEND body "};\n\n}  // namespace patternd::web\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
