@@ -29,6 +29,7 @@ struct ProduceOptions {
   double invalid = 0;
   std::string start;
   double span_hours = 24;
+  double prompt_bytes = 0;
   std::string output;
   bool force = false;  // --output may replace an existing file
   std::string brokers;
@@ -67,6 +68,7 @@ fleet::Options fleet_options(const ProduceOptions& options) {
   f.seed = options.seed;
   f.duplicates = options.duplicates;
   f.invalid = options.invalid;
+  f.prompt_bytes = options.prompt_bytes;
   f.span_ms = static_cast<core::TimestampMs>(options.span_hours * 3600 * 1000);
   if (options.start.empty()) {
     // Default: the last `span` up to now, so default retention keeps it all.
@@ -217,6 +219,11 @@ void add_produce(CLI::App& app, Action& run) {
                   "RFC 3339 time of the first event (default: --span-hours before now)");
   cmd->add_option("--span-hours", options->span_hours, "event times spread over this many hours")
       ->check(CLI::Range(0.001, 1e6));
+  cmd->add_option("--prompt-bytes", options->prompt_bytes,
+                  "prompts: the improved prompt's mean size in bytes, sizes spread from half to "
+                  "1.5 times it (default: 1 to 8 KB, most 2 to 5; the whole record is about 1 KB "
+                  "more)")
+      ->check(CLI::Range(200.0, 1e6));
   auto* file = cmd->add_option("--file", options->file, "replay this JSON-lines file to Kafka");
   std::vector<std::string> kind_names;
   for (const auto& k : core::k_stream_kinds) kind_names.emplace_back(k.name);

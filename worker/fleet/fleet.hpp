@@ -110,6 +110,9 @@ struct Options {
   double invalid = 0.0;     // fraction of messages that are invalid
   core::TimestampMs start = 0;
   core::TimestampMs span_ms = 24LL * 3600 * 1000;  // event times spread over this
+  // Prompts: the improved prompt's mean size in bytes (sizes spread from half
+  // to one and a half times it); 0: 1 to 8 KB, most of them 2 to 5.
+  double prompt_bytes = 0;
 };
 
 struct Message {

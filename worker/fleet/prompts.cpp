@@ -22,8 +22,7 @@ constexpr double k_share_without_confidence = 0.1;
 constexpr double k_share_without_latency = 0.02, k_share_without_reasoning = 0.15;
 constexpr double k_share_empty_context = 0.35;
 // The improved prompt's length: 1 to 8 KB, most of them 2 to 5.
-constexpr double k_min_prompt_bytes = 1000;
-constexpr double k_max_prompt_bytes = 7200;  // then the closing sections
+constexpr double k_min_prompt_bytes = 1000, k_max_prompt_bytes = 7200;  // + closing sections
 
 constexpr std::array<std::string_view, 5> k_prompt_agents = {
     "prompt-improver", "prompt-improver", "prompt-improver", "prompt-improver-batch",
@@ -350,8 +349,10 @@ std::string Fleet::prompt(core::TimestampMs moment, core::TimestampMs time, std:
   };
   for (auto& part : parts) add(part), add(part);
   std::string failures;  // known failures and files in scope, for the longer prompts
-  const double target = k_min_prompt_bytes + (k_max_prompt_bytes - k_min_prompt_bytes) *
-                                                 std::pow(m_dice.fraction(), 1.5);
+  const double target = m_options.prompt_bytes > 0
+                            ? m_options.prompt_bytes * (0.5 + m_dice.fraction())
+                            : k_min_prompt_bytes + (k_max_prompt_bytes - k_min_prompt_bytes) *
+                                                       std::pow(m_dice.fraction(), 1.5);
   // The size of the text put together below, but for the failures' header.
   std::size_t size = 130 + role.size() + domain.name.size() + directive.size() + guardrails.size();
   for (const auto& part : parts) size += part.header.size() + part.body.size() + 6;
