@@ -99,13 +99,22 @@ if [ -n "$session" ]; then
   head -n 5 "$demo/replay.ndjson" | cut -c1-160 | sed 's/^/   /'
 fi
 
+echo
+echo "== The same question from inside an agent's loop: patternd mcp (Model Context Protocol on stdio)"
+printf '%s\n' \
+  '{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "demo", "version": "1"}}}' \
+  '{"jsonrpc": "2.0", "method": "notifications/initialized"}' \
+  '{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "best_fixes", "arguments": {"error": "KeyError: '"'"'session_token'"'"'", "limit": 2}}}' |
+  "$patternd" mcp --config "$demo/patternd.yaml" 2> "$demo/mcp.log" | tail -n 1 | cut -c1-400 | sed 's/^/   /'
+echo "   (tools: lookup_error, best_fixes, top_patterns, session_history, search_prompts, agent_stats)"
+
 cat <<TXT
 
 The database is $demo/patternd.db; worker log: $demo/worker.log. Try
   $patternd report --config $demo/patternd.yaml --format json
   $patternd query --config $demo/patternd.yaml extractions --type error --limit 5
   $patternd replay --config $demo/patternd.yaml --session SESSION --speed 10
-  $patternd serve --config $demo/patternd.yaml    # then: curl -s http://127.0.0.1:8080/v1/patterns
+  $patternd serve --config $demo/patternd.yaml    # logs "read API on http://127.0.0.1:PORT/v1/": open http://127.0.0.1:PORT/ for the page
   sqlite3 $demo/patternd.db 'SELECT reason_class, reason FROM dead_letters LIMIT 5'
 With the worker running, /metrics, /healthz and /readyz are on metrics.listen
 (127.0.0.1:9464 by default); dashboards/ holds the Grafana dashboard and the

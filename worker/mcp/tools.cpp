@@ -1,5 +1,6 @@
 #include "mcp/tools.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
