@@ -324,7 +324,7 @@ TEST(PromptsMigration, VersionElevenCountsTheStoredLatenciesAsTheTriggersDo) {
   r = testing::run_command({"sqlite3", db,
                             "DROP TRIGGER prompt_history_latency_counted; "
                             "DROP TRIGGER prompt_history_latency_uncounted; "
-                            "DROP TABLE prompt_latency_counts; "
+                            "DROP TABLE prompt_latency_counts; DROP INDEX prompt_history_filters; "
                             "CREATE INDEX prompt_history_backend_latency ON prompt_history "
                             "(backend, latency_ms); PRAGMA user_version = 10"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

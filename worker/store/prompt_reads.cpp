@@ -31,18 +31,20 @@ std::string prompts_sql(const PromptQuery& q) {
     // k_search_window matches: bm25 costs a few microseconds per match, and
     // a common word matches a tenth of a million prompts. FTS5 walks its
     // matches newest first (rowid order) and stops at the window, so a query
-    // costs the same at any size; only the page's rows are read whole.
+    // costs the same at any size; only the page's rows are read whole. A
+    // filter tests each candidate on schema/011's covering index, not on the
+    // record (whose filter columns sit after its text, in overflow pages).
+    const bool filtered = where != "WHERE 1";
     add(where, true, "prompt_search MATCH :q");
-    const bool filtered = where != "WHERE 1 AND prompt_search MATCH :q";
-    std::string keyset =
+    const std::string records =
+        filtered ? "JOIN prompt_history p INDEXED BY prompt_history_filters ON p.id = s.rowid "
+                 : "";
+    const std::string keyset =
         q.page.after ? " WHERE (c.rank > :key OR (c.rank = :key AND c.id > :id))" : "";
-    return std::string(
-               "WITH c AS (SELECT s.rowid AS id, bm25(prompt_search) AS rank FROM "
-               "prompt_search s ") +
-           (filtered ? "JOIN prompt_history p ON p.id = s.rowid " : "") + where +
-           " ORDER BY s.rowid DESC LIMIT " + std::to_string(k_search_window) + ") SELECT " +
-           k_columns + ", c.rank FROM c JOIN prompt_history p ON p.id = c.id" + keyset +
-           " ORDER BY c.rank, c.id LIMIT :limit";
+    return "WITH c AS (SELECT s.rowid AS id, bm25(prompt_search) AS rank FROM prompt_search s " +
+           records + where + " ORDER BY s.rowid DESC LIMIT " + std::to_string(k_search_window) +
+           ") SELECT " + k_columns + ", c.rank FROM c JOIN prompt_history p ON p.id = c.id" +
+           keyset + " ORDER BY c.rank, c.id LIMIT :limit";
   }
   add(where, q.page.after.has_value(), "(p.created_at, p.id) < (:key, :id)");
   return std::string("SELECT ") + k_columns + ", NULL FROM prompt_history p " + where +
