@@ -114,7 +114,7 @@ The database is $demo/patternd.db; worker log: $demo/worker.log. Try
   $patternd report --config $demo/patternd.yaml --format json
   $patternd query --config $demo/patternd.yaml extractions --type error --limit 5
   $patternd replay --config $demo/patternd.yaml --session SESSION --speed 10
-  $patternd serve --config $demo/patternd.yaml    # logs "read API on http://127.0.0.1:PORT/v1/": open http://127.0.0.1:PORT/ for the page
+  $patternd serve --config $demo/patternd.yaml    # logs the page's address: open it in a browser
   sqlite3 $demo/patternd.db 'SELECT reason_class, reason FROM dead_letters LIMIT 5'
 With the worker running, /metrics, /healthz and /readyz are on metrics.listen
 (127.0.0.1:9464 by default); dashboards/ holds the Grafana dashboard and the

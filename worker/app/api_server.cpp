@@ -24,10 +24,12 @@ ApiServer start_api(const config::Config& config, metrics::ReadMetrics& read_met
         return api->handle(r);
       });
   const std::string host = config.api.listen.substr(0, config.api.listen.rfind(':'));
-  const std::string url = "http://" + host + ":" + std::to_string(out.server->port()) + "/v1/";
+  const std::string page = "http://" + host + ":" + std::to_string(out.server->port()) + "/";
+  const std::string url = page + "v1/";
   log::info("api",
-            "read API on " + url + (config.api.tokens.empty() ? "" : " (bearer tokens required)"),
-            {{"api_url", url}});
+            "read API on " + url + (config.api.tokens.empty() ? "" : " (bearer tokens required)") +
+                ", the page on " + page,
+            {{"api_url", url}, {"page_url", page}});
   return out;
 }
 
