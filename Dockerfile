@@ -11,6 +11,7 @@ RUN apt-get update \
       librdkafka-dev libsqlitecpp-dev libsqlite3-dev sqlite3 prometheus-cpp-dev libmicrohttpd-dev \
       libyaml-cpp-dev libsimdjson-dev libcli11-dev nlohmann-json3-dev libssl-dev \
       libgtest-dev prometheus curl clang libclang-rt-14-dev clang-format docker-compose chromium \
+      postgresql libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -26,7 +27,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       librdkafka++1 libsqlite3-0 libprometheus-cpp-core1.0 libmicrohttpd12 libyaml-cpp0.7 \
-      libsimdjson14 libssl3 ca-certificates curl \
+      libsimdjson14 libssl3 libpq5 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/patternd --shell /usr/sbin/nologin patternd \
  && mkdir -p /var/lib/patternd /etc/patternd \

@@ -38,13 +38,15 @@ void add_migrate(CLI::App& app, Action& run) {
   cmd->callback([&run, file] {
     run = [file] {
       const config::Config config = load_config(*file);
-      const auto store = open_store(config);
-      const auto m = store->migration();
+      auto migrated = store::migrate(config);
+      if (!migrated && migrated.error().foreign) throw core::UsageError(migrated.error().message);
+      if (!migrated) throw std::runtime_error(migrated.error().message);
+      const auto& m = migrated->report;
       if (m.from_version == m.to_version) {
-        std::cout << config.storage.path << ": schema is at version " << m.to_version
+        std::cout << migrated->location << ": schema is at version " << m.to_version
                   << " (up to date)\n";
       } else {
-        std::cout << config.storage.path << ": schema migrated from version " << m.from_version
+        std::cout << migrated->location << ": schema migrated from version " << m.from_version
                   << " to " << m.to_version << "\n";
       }
       return 0;

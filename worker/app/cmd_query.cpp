@@ -31,7 +31,8 @@ std::pair<std::string, std::string> request_of(const QueryOptions& o) {
   std::string path = "/v1/" + (o.resource == "session" ? std::string("sessions") : o.resource);
   std::string query;
   auto add = [&query](const std::string& name, const std::string& value) {
-    query += (query.empty() ? "" : "&") + core::percent_encode(name) + "=" + core::percent_encode(value);
+    query +=
+        (query.empty() ? "" : "&") + core::percent_encode(name) + "=" + core::percent_encode(value);
   };
   for (std::size_t i = 0; i < o.rest.size(); ++i) {
     const std::string& arg = o.rest[i];
@@ -121,6 +122,9 @@ void print_table(const api::Json& body) {
 
 int query(const QueryOptions& o) {
   const config::Config config = load_config(o.config_path);
+  // Up front: the API would answer a backend this build cannot read as a
+  // failed request, and this is a configuration error (exit 2).
+  store::require_supported_backend(config);
   api::Api api(config.api, [&config] { return store::open_reader(config); });
   const auto [path, query_string] = request_of(o);
   const api::Answer answer = api.answer(path, query_string);

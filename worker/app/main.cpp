@@ -8,6 +8,7 @@
 #include "app/commands.hpp"
 #include "core/log.hpp"
 #include "core/result.hpp"
+#include "store/store.hpp"
 
 int main(int argc, char** argv) {
   using namespace patternd;
@@ -60,6 +61,9 @@ int main(int argc, char** argv) {
   }
   try {
     return run();
+  } catch (const store::UnsupportedBackend& e) {
+    std::cerr << "patternd: " << e.message_for(cli.get_subcommands().front()->get_name()) << "\n";
+    return 2;
   } catch (const core::UsageError& e) {
     std::cerr << "patternd: " << e.what() << "\n";
     return 2;

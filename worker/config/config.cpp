@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/keys.hpp"
+#include "config/storage_uri.hpp"
 
 extern char** environ;
 
@@ -187,6 +188,7 @@ core::Result<Loaded> load(const std::string& path, char** environment) {
         return Error{path + ": kafka.topics: " + std::string(a.name) + " and " +
                      std::string(b.name) + " must be different topics"};
   if (auto e = check_api_exposure(config.api)) return Error{path + ": " + *e};
+  if (auto e = check_storage(config.storage)) return Error{path + ": " + *e};
   return Loaded{std::move(config), std::move(unknown).value()};
 }
 

@@ -45,7 +45,11 @@ struct Batch {
 };
 
 struct Storage {
-  std::string path = "data/patternd.db";
+  std::string type = "sqlite";            // sqlite|postgresql
+  std::string path = "data/patternd.db";  // sqlite: the database file
+  // postgresql: a libpq URI (postgresql://user:password@host:5432/db). It may
+  // hold a password: print it only through mask_password (storage_uri.hpp).
+  std::string uri;
   std::int64_t busy_timeout_ms = 5000;
 };
 

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <sstream>
 
+#include "config/storage_uri.hpp"
+
 namespace patternd::config::detail {
 namespace {
 
@@ -104,6 +106,19 @@ Key tokens_key() {
              }};
 }
 
+// storage.uri: any text is taken here and checked with storage.type once
+// the file and the environment are both read (check_storage): a rejected
+// value is never echoed by the generic "expected ..., got" message, as it may
+// hold a password. Printed with the password masked.
+Key uri_key() {
+  return Key{"storage.uri", "a postgresql:// or postgres:// URI",
+             [](Config& c, const std::string& text) {
+               c.storage.uri = text;
+               return true;
+             },
+             [](const Config& c) { return mask_password(c.storage.uri); }};
+}
+
 std::vector<Key> make_keys() {
   std::vector<Key> keys = {
       string_key("kafka.brokers", &Config::kafka, &Kafka::brokers, non_empty,
@@ -115,8 +130,11 @@ std::vector<Key> make_keys() {
                  "empty, or a topic-name suffix (a-z A-Z 0-9 . _ -) such as .dlq"),
       integer_key("batch.max_messages", &Config::batch, &Batch::max_messages, 1, 1'000'000),
       integer_key("batch.max_wait_ms", &Config::batch, &Batch::max_wait_ms, 1, 60'000),
+      string_key("storage.type", &Config::storage, &Storage::type, one_of({"sqlite", "postgresql"}),
+                 "one of sqlite, postgresql"),
       string_key("storage.path", &Config::storage, &Storage::path, non_empty,
                  "a non-empty file path"),
+      uri_key(),
       integer_key("storage.busy_timeout_ms", &Config::storage, &Storage::busy_timeout_ms, 0,
                   600'000),
       integer_key("limits.max_message_bytes", &Config::limits, &Limits::max_message_bytes, 1024,

@@ -1,6 +1,7 @@
 #pragma once
-// The schema migrations of schema/*.sql, compiled in (see
-// cmake/embed_schema.cmake). Version N brings the schema from N-1 to N.
+// The schema migrations of schema/*.sql (SQLite) and schema/postgresql/*.sql,
+// compiled in (see cmake/embed_schema.cmake). Version N brings the schema
+// from N-1 to N; the two backends count their versions separately.
 
 #include <vector>
 
@@ -12,6 +13,7 @@ struct Migration {
   const char* sql;
 };
 
-extern const std::vector<Migration> k_migrations;
+extern const std::vector<Migration> k_migrations;             // schema/*.sql (SQLite)
+extern const std::vector<Migration> k_postgresql_migrations;  // schema/postgresql/*.sql
 
 }  // namespace patternd::store

@@ -293,7 +293,8 @@ class Reader {
 };
 
 // A reader on its own read-only connection to the store `config` names.
-// Every read is cut short (Unavailable) after api.query_timeout_ms.
+// Every read is cut short (Unavailable) after api.query_timeout_ms. Throws
+// UnsupportedBackend (store.hpp) for storage.type postgresql, for now.
 core::Result<std::unique_ptr<Reader>, OpenError> open_reader(const config::Config& config);
 
 }  // namespace patternd::store

@@ -18,6 +18,7 @@
 #include "store/read_queries.hpp"
 #include "store/read_rows.hpp"
 #include "store/reader.hpp"
+#include "store/store.hpp"
 
 namespace patternd::store {
 namespace {
@@ -413,6 +414,7 @@ class SqliteReader final : public Reader {
 }  // namespace
 
 core::Result<std::unique_ptr<Reader>, OpenError> open_reader(const config::Config& config) {
+  require_supported_backend(config);
   auto opened = Database::open_read_only(config.storage);
   if (!opened) return OpenError{opened.error().message};
   return std::unique_ptr<Reader>(new SqliteReader(

@@ -41,6 +41,7 @@ pipeline::BatchOutcome Store::write_retrying(const pipeline::Batch& batch, const
 
 core::Result<std::unique_ptr<Store>, OpenError> open_store(const config::Config& config,
                                                            Access access) {
+  require_supported_backend(config);
   std::unique_ptr<Database> db;
   if (access == Access::write) {
     auto opened = Database::open(config.storage);

@@ -83,8 +83,37 @@ enum class Access {
 };
 
 // Opens the store `config` names (today: the SQLite file at storage.path).
-// Errors name the location and what to do.
+// Errors name the location and what to do. Throws UnsupportedBackend for
+// storage.type postgresql (see require_supported_backend).
 core::Result<std::unique_ptr<Store>, OpenError> open_store(const config::Config& config,
                                                            Access access);
+
+// storage.type postgresql can be migrated and checked, and no more yet (issue
+// 21): the store and the reader are still SQLite's alone. A configuration
+// error, not a failure to retry, so it is thrown rather than returned:
+// callers that wait for an unreadable database to appear (serve, mcp) must
+// stop too. main() names the command (exit code 2).
+class UnsupportedBackend : public core::UsageError {
+ public:
+  explicit UnsupportedBackend(std::string backend);
+  // "storage.type postgresql: run is not supported yet (only migrate and
+  // check-config); see issue 21"
+  std::string message_for(std::string_view command) const;
+
+ private:
+  std::string m_backend;
+};
+
+// Throws UnsupportedBackend unless storage.type can be opened as a store or
+// a reader. Called by open_store and open_reader: the one place that decides.
+void require_supported_backend(const config::Config& config);
+
+// `patternd migrate`, on either backend: brings the schema to the latest
+// version and says where (the URI with its password masked) and from what.
+struct Migrated {
+  std::string location;
+  MigrationReport report;
+};
+core::Result<Migrated, OpenError> migrate(const config::Config& config);
 
 }  // namespace patternd::store
