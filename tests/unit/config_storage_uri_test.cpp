@@ -2,18 +2,10 @@
 
 #include "config/storage_uri.hpp"
 #include "support/helpers.hpp"
+#include "unit/config_load.hpp"
 
 namespace patternd::config {
 namespace {
-
-char* k_no_environment[] = {nullptr};
-
-core::Result<Loaded> load_text(const testing::TempDir& dir, const std::string& text,
-                               char** environment = k_no_environment) {
-  const std::string path = dir.file("c.yaml");
-  testing::write_file(path, text);
-  return load(path, environment);
-}
 
 TEST(ConfigStorage, SqliteIsTheDefaultAndIgnoresTheUri) {
   testing::TempDir dir;
