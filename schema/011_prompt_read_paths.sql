@@ -41,6 +41,5 @@ DROP INDEX prompt_history_backend_latency;
 -- candidate match against the record; the record's filter columns come after
 -- its kilobytes of text, in overflow pages. This covering index answers the
 -- test by row id from one small entry: 95-115 ms became 20-35 ms at a million
--- prompts.
-CREATE INDEX prompt_history_filters
-  ON prompt_history (id, backend, model_version, confidence, created_at);
+-- prompts. (One line: bench/bulkload picks index statements out by line.)
+CREATE INDEX prompt_history_filters ON prompt_history (id, backend, model_version, confidence, created_at);
