@@ -13,12 +13,12 @@ std::int64_t day_of(core::TimestampMs time) {
   return time >= 0 ? time / k_ms_per_day : (time - k_ms_per_day + 1) / k_ms_per_day;
 }
 
-std::string_view part(std::string_view signature, int index) {
+}  // namespace
+
+std::string_view signature_part(std::string_view signature, int index) {
   for (int i = 0; i < index; ++i) signature.remove_prefix(signature.find(':') + 1);
   return signature.substr(0, signature.find(':'));
 }
-
-}  // namespace
 
 void PatternAccumulator::add_workflow(std::int64_t workflow_row, const core::Workflow& w,
                                       const std::vector<std::string>& signatures) {
@@ -81,8 +81,8 @@ FlushCounts PatternAccumulator::flush(Statements& s) {
     const Operation& op = m_operations[i];
     auto& q = s.upsert_operation_pattern;
     q.bindNoCopy(1, op.signature);
-    const std::string category(part(op.signature, 0)), tool(part(op.signature, 1)),
-        target(part(op.signature, 2));
+    const std::string category(signature_part(op.signature, 0)),
+        tool(signature_part(op.signature, 1)), target(signature_part(op.signature, 2));
     q.bind(2, category);
     q.bind(3, tool);
     q.bind(4, target);
@@ -156,12 +156,16 @@ FlushCounts PatternAccumulator::flush(Statements& s) {
     }
   }
 
+  clear();
+  return counts;
+}
+
+void PatternAccumulator::clear() {
   m_operation_index.clear();
   m_operations.clear();
   m_occurrences.clear();
   m_failure_index.clear();
   m_failures.clear();
-  return counts;
 }
 
 }  // namespace patternd::store

@@ -33,8 +33,11 @@ class PatternAccumulator {
 
   // Writes what was accumulated (inside the caller's transaction) and clears.
   FlushCounts flush(Statements& statements);
+  // Forgets what was added (written, or the transaction rolled back).
+  void clear();
 
- private:
+  // What was accumulated, for a store that writes it in its own way
+  // (pg::write_patterns).
   struct Operation {
     std::string signature;
     std::int64_t occurrences = 0, successes = 0, tokens = 0, cost_micros = 0, duration_ms = 0,
@@ -56,13 +59,21 @@ class PatternAccumulator {
     std::set<std::string> agents;
     std::set<std::int64_t> sessions;
   };
+  const std::vector<Operation>& operations() const { return m_operations; }
+  const std::vector<Occurrence>& occurrences() const { return m_occurrences; }
+  const std::vector<Failure>& failures() const { return m_failures; }
 
+ private:
   std::unordered_map<std::string, std::uint32_t> m_operation_index;
   std::vector<Operation> m_operations;
   std::vector<Occurrence> m_occurrences;
   std::unordered_map<std::string, std::uint32_t> m_failure_index;
   std::vector<Failure> m_failures;
 };
+
+// The category, tool or target (index 0, 1, 2) of an operation signature
+// "category:tool:target".
+std::string_view signature_part(std::string_view signature, int index);
 
 // Examples are kept short: enough to recognise the error.
 inline constexpr std::size_t k_max_example_bytes = 2048;

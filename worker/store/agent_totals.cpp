@@ -47,7 +47,7 @@ void AgentTotals::Span::add(core::TimestampMs t) {
   ++count;
 }
 
-AgentTotals::AgentTotals(SQLite::Database& db)
+SqliteAgentTotals::SqliteAgentTotals(SQLite::Database& db)
     : m_upsert_workflows(db, k_upsert_workflows),
       m_upsert_events(db, k_upsert_events),
       m_upsert_minute(db, k_upsert_minute),
@@ -76,8 +76,8 @@ void AgentTotals::add_outcome(const core::Outcome& o) {
   ++m_hours[{o.timestamp / k_hour_ms, o.agent_name}].outcomes;
 }
 
-void AgentTotals::flush() {
-  for (const auto& [agent, t] : m_workflows) {
+void SqliteAgentTotals::flush() {
+  for (const auto& [agent, t] : workflows()) {
     auto& q = m_upsert_workflows;
     q.reset();
     q.bindNoCopy(1, agent);
@@ -89,7 +89,7 @@ void AgentTotals::flush() {
     q.bind(7, t.span.last);
     q.exec();
   }
-  for (const auto& [key, span] : m_events) {
+  for (const auto& [key, span] : events()) {
     auto& q = m_upsert_events;
     q.reset();
     q.bindNoCopy(1, key.first);
@@ -100,7 +100,7 @@ void AgentTotals::flush() {
     q.exec();
   }
   for (auto [table, statement] :
-       {std::pair{&m_minutes, &m_upsert_minute}, {&m_hours, &m_upsert_hour}}) {
+       {std::pair{&minutes(), &m_upsert_minute}, {&hours(), &m_upsert_hour}}) {
     for (const auto& [key, activity] : *table) {
       auto& q = *statement;
       q.reset();

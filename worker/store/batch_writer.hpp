@@ -77,10 +77,10 @@ class BatchWriter {
   KeySpace m_event_keys;
   KeySpace m_outcome_keys;
   PatternAccumulator m_accumulator;
-  AgentTotals m_agents;
-  OutcomeTotals m_outcomes;
-  SessionDeltas m_sessions;
-  PromptTotals m_prompts;
+  SqliteAgentTotals m_agents;
+  SqliteOutcomeTotals m_outcomes;
+  SqliteSessionDeltas m_sessions;
+  SqlitePromptTotals m_prompts;
   std::vector<const pipeline::ExtractionRecord*> m_fresh_events;  // new to the database
 };
 

@@ -109,7 +109,7 @@ void OutcomeTotals::Figures::add(const core::Outcome& o) {
   }
 }
 
-OutcomeTotals::OutcomeTotals(SQLite::Database& db)
+SqliteOutcomeTotals::SqliteOutcomeTotals(SQLite::Database& db)
     : m_upsert_fix(db, k_upsert_fix),
       m_insert_fix_agent(db, k_insert_fix_agent),
       m_add_fix_agents(db, k_add_fix_agents),
@@ -141,8 +141,8 @@ void OutcomeTotals::add_fix(const core::Outcome& o, const std::string& signature
   }
 }
 
-void OutcomeTotals::flush() {
-  for (const auto& [key, fix] : m_fixes) {
+void SqliteOutcomeTotals::flush() {
+  for (const auto& [key, fix] : fixes()) {
     auto& q = m_upsert_fix;
     q.reset();
     q.bindNoCopy(1, key.first);
@@ -186,7 +186,7 @@ void OutcomeTotals::flush() {
     std::int64_t new_agents = 0;
   };
   std::map<std::string_view, PatternSums> patterns;
-  for (const auto& [key, f] : m_agent_stats) {
+  for (const auto& [key, f] : agent_stats()) {
     auto& q = m_upsert_agent_stats;
     q.reset();
     q.bindNoCopy(1, key.first);

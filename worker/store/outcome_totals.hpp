@@ -19,10 +19,10 @@
 
 namespace patternd::store {
 
+// What a batch adds, backend-free: each store writes it in its own way
+// (SqliteOutcomeTotals here, pg::write_outcome_totals for PostgreSQL).
 class OutcomeTotals {
  public:
-  explicit OutcomeTotals(SQLite::Database& db);
-
   // An outcome new to the database; `signature` (and its error type) is its
   // error's failure signature, empty when it names no error.
   void add(const core::Outcome& outcome, const std::string& signature,
@@ -31,12 +31,9 @@ class OutcomeTotals {
   void add_fix(const core::Outcome& outcome, const std::string& signature,
                const std::string& error_type);
 
-  // Writes what was added (inside the caller's transaction) and clears.
-  void flush();
-  // Forgets what was added (the transaction rolled back).
+  // Forgets what was added (written, or the transaction rolled back).
   void clear();
 
- private:
   struct Figures {
     std::int64_t attempts = 0, successes = 0, duration_ms_sum = 0, duration_count = 0;
     core::TimestampMs first = 0, last = 0;
@@ -54,8 +51,24 @@ class OutcomeTotals {
     std::set<std::string> agents;
   };
 
-  std::map<std::pair<std::string, std::string>, Fix> m_fixes;            // (signature, pattern)
-  std::map<std::pair<std::string, std::string>, Figures> m_agent_stats;  // (pattern, agent)
+  using Fixes = std::map<std::pair<std::string, std::string>, Fix>;  // (signature, pattern)
+  using AgentStats = std::map<std::pair<std::string, std::string>, Figures>;  // (pattern, agent)
+  const Fixes& fixes() const { return m_fixes; }
+  const AgentStats& agent_stats() const { return m_agent_stats; }
+
+ private:
+  Fixes m_fixes;
+  AgentStats m_agent_stats;
+};
+
+// Writes a batch's OutcomeTotals to SQLite: statements prepared once.
+class SqliteOutcomeTotals : public OutcomeTotals {
+ public:
+  explicit SqliteOutcomeTotals(SQLite::Database& db);
+  // Writes what was added (inside the caller's transaction) and clears.
+  void flush();
+
+ private:
   SQLite::Statement m_upsert_fix;
   SQLite::Statement m_insert_fix_agent;
   SQLite::Statement m_add_fix_agents;

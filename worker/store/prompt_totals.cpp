@@ -31,11 +31,11 @@ ON CONFLICT (backend) DO UPDATE SET
 
 }  // namespace
 
-PromptTotals::PromptTotals(SQLite::Database& db)
+SqlitePromptTotals::SqlitePromptTotals(SQLite::Database& db)
     : m_insert(db, k_insert_prompt), m_upsert_backend(db, k_upsert_backend) {}
 
-std::optional<int> PromptTotals::insert(const core::Prompt& p, std::uint32_t message,
-                                        std::vector<pipeline::Rejection>& rejected) {
+std::optional<int> SqlitePromptTotals::insert(const core::Prompt& p, std::uint32_t message,
+                                              std::vector<pipeline::Rejection>& rejected) {
   auto& q = m_insert;
   bind_digest(q, 1, p.identity);
   bind_text_or_null(q, 2, p.prompt_id);
@@ -59,6 +59,11 @@ std::optional<int> PromptTotals::insert(const core::Prompt& p, std::uint32_t mes
   bind_optional(q, 17, p.latency_ms);
   const auto added = run_insert(q, message, rejected);
   if (added != 1) return added;
+  add(p);
+  return 1;
+}
+
+void PromptTotals::add(const core::Prompt& p) {
   Figures& f = m_backends[p.backend];
   if (f.prompts == 0) f.first = f.last = p.timestamp;
   f.prompts += 1;
@@ -72,12 +77,11 @@ std::optional<int> PromptTotals::insert(const core::Prompt& p, std::uint32_t mes
     f.latency_ms_sum += *p.latency_ms;
     f.latency_count += 1;
   }
-  return 1;
 }
 
-void PromptTotals::flush() {
+void SqlitePromptTotals::flush() {
   auto& q = m_upsert_backend;
-  for (const auto& [backend, f] : m_backends) {
+  for (const auto& [backend, f] : backends()) {
     q.bind(1, backend);
     q.bind(2, f.prompts);
     q.bind(3, f.confidence_micros);
@@ -89,7 +93,7 @@ void PromptTotals::flush() {
     q.exec();
     q.reset();
   }
-  m_backends.clear();
+  clear();
 }
 
 }  // namespace patternd::store

@@ -18,9 +18,31 @@
 
 namespace patternd::store {
 
+// What a batch adds to prompt_backend_stats, backend-free: each store
+// writes it in its own way.
 class PromptTotals {
  public:
-  explicit PromptTotals(SQLite::Database& db);
+  // A record new to the database.
+  void add(const core::Prompt& prompt);
+  // Forgets them (written, or the transaction rolled back).
+  void clear() { m_backends.clear(); }
+
+  struct Figures {
+    std::int64_t prompts = 0, confidence_micros = 0, confidence_count = 0, latency_ms_sum = 0,
+                 latency_count = 0;
+    core::TimestampMs first = 0, last = 0;
+  };
+  const std::map<std::string, Figures>& backends() const { return m_backends; }
+
+ private:
+  std::map<std::string, Figures> m_backends;
+};
+
+// Inserts prompts into SQLite and writes their PromptTotals: statements
+// prepared once.
+class SqlitePromptTotals : public PromptTotals {
+ public:
+  explicit SqlitePromptTotals(SQLite::Database& db);
 
   // Inserts `prompt` (of batch message `message`) unless stored already: 1
   // if it was new, 0 if not, nullopt if a constraint rejected it (added to
@@ -29,16 +51,8 @@ class PromptTotals {
                             std::vector<pipeline::Rejection>& rejected);
   // Writes the backends' figures (inside the caller's transaction) and clears.
   void flush();
-  // Forgets them (the transaction rolled back).
-  void clear() { m_backends.clear(); }
 
  private:
-  struct Figures {
-    std::int64_t prompts = 0, confidence_micros = 0, confidence_count = 0, latency_ms_sum = 0,
-                 latency_count = 0;
-    core::TimestampMs first = 0, last = 0;
-  };
-  std::map<std::string, Figures> m_backends;
   SQLite::Statement m_insert;
   SQLite::Statement m_upsert_backend;
 };

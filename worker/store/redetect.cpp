@@ -103,7 +103,7 @@ RedetectSummary redetect(Database& db, const detect::Rules& rules,
   }
   summary.failure_occurrences += accumulator.flush(statements).failure_occurrences;
 
-  OutcomeTotals fixes(sql);
+  SqliteOutcomeTotals fixes(sql);
   SQLite::Statement outcomes(sql, k_outcomes_with_error);
   while (outcomes.executeStep()) {
     core::Outcome o;

@@ -83,7 +83,7 @@ EventRank event_rank(core::TimestampMs time, const core::Digest& identity) {
   return r;
 }
 
-SessionDeltas::SessionDeltas(SQLite::Database& db) : m_upsert(db, k_upsert_session) {}
+SqliteSessionDeltas::SqliteSessionDeltas(SQLite::Database& db) : m_upsert(db, k_upsert_session) {}
 
 SessionDeltas::Delta& SessionDeltas::add(std::string_view session, const std::string& agent,
                                          core::TimestampMs time, const core::Digest& identity) {
@@ -133,11 +133,11 @@ void SessionDeltas::add_lifecycle(const core::SessionEvent& e) {
   d.environment_config.offer(e.environment_config_version, rank);
 }
 
-std::unordered_map<std::string_view, std::int64_t> SessionDeltas::flush() {
+std::unordered_map<std::string_view, std::int64_t> SqliteSessionDeltas::flush() {
   std::unordered_map<std::string_view, std::int64_t> rows;
-  rows.reserve(m_sessions.size());
+  rows.reserve(sessions().size());
   auto& q = m_upsert;
-  for (const auto& [session_id, d] : m_sessions) {
+  for (const auto& [session_id, d] : sessions()) {
     q.reset();
     q.clearBindings();
     q.bind(1, std::string(session_id));
@@ -174,7 +174,7 @@ std::unordered_map<std::string_view, std::int64_t> SessionDeltas::flush() {
     rows[session_id] = q.getColumn(0).getInt64();
     q.reset();
   }
-  m_sessions.clear();
+  clear();
   return rows;
 }
 

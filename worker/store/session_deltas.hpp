@@ -25,21 +25,17 @@ namespace patternd::store {
 using EventRank = std::array<unsigned char, 40>;
 EventRank event_rank(core::TimestampMs time, const core::Digest& identity);
 
+// What a batch adds, backend-free: each store writes it in its own way
+// (SqliteSessionDeltas here, pg::write_sessions for PostgreSQL).
 class SessionDeltas {
  public:
-  explicit SessionDeltas(SQLite::Database& db);
-
   // The records must outlive flush() (the batch's records do).
   void add_event(const core::Extraction& event);
   void add_outcome(const core::Outcome& outcome);
   void add_lifecycle(const core::SessionEvent& event);
 
-  // Upserts each session (inside the caller's transaction), clears, and
-  // returns each session's agent_sessions.id.
-  std::unordered_map<std::string_view, std::int64_t> flush();
   void clear() { m_sessions.clear(); }
 
- private:
   // A text field taken from the earliest event that carries it.
   struct Earliest {
     const std::string* value = nullptr;
@@ -64,10 +60,24 @@ class SessionDeltas {
     std::optional<std::int64_t> lines_processed;
     Earliest environment, stdout_log, stderr_log, extraction_config, environment_config;
   };
+  const std::unordered_map<std::string_view, Delta>& sessions() const { return m_sessions; }
+
+ private:
   Delta& add(std::string_view session, const std::string& agent, core::TimestampMs time,
              const core::Digest& identity);
 
   std::unordered_map<std::string_view, Delta> m_sessions;
+};
+
+// Writes a batch's SessionDeltas to SQLite: the statement prepared once.
+class SqliteSessionDeltas : public SessionDeltas {
+ public:
+  explicit SqliteSessionDeltas(SQLite::Database& db);
+  // Upserts each session (inside the caller's transaction), clears, and
+  // returns each session's agent_sessions.id.
+  std::unordered_map<std::string_view, std::int64_t> flush();
+
+ private:
   SQLite::Statement m_upsert;
 };
 
