@@ -1,6 +1,7 @@
 // `patternd run` against `patternd dev-broker` over TCP: the Kafka path gives
 // the tables `ingest` gives, and stopping and restarting loses and repeats
-// nothing.
+// nothing. Every test runs on both backends (SQLite, and a throwaway
+// PostgreSQL server: support/test_store.hpp).
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
@@ -18,29 +19,16 @@
 
 #include "core/types.hpp"
 #include "support/helpers.hpp"
+#include "support/test_store.hpp"
 
 namespace patternd {
 namespace {
 
 using testing::BackgroundProcess;
-using testing::covered;
 using testing::TempDir;
-using testing::wait_for_coverage;
+using testing::TestStore;
 
 constexpr int k_per_topic = 8000;
-
-// The stored next offset of every partition.
-std::map<std::pair<std::string, int>, std::int64_t> stored_offsets(const std::string& db_path) {
-  std::map<std::pair<std::string, int>, std::int64_t> offsets;
-  try {
-    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-    SQLite::Statement q(db, "SELECT topic, partition, next_offset FROM kafka_offsets");
-    while (q.executeStep())
-      offsets[{q.getColumn(0).getString(), q.getColumn(1).getInt()}] = q.getColumn(2).getInt64();
-  } catch (const SQLite::Exception&) {
-  }
-  return offsets;
-}
 
 std::string config_for(const TempDir& dir, const std::string& name, const std::string& brokers,
                        const std::string& group, const std::string& extra = "") {
@@ -84,8 +72,22 @@ bool wait_for_assignment(const std::string& log_path, const std::function<bool(i
   return false;
 }
 
-class Run : public ::testing::Test {
+class Run : public ::testing::TestWithParam<std::string> {
  protected:
+  // A store of this test's backend: the file patternd.db in `dir`, or a new
+  // PostgreSQL database.
+  std::unique_ptr<TestStore> store_in(const TempDir& dir) {
+    if (GetParam() == "sqlite") return testing::sqlite_store(dir.file("patternd.db"));
+    static int databases = 0;
+    return testing::postgres_store(testing::shared_postgres(), "run" + std::to_string(++databases),
+                                   dir);
+  }
+  // config_for(), storing in `store`.
+  std::string config_in(const TestStore& store, const TempDir& dir, const std::string& name,
+                        const std::string& group, const std::string& extra = "") {
+    return config_for(dir, name, m_bootstrap, group, extra + store.config_yaml());
+  }
+
   void SetUp() override {
     m_broker = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{"dev-broker", "--partitions", "6"});
@@ -111,9 +113,9 @@ class Run : public ::testing::Test {
   }
 
   // Runs one worker until the database covers every produced message.
-  void run_to_completion(const std::string& config, const std::string& db) {
+  void run_to_completion(const std::string& config, const TestStore& store) {
     BackgroundProcess worker({"run", "--config", config});
-    ASSERT_TRUE(wait_for_coverage(db, m_total, 120)) << "worker did not catch up";
+    ASSERT_TRUE(store.wait_for_coverage(m_total, 120)) << "worker did not catch up";
     worker.signal(SIGTERM);
     ASSERT_EQ(worker.wait(10000), 0);
   }
@@ -124,12 +126,14 @@ class Run : public ::testing::Test {
   std::int64_t m_total = 2 * k_per_topic;  // messages on the broker
 };
 
-TEST_F(Run, TheKafkaPathGivesTheReportOfIngestAndDeadLettersExactlyTheInvalidMessages) {
+TEST_P(Run, TheKafkaPathGivesTheReportOfIngestAndDeadLettersExactlyTheInvalidMessages) {
   TempDir kafka_dir, ingest_dir;
-  const std::string kafka_config = config_for(kafka_dir, "k", m_bootstrap, "g-report");
-  run_to_completion(kafka_config, kafka_dir.file("patternd.db"));
+  const auto kafka_store = store_in(kafka_dir), ingest_store = store_in(ingest_dir);
+  const std::string kafka_config = config_in(*kafka_store, kafka_dir, "k", "g-report");
+  run_to_completion(kafka_config, *kafka_store);
 
-  const std::string ingest_config = testing::write_config(ingest_dir);
+  const std::string ingest_config =
+      testing::write_config(ingest_dir, "patternd.yaml", "", ingest_store->config_yaml());
   for (const char* kind : {"workflows", "extractions"})
     ASSERT_EQ(testing::run_patternd({"ingest", "--config", ingest_config, "--topic", kind,
                                      m_files.file(std::string(kind) + ".jsonl")})
@@ -143,36 +147,35 @@ TEST_F(Run, TheKafkaPathGivesTheReportOfIngestAndDeadLettersExactlyTheInvalidMes
                                {"id", "topic", "partition", "offset", "message_time", "received_at",
                                 "source_file", "source_line"});
   };
-  EXPECT_EQ(payloads(kafka_dir.file("patternd.db")), payloads(ingest_dir.file("patternd.db")));
-  SQLite::Database db(kafka_dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  const std::string kafka_copy = kafka_store->sqlite_copy();
+  EXPECT_EQ(payloads(kafka_copy), payloads(ingest_store->sqlite_copy()));
+  SQLite::Database db(kafka_copy, SQLite::OPEN_READONLY);
   EXPECT_GT(db.execAndGet("SELECT count(*) FROM dead_letters WHERE partition >= 0").getInt64(), 0);
 }
 
-TEST_F(Run, SigtermMidStreamThenRestartLosesNothingAndCountsNothingTwice) {
+TEST_P(Run, SigtermMidStreamThenRestartLosesNothingAndCountsNothingTwice) {
   TempDir clean_dir, interrupted_dir;
-  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean"),
-                    clean_dir.file("patternd.db"));
+  const auto clean = store_in(clean_dir), store = store_in(interrupted_dir);
+  run_to_completion(config_in(*clean, clean_dir, "c", "g-clean"), *clean);
 
   // Small batches: the worker holds at most a few of them consumed ahead, so
   // SIGTERM lands with most of the stream still unread.
-  const std::string config = config_for(interrupted_dir, "i", m_bootstrap, "g-interrupted",
-                                        "batch:\n  max_messages: 200\n");
-  const std::string db = interrupted_dir.file("patternd.db");
+  const std::string config =
+      config_in(*store, interrupted_dir, "i", "g-interrupted", "batch:\n  max_messages: 200\n");
   {
     BackgroundProcess worker({"run", "--config", config});
-    ASSERT_TRUE(wait_for_coverage(db, 1, 60));
+    ASSERT_TRUE(store->wait_for_coverage(1, 60));
     worker.signal(SIGTERM);  // mid-stream: a batch may be in flight
     ASSERT_EQ(worker.wait(10000), 0);
   }
-  ASSERT_LT(covered(db), m_total) << "stopped too late to test a restart";
-  run_to_completion(config, db);
+  ASSERT_LT(store->covered(), m_total) << "stopped too late to test a restart";
+  run_to_completion(config, *store);
 
   // Every fact, offsets included, equals the uninterrupted run's.
-  EXPECT_EQ(testing::canonical_database(db),
-            testing::canonical_database(clean_dir.file("patternd.db")));
+  EXPECT_EQ(store->canonical(), clean->canonical());
 }
 
-TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
+TEST_P(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
   // A larger backlog, so five kills land before it drains even on a busy machine.
   const auto more =
       testing::run_patternd({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
@@ -187,34 +190,33 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
   ASSERT_EQ(prompts.exit_code, 0) << prompts.err;
   m_total += 3000;
   TempDir clean_dir, killed_dir;
-  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean9"),
-                    clean_dir.file("patternd.db"));
+  const auto clean = store_in(clean_dir), store = store_in(killed_dir);
+  run_to_completion(config_in(*clean, clean_dir, "c", "g-clean9"), *clean);
 
   // Small batches: many transactions for the kills to land in.
   const std::string config =
-      config_for(killed_dir, "k", m_bootstrap, "g-killed", "batch:\n  max_messages: 500\n");
-  const std::string db = killed_dir.file("patternd.db");
+      config_in(*store, killed_dir, "k", "g-killed", "batch:\n  max_messages: 500\n");
   std::mt19937 rng(9);
   int kills = 0;
   for (int round = 0; round < 12 && kills < 5; ++round) {
-    const std::int64_t before = covered(db);
+    const std::int64_t before = store->covered();
     if (before >= m_total) break;
     BackgroundProcess worker({"run", "--config", config});
     // Wait for progress, then kill at a random moment: mid-batch,
     // mid-transaction or between batches, whatever it is doing then.
-    if (!wait_for_coverage(db, before + 1, 60, 5)) continue;
+    if (!store->wait_for_coverage(before + 1, 60, 5)) continue;
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 15));
     worker.signal(SIGKILL);
     EXPECT_EQ(worker.wait(10000), 128 + SIGKILL);
     ++kills;
   }
   ASSERT_GE(kills, 5) << "the backlog drained before five kills";
-  run_to_completion(config, db);
+  run_to_completion(config, *store);
 
-  EXPECT_EQ(testing::canonical_database(db),
-            testing::canonical_database(clean_dir.file("patternd.db")));
+  const std::string copy = store->sqlite_copy();
+  EXPECT_EQ(testing::canonical_database(copy), clean->canonical());
   // Every stream kind is in the comparison, the learned fixes too.
-  SQLite::Database stored(db, SQLite::OPEN_READONLY);
+  SQLite::Database stored(copy, SQLite::OPEN_READONLY);
   for (const char* table :
        {"workflow_history", "extraction_events", "outcomes", "failure_fixes", "outcome_stats",
         "session_state_changes", "prompt_history", "prompt_search_docsize"})
@@ -222,15 +224,15 @@ TEST_F(Run, KillNineAtRandomMomentsThenRestartEqualsACleanRun) {
         << table;
 }
 
-TEST_F(Run, TwoWorkersOnOneDatabaseSplitThePartitionsAndTheSurvivorOfAKillTakesOver) {
+TEST_P(Run, TwoWorkersOnOneDatabaseSplitThePartitionsAndTheSurvivorOfAKillTakesOver) {
   TempDir dir, clean_dir;
+  const auto clean = store_in(clean_dir), store = store_in(dir);
   constexpr int k_all = 6 * static_cast<int>(core::k_stream_kind_count);  // 6 per topic
   // The partitions the mixed fleet writes to: all but the prompts topic's.
   constexpr int k_written = k_all - 6;
   // One config, one database, one group; small batches so both keep writing.
   const std::string config =
-      config_for(dir, "pair", m_bootstrap, "g-pair", "batch:\n  max_messages: 500\n");
-  const std::string db = dir.file("patternd.db");
+      config_in(*store, dir, "pair", "g-pair", "batch:\n  max_messages: 500\n");
   // A live stream on top of the backlog: the killed worker's partitions keep
   // receiving messages that only a takeover can persist.
   BackgroundProcess producer({"produce", "--brokers", m_bootstrap, "--kind", "mixed", "--count",
@@ -247,10 +249,10 @@ TEST_F(Run, TwoWorkersOnOneDatabaseSplitThePartitionsAndTheSurvivorOfAKillTakesO
   ASSERT_EQ(assignments(dir.file("first.log")).back() + assignments(dir.file("second.log")).back(),
             k_all);
   // Both write: every partition's stored offset moves on after the split.
-  const auto at_split = stored_offsets(db);
+  const auto at_split = store->stored_offsets();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
-    const auto now = stored_offsets(db);
+    const auto now = store->stored_offsets();
     const bool all_moved =
         now.size() == k_written && std::all_of(now.begin(), now.end(), [&](const auto& entry) {
           const auto before = at_split.find(entry.first);
@@ -263,19 +265,17 @@ TEST_F(Run, TwoWorkersOnOneDatabaseSplitThePartitionsAndTheSurvivorOfAKillTakesO
 
   second.signal(SIGKILL);
   EXPECT_EQ(second.wait(10000), 128 + SIGKILL);
-  ASSERT_LT(covered(db), m_total) << "the stream ended before the kill";
+  ASSERT_LT(store->covered(), m_total) << "the stream ended before the kill";
   // Once the group notices (session.timeout.ms), the survivor takes everything.
   ASSERT_TRUE(wait_for_assignment(
       dir.file("first.log"), [](int n) { return n == k_all; }, 60));
   ASSERT_EQ(producer.wait(60000), 0);
-  ASSERT_TRUE(wait_for_coverage(db, m_total, 120)) << "the survivor did not catch up";
+  ASSERT_TRUE(store->wait_for_coverage(m_total, 120)) << "the survivor did not catch up";
   first.signal(SIGTERM);
   ASSERT_EQ(first.wait(10000), 0);
 
-  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean-pair"),
-                    clean_dir.file("patternd.db"));
-  EXPECT_EQ(testing::canonical_database(db),
-            testing::canonical_database(clean_dir.file("patternd.db")));
+  run_to_completion(config_in(*clean, clean_dir, "c", "g-clean-pair"), *clean);
+  EXPECT_EQ(store->canonical(), clean->canonical());
 }
 
 bool log_contains(const std::string& log_path, const std::string& text) {
@@ -284,12 +284,12 @@ bool log_contains(const std::string& log_path, const std::string& text) {
   return all.find(text) != std::string::npos;
 }
 
-TEST_F(Run, ADatabaseLockedForSecondsPausesFetchingAndLosesNothing) {
+TEST_P(Run, ADatabaseLockedForSecondsPausesFetchingAndLosesNothing) {
   TempDir dir, clean_dir;
+  const auto clean = store_in(clean_dir), store = store_in(dir);
   const std::string config =
-      config_for(dir, "l", m_bootstrap, "g-lock",
-                 "batch:\n  max_messages: 200\nstorage:\n  busy_timeout_ms: 100\n");
-  const std::string db = dir.file("patternd.db");
+      config_in(*store, dir, "l", "g-lock",
+                "batch:\n  max_messages: 200\nstorage:\n  busy_timeout_ms: 100\n");
   const std::string log = dir.file("worker.log");
   // A live stream on top of the backlog: there are always writes to refuse,
   // however fast the backlog drains on this machine.
@@ -297,34 +297,33 @@ TEST_F(Run, ADatabaseLockedForSecondsPausesFetchingAndLosesNothing) {
                               "10000", "--seed", "31", "--rate", "1500"});
   m_total += 10000;
   BackgroundProcess worker({"run", "--config", config}, log);
-  ASSERT_TRUE(wait_for_coverage(db, 1, 60, 5));
+  ASSERT_TRUE(store->wait_for_coverage(1, 60, 5));
   {
-    // Another process takes the write lock and keeps it: the worker's writes
-    // fail (transient), are retried, and fetching pauses.
-    SQLite::Database other(db, SQLite::OPEN_READWRITE);
-    other.setBusyTimeout(10000);  // the worker may be mid-transaction
-    other.exec("BEGIN IMMEDIATE");
-    const std::int64_t frozen = covered(db);
+    // Another session takes the lock and keeps it beyond the worker's
+    // busy timeout: its writes fail (transient), are retried, and fetching
+    // pauses.
+    const auto lock = store->hold_write_lock();
+    const std::int64_t frozen = store->covered();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!log_contains(log, "fetching paused")) {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "fetching never paused";
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_TRUE(log_contains(log, "database unavailable"));
-    EXPECT_EQ(covered(db), frozen);
+    EXPECT_EQ(store->covered(), frozen);
     std::this_thread::sleep_for(std::chrono::seconds(2));
-    other.exec("ROLLBACK");
   }
   ASSERT_EQ(producer.wait(60000), 0);
-  ASSERT_TRUE(wait_for_coverage(db, m_total, 120)) << "the worker did not resume";
+  ASSERT_TRUE(store->wait_for_coverage(m_total, 120)) << "the worker did not resume";
   EXPECT_TRUE(log_contains(log, "fetching resumed"));
   worker.signal(SIGTERM);
   ASSERT_EQ(worker.wait(10000), 0);
-  run_to_completion(config_for(clean_dir, "c", m_bootstrap, "g-clean-lock"),
-                    clean_dir.file("patternd.db"));
-  EXPECT_EQ(testing::canonical_database(db),
-            testing::canonical_database(clean_dir.file("patternd.db")));
+  run_to_completion(config_in(*clean, clean_dir, "c", "g-clean-lock"), *clean);
+  EXPECT_EQ(store->canonical(), clean->canonical());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Run, ::testing::ValuesIn(testing::backend_names()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace patternd

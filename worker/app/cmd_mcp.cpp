@@ -45,7 +45,7 @@ int mcp(const std::string& config_path) {
   mcp::Server server(
       [&api](std::string_view path, std::string_view query) { return api.answer(path, query); });
   log::info("mcp", "serving the Model Context Protocol on stdin/stdout",
-            {{"database", config.storage.path}});
+            {{"database", store::location_of(config)}});
 
   source::LineReader lines(STDIN_FILENO, mcp::k_max_message_bytes);
   source::LineReader::Line line;

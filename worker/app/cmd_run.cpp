@@ -105,11 +105,11 @@ int run_worker(const std::string& config_path) {
   const std::string host = config.metrics.listen.substr(0, config.metrics.listen.rfind(':'));
   log::info("run",
             "consuming " + core::join(config.kafka.topics, ", ") + " from " + config.kafka.brokers +
-                " as group " + config.kafka.group_id + " into " + config.storage.path,
+                " as group " + config.kafka.group_id + " into " + store->location(),
             {{"version", PATTERND_VERSION},
              {"brokers", config.kafka.brokers},
              {"group_id", config.kafka.group_id},
-             {"database", config.storage.path}});
+             {"database", store->location()}});
   const std::string metrics_url = "http://" + host + ":" + std::to_string(http.port()) + "/metrics";
   log::info("run", "metrics on " + metrics_url + " (and /healthz, /readyz)",
             {{"metrics_url", metrics_url}});

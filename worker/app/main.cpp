@@ -61,9 +61,6 @@ int main(int argc, char** argv) {
   }
   try {
     return run();
-  } catch (const store::UnsupportedBackend& e) {
-    std::cerr << "patternd: " << e.message_for(cli.get_subcommands().front()->get_name()) << "\n";
-    return 2;
   } catch (const core::UsageError& e) {
     std::cerr << "patternd: " << e.what() << "\n";
     return 2;

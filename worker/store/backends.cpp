@@ -1,29 +1,29 @@
-// What each storage.type can do today, and `migrate` on both backends.
+// Where storage.type chooses a backend: the store, the reader, `migrate`.
 
+#include "config/storage_uri.hpp"
 #include "store/pg_connection.hpp"
+#include "store/pg_reader.hpp"
 #include "store/pg_schema.hpp"
+#include "store/pg_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "store/store.hpp"
 
 namespace patternd::store {
-namespace {
 
-std::string unsupported_message(const std::string& backend, std::string_view command) {
-  return "storage.type " + backend + ": " + std::string(command) +
-         " is not supported yet (only migrate and check-config); see issue 21";
+core::Result<std::unique_ptr<Store>, OpenError> open_store(const config::Config& config,
+                                                           Access access) {
+  if (config.storage.type == "postgresql") return pg::open_store(config, access);
+  return open_sqlite_store(config, access);
 }
 
-}  // namespace
-
-UnsupportedBackend::UnsupportedBackend(std::string backend)
-    : core::UsageError(unsupported_message(backend, "this command")),
-      m_backend(std::move(backend)) {}
-
-std::string UnsupportedBackend::message_for(std::string_view command) const {
-  return unsupported_message(m_backend, command);
+core::Result<std::unique_ptr<Reader>, OpenError> open_reader(const config::Config& config) {
+  if (config.storage.type == "postgresql") return pg::open_reader(config);
+  return open_sqlite_reader(config);
 }
 
-void require_supported_backend(const config::Config& config) {
-  if (config.storage.type != "sqlite") throw UnsupportedBackend(config.storage.type);
+std::string location_of(const config::Config& config) {
+  if (config.storage.type == "postgresql") return config::mask_password(config.storage.uri);
+  return config.storage.path;
 }
 
 core::Result<Migrated, OpenError> migrate(const config::Config& config) {

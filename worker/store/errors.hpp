@@ -34,15 +34,22 @@ class StoreError : public std::runtime_error {
  public:
   StoreError(ErrorKind kind, int extended_code, int system_errno, const std::string& what)
       : std::runtime_error(what), m_kind(kind), m_code(extended_code), m_errno(system_errno) {}
+  // An error of another database (PostgreSQL): no SQLite code, its label
+  // (one of k_error_labels) given.
+  StoreError(ErrorKind kind, std::string_view label, const std::string& what)
+      : std::runtime_error(what), m_kind(kind), m_code(0), m_errno(0), m_label(label) {}
   ErrorKind kind() const { return m_kind; }
   int code() const { return m_code; }
   int system_errno() const { return m_errno; }
-  std::string_view label() const { return error_label(m_code, m_errno); }
+  std::string_view label() const {
+    return m_label.empty() ? error_label(m_code, m_errno) : m_label;
+  }
 
  private:
   ErrorKind m_kind;
   int m_code;
   int m_errno;
+  std::string_view m_label;  // a literal, when not SQLite's
 };
 
 }  // namespace patternd::store

@@ -62,6 +62,12 @@ class Connection {
   PgResult query(const std::string& sql,
                  const std::vector<std::optional<std::string>>& params = {});
 
+  // libpq's handle, for what the wrappers do not cover (COPY, cancel).
+  PGconn* handle() { return m_conn.get(); }
+  // The connection broke (server restart, pg_terminate_backend): every
+  // statement fails; a caller reconnects.
+  bool broken() const { return PQstatus(m_conn.get()) != CONNECTION_OK; }
+
   // One text value of a result (row, column), nullopt for NULL.
   static std::optional<std::string> value(const PGresult* result, int row, int column);
 

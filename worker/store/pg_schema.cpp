@@ -82,37 +82,37 @@ core::Result<MigrationReport, OpenError> migrate(Connection& connection) {
     report.from_version = report.to_version = schema_version(connection);
     if (report.from_version > latest_schema_version())
       return OpenError{newer_message(connection, report.from_version)};
-    bool first = true;
-    for (const Migration& migration : k_postgresql_migrations) {
-      if (migration.version <= report.to_version) continue;
-      Transaction txn(connection);
-      connection.query(k_take_lock, {k_migration_lock_key});
-      // Again under the lock: another process may have migrated meanwhile.
-      const int version = schema_version(connection);
-      if (first) report.from_version = version;
-      first = false;
-      if (version > latest_schema_version()) return OpenError{newer_message(connection, version)};
-      if (version == 0) {
-        // Under the lock, so tables half-way through another patternd's first
-        // migration are not visible here: any table is someone else's.
-        const PgResult table = connection.query(k_first_table);
-        if (PQntuples(table.get()) > 0)
-          return OpenError{connection.location() +
-                               ": not a patternd database (it holds other tables, such as \"" +
-                               Connection::value(table.get(), 0, 0).value_or("") +
-                               "\", and no patternd schema version); patternd adds nothing to "
-                               "it: check storage.uri",
-                           true};
-      }
-      if (version < migration.version) {
-        connection.exec(migration.sql);
-        connection.query(k_write_version, {std::to_string(migration.version)});
-        connection.query(k_record_migration,
-                         {std::to_string(migration.version), std::string(migration.name)});
-      }
-      txn.commit();
-      report.to_version = std::max(version, migration.version);
+    if (report.from_version == latest_schema_version()) return report;
+    // Every pending version in one transaction (PostgreSQL's DDL is
+    // transactional) under one lock: a process that waited for it finds the
+    // work done, all of it, and reports the database up to date.
+    Transaction txn(connection);
+    connection.query(k_take_lock, {k_migration_lock_key});
+    // Again under the lock: another process may have migrated meanwhile.
+    const int version = schema_version(connection);
+    report.from_version = report.to_version = version;
+    if (version > latest_schema_version()) return OpenError{newer_message(connection, version)};
+    if (version == 0) {
+      // Under the lock, so tables half-way through another patternd's first
+      // migration are not visible here: any table is someone else's.
+      const PgResult table = connection.query(k_first_table);
+      if (PQntuples(table.get()) > 0)
+        return OpenError{connection.location() +
+                             ": not a patternd database (it holds other tables, such as \"" +
+                             Connection::value(table.get(), 0, 0).value_or("") +
+                             "\", and no patternd schema version); patternd adds nothing to "
+                             "it: check storage.uri",
+                         true};
     }
+    for (const Migration& migration : k_postgresql_migrations) {
+      if (migration.version <= version) continue;
+      connection.exec(migration.sql);
+      connection.query(k_write_version, {std::to_string(migration.version)});
+      connection.query(k_record_migration,
+                       {std::to_string(migration.version), std::string(migration.name)});
+      report.to_version = migration.version;
+    }
+    txn.commit();
   } catch (const PgError& e) {
     return OpenError{connection.location() + ": schema migration failed: " + e.reason()};
   }

@@ -4,10 +4,10 @@
 // patternd_meta (key schema_version), as SQLite keeps its own, and each
 // migration applied is recorded in patternd_migrations.
 //
-// Any number of processes may migrate at once: each migration runs in its
-// own transaction under one advisory lock, and reads the version again once
-// it holds it, so each version is applied exactly once and every process
-// ends at the latest schema.
+// Any number of processes may migrate at once: the pending migrations run
+// in one transaction under one advisory lock, and the version is read again
+// once the lock is held, so each version is applied exactly once, by one
+// process, and every process ends at the latest schema.
 
 #include "core/result.hpp"
 #include "store/pg_connection.hpp"

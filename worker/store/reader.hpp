@@ -2,7 +2,8 @@
 // The read side of the store: the queries of the read API (SPEC section 13),
 // answered from indexes on a read-only connection of their own, so that a
 // read never blocks the writer. The API (api/) turns these rows into JSON;
-// a PostgreSQL reader will implement the same interface.
+// PgReader (store/pg_reader.hpp)
+// implements the same interface on PostgreSQL.
 //
 // Lists are keyset-paginated: rows come in a stable order (a sort key, then
 // the row id), `after` is the last row of the previous page, and a query
@@ -293,8 +294,7 @@ class Reader {
 };
 
 // A reader on its own read-only connection to the store `config` names.
-// Every read is cut short (Unavailable) after api.query_timeout_ms. Throws
-// UnsupportedBackend (store.hpp) for storage.type postgresql, for now.
+// Every read is cut short (Unavailable) after api.query_timeout_ms.
 core::Result<std::unique_ptr<Reader>, OpenError> open_reader(const config::Config& config);
 
 }  // namespace patternd::store

@@ -413,8 +413,7 @@ class SqliteReader final : public Reader {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Reader>, OpenError> open_reader(const config::Config& config) {
-  require_supported_backend(config);
+core::Result<std::unique_ptr<Reader>, OpenError> open_sqlite_reader(const config::Config& config) {
   auto opened = Database::open_read_only(config.storage);
   if (!opened) return OpenError{opened.error().message};
   return std::unique_ptr<Reader>(new SqliteReader(

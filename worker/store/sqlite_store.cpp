@@ -39,9 +39,8 @@ pipeline::BatchOutcome Store::write_retrying(const pipeline::Batch& batch, const
   }
 }
 
-core::Result<std::unique_ptr<Store>, OpenError> open_store(const config::Config& config,
-                                                           Access access) {
-  require_supported_backend(config);
+core::Result<std::unique_ptr<Store>, OpenError> open_sqlite_store(const config::Config& config,
+                                                                  Access access) {
   std::unique_ptr<Database> db;
   if (access == Access::write) {
     auto opened = Database::open(config.storage);

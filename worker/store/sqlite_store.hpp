@@ -9,6 +9,7 @@
 #include "store/batch_writer.hpp"
 #include "store/checkpointer.hpp"
 #include "store/database.hpp"
+#include "store/reader.hpp"
 #include "store/store.hpp"
 
 namespace patternd::store {
@@ -52,5 +53,11 @@ class SqliteStore final : public Store {
   std::unique_ptr<BatchWriter> m_writer;
   std::unique_ptr<Checkpointer> m_checkpointer;
 };
+
+// The SQLite backend's entry points (store/backends.cpp chooses by
+// storage.type): the store and a reader at storage.path.
+core::Result<std::unique_ptr<Store>, OpenError> open_sqlite_store(const config::Config& config,
+                                                                  Access access);
+core::Result<std::unique_ptr<Reader>, OpenError> open_sqlite_reader(const config::Config& config);
 
 }  // namespace patternd::store

@@ -1,8 +1,8 @@
 #pragma once
 // The store: everything above store/ asks the database through this
 // interface — the runner writes batches with their offsets, the commands
-// report, prune, back up and rebuild, the read side queries. SQLiteStore
-// implements it (store/sqlite_store.hpp); a PostgreSQL store will. No
+// report, prune, back up and rebuild, the read side queries. SqliteStore
+// implements it (store/sqlite_store.hpp), PgStore too (store/pg_store.hpp). No
 // database type appears here.
 //
 // A Store is one connection: one thread at a time. The worker gives its
@@ -82,31 +82,15 @@ enum class Access {
   read_only,  // an existing database at the current schema; never writes
 };
 
-// Opens the store `config` names (today: the SQLite file at storage.path).
-// Errors name the location and what to do. Throws UnsupportedBackend for
-// storage.type postgresql (see require_supported_backend).
+// Opens the store `config` names: the SQLite file at storage.path, or the
+// PostgreSQL database at storage.uri (storage.type). Errors name the
+// location (a URI with its password masked) and what to do.
 core::Result<std::unique_ptr<Store>, OpenError> open_store(const config::Config& config,
                                                            Access access);
 
-// storage.type postgresql can be migrated and checked, and no more yet (issue
-// 21): the store and the reader are still SQLite's alone. A configuration
-// error, not a failure to retry, so it is thrown rather than returned:
-// callers that wait for an unreadable database to appear (serve, mcp) must
-// stop too. main() names the command (exit code 2).
-class UnsupportedBackend : public core::UsageError {
- public:
-  explicit UnsupportedBackend(std::string backend);
-  // "storage.type postgresql: run is not supported yet (only migrate and
-  // check-config); see issue 21"
-  std::string message_for(std::string_view command) const;
-
- private:
-  std::string m_backend;
-};
-
-// Throws UnsupportedBackend unless storage.type can be opened as a store or
-// a reader. Called by open_store and open_reader: the one place that decides.
-void require_supported_backend(const config::Config& config);
+// Where `config` stores, for messages and logs: storage.path, or
+// storage.uri with its password masked.
+std::string location_of(const config::Config& config);
 
 // `patternd migrate`, on either backend: brings the schema to the latest
 // version and says where (the URI with its password masked) and from what.

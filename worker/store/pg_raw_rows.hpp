@@ -1,0 +1,132 @@
+#pragma once
+// Raw rows of one stream kind into PostgreSQL, each stored once: sorted by
+// their unique key, duplicates within the batch counted without a trip to
+// the server, the rest sent in one `INSERT ... SELECT FROM unnest(...) ON
+// CONFLICT DO NOTHING RETURNING key, id`: what comes back is what was new.
+
+#include <algorithm>
+#include <functional>
+#include <numeric>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pipeline/batch.hpp"
+#include "pipeline/outcome.hpp"
+#include "store/pg_arrays.hpp"
+#include "store/pg_connection.hpp"
+
+namespace patternd::store::pg {
+
+// A raw row the database refused (class 22 data exception, class 23
+// integrity violation): the batch is written again row by row (careful).
+struct RecordRefused {};
+
+// Whether `e` is about a value of a record rather than the database.
+bool refuses_a_record(const PgError& e);
+
+// A bytea key as RETURNING renders it: \x and lower-case hex.
+std::string bytea_text(const core::Digest& digest);
+
+struct RawTable {
+  const char* sql;      // ... RETURNING key, id
+  std::size_t columns;  // of the insert
+};
+
+// Inserts the records of one kind, new ones only. For each record new to
+// the database calls fresh(record, row id); counts persisted and duplicates
+// in `topic`; a record whose text PostgreSQL cannot hold, or (careful) that
+// the database refuses, goes to `rejected`. Without `careful`, a refused
+// record throws RecordRefused.
+// key_of(record) orders (a string_view or a digest); key_text(record) is the
+// key as RETURNING renders it.
+template <class Record, class KeyOf, class KeyText, class Append, class Fresh>
+void insert_raw(Connection& c, const RawTable& table, const std::vector<Record>& records,
+                KeyOf key_of, KeyText key_text, Append append, bool careful,
+                pipeline::TopicOutcome& topic, std::vector<pipeline::Rejection>& rejected,
+                Fresh fresh);
+
+// --- implementation ------------------------------------------------------------
+
+void reject_nul(std::uint32_t message, std::vector<pipeline::Rejection>& rejected);
+void reject_refused(std::uint32_t message, const PgError& e,
+                    std::vector<pipeline::Rejection>& rejected);
+// Runs `sql` with one row in a savepoint: the result, or null when the
+// database refused the row (the savepoint rolled back).
+PgResult insert_in_savepoint(Connection& c, const std::string& sql, const Rows& row,
+                             std::uint32_t message, std::vector<pipeline::Rejection>& rejected);
+
+template <class Record, class KeyOf, class KeyText, class Append, class Fresh>
+void insert_raw(Connection& c, const RawTable& table, const std::vector<Record>& records,
+                KeyOf key_of, KeyText key_text, Append append, bool careful,
+                pipeline::TopicOutcome& topic, std::vector<pipeline::Rejection>& rejected,
+                Fresh fresh) {
+  if (records.empty()) return;
+  std::vector<std::size_t> order(records.size());
+  std::iota(order.begin(), order.end(), 0);
+  // Stable: of records with one key, the first in the batch is the one sent.
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return key_of(records[a]) < key_of(records[b]);
+  });
+  std::vector<std::size_t> sent;
+  sent.reserve(order.size());
+  Rows rows(table.columns);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Record& record = records[order[i]];
+    if (i > 0 && !(key_of(records[order[i - 1]]) < key_of(record))) {
+      ++topic.duplicates;
+      continue;
+    }
+    rows.begin_row();
+    append(rows, record);
+    if (rows.holds_nul()) {
+      rows.drop_row();
+      reject_nul(record.message, rejected);
+      continue;
+    }
+    rows.end_row();
+    sent.push_back(order[i]);
+  }
+  if (sent.empty()) return;
+
+  // key text -> row id, of the rows that were new.
+  std::unordered_map<std::string, std::int64_t> inserted;
+  const auto take = [&inserted](const PGresult* result) {
+    for (int i = 0; i < PQntuples(result); ++i)
+      inserted.emplace(Connection::value(result, i, 0).value_or(""),
+                       std::stoll(PQgetvalue(result, i, 1)));
+  };
+  if (!careful) {
+    try {
+      take(c.query(table.sql, rows.params()).get());
+    } catch (const PgError& e) {
+      if (refuses_a_record(e)) throw RecordRefused{};
+      throw;
+    }
+  } else {
+    std::vector<std::size_t> kept;
+    for (const std::size_t index : sent) {
+      Rows one(table.columns);
+      one.begin_row();
+      append(one, records[index]);
+      one.end_row();
+      if (const PgResult result =
+              insert_in_savepoint(c, table.sql, one, records[index].message, rejected)) {
+        take(result.get());
+        kept.push_back(index);
+      }
+    }
+    sent.swap(kept);
+  }
+  for (const std::size_t index : sent) {
+    const auto row = inserted.find(key_text(records[index]));
+    if (row == inserted.end()) {
+      ++topic.duplicates;
+      continue;
+    }
+    ++topic.persisted;
+    fresh(records[index], row->second);
+  }
+}
+
+}  // namespace patternd::store::pg
