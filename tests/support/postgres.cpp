@@ -54,6 +54,10 @@ PostgresServer::PostgresServer() : m_bin(server_binaries()) {
   write_file(m_dir + "/data/pg_hba.conf",
              "local all postgres trust\n"
              "local all all scram-sha-256\n");
+  start();
+}
+
+void PostgresServer::start() {
   // -w -t 30: pg_ctl returns when the server accepts connections, or fails
   // after 30 s; the server's output goes to the log, not to our pipes.
   run_as_postgres({m_bin + "/pg_ctl", "--pgdata", m_dir + "/data", "--log", m_dir + "/server.log",
@@ -63,6 +67,15 @@ PostgresServer::PostgresServer() : m_bin(server_binaries()) {
                    "start"},
                   "pg_ctl start");
   m_started = true;
+}
+
+void PostgresServer::stop() {
+  // Fast: what an operator's restart does; open transactions are rolled back
+  // and every client's connection is closed.
+  run_as_postgres(
+      {m_bin + "/pg_ctl", "--pgdata", m_dir + "/data", "-m", "fast", "-w", "-t", "30", "stop"},
+      "pg_ctl stop");
+  m_started = false;
 }
 
 PostgresServer::~PostgresServer() {

@@ -40,6 +40,11 @@ class PostgresServer {
   std::vector<std::vector<std::string>> query(const std::string& database,
                                               const std::string& sql) const;
 
+  // Stops the server as an operator's restart does (pg_ctl stop -m fast:
+  // every connection closed), and starts it again.
+  void stop();
+  void start();
+
   const std::string& socket_dir() const { return m_dir; }
   std::string log() const;
 
