@@ -13,56 +13,107 @@ using pipeline::Batch;
 using pipeline::BatchOutcome;
 using pipeline::Rejection;
 
-constexpr RawTable k_workflows{R"sql(
-INSERT INTO workflow_history
-  (workflow_id, agent_name, nl_input, workflow_template, status, total_tokens, cost_micros,
-   error_count, retry_count, duration_ms, completed_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-  $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
-ON CONFLICT DO NOTHING RETURNING workflow_id, id)sql",
-                               11};
+// The raw tables, each unique by its key: the columns the batch writer
+// fills, in the order its rows give them.
+const RawTable& workflow_table() {
+  static const RawTable table("workflow_history",
+                              {{"workflow_id", "text"},
+                               {"agent_name", "text"},
+                               {"nl_input", "text"},
+                               {"workflow_template", "text"},
+                               {"status", "text"},
+                               {"total_tokens", "bigint"},
+                               {"cost_micros", "bigint"},
+                               {"error_count", "bigint"},
+                               {"retry_count", "bigint"},
+                               {"duration_ms", "bigint"},
+                               {"completed_at", "bigint"}},
+                              "workflow_id");
+  return table;
+}
 
-constexpr RawTable k_events{R"sql(
-INSERT INTO extraction_events
-  (identity, event_id, agent_name, session_id, event_time, event_type, pattern, matched_value,
-   original_line, line_number, risk_level, auto_confirmable, metadata, code_digest,
-   code_line_start, code_line_end, code_parseable)
-SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-  $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::integer[],
-  $13::text[], $14::bytea[], $15::bigint[], $16::bigint[], $17::integer[])
-ON CONFLICT DO NOTHING RETURNING identity, id)sql",
-                            17};
+const RawTable& event_table() {
+  static const RawTable table("extraction_events",
+                              {{"identity", "bytea"},
+                               {"event_id", "text"},
+                               {"agent_name", "text"},
+                               {"session_id", "text"},
+                               {"event_time", "bigint"},
+                               {"event_type", "text"},
+                               {"pattern", "text"},
+                               {"matched_value", "text"},
+                               {"original_line", "text"},
+                               {"line_number", "bigint"},
+                               {"risk_level", "text"},
+                               {"auto_confirmable", "bigint"},
+                               {"metadata", "text"},
+                               {"code_digest", "bytea"},
+                               {"code_line_start", "bigint"},
+                               {"code_line_end", "bigint"},
+                               {"code_parseable", "bigint"}},
+                              "identity");
+  return table;
+}
 
-constexpr RawTable k_outcomes{R"sql(
-INSERT INTO outcomes
-  (identity, outcome_id, agent_name, session_id, event_time, pattern, success, duration_ms,
-   error, fix, organization_id, user_id)
-SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-  $6::text[], $7::integer[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[])
-ON CONFLICT DO NOTHING RETURNING identity, id)sql",
-                              12};
+const RawTable& outcome_table() {
+  static const RawTable table("outcomes",
+                              {{"identity", "bytea"},
+                               {"outcome_id", "text"},
+                               {"agent_name", "text"},
+                               {"session_id", "text"},
+                               {"event_time", "bigint"},
+                               {"pattern", "text"},
+                               {"success", "bigint"},
+                               {"duration_ms", "bigint"},
+                               {"error", "text"},
+                               {"fix", "text"},
+                               {"organization_id", "text"},
+                               {"user_id", "text"}},
+                              "identity");
+  return table;
+}
 
-constexpr RawTable k_state_changes{R"sql(
-INSERT INTO session_state_changes
-  (identity, session_id, agent_name, state, event_time, environment, exit_code,
-   lines_processed, stdout_log_path, stderr_log_path, extraction_config_version,
-   environment_config_version, metadata)
-SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-  $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[],
-  $13::text[])
-ON CONFLICT DO NOTHING RETURNING identity, id)sql",
-                                   13};
+const RawTable& state_change_table() {
+  static const RawTable table("session_state_changes",
+                              {{"identity", "bytea"},
+                               {"session_id", "text"},
+                               {"agent_name", "text"},
+                               {"state", "text"},
+                               {"event_time", "bigint"},
+                               {"environment", "text"},
+                               {"exit_code", "bigint"},
+                               {"lines_processed", "bigint"},
+                               {"stdout_log_path", "text"},
+                               {"stderr_log_path", "text"},
+                               {"extraction_config_version", "text"},
+                               {"environment_config_version", "text"},
+                               {"metadata", "text"}},
+                              "identity");
+  return table;
+}
 
-constexpr RawTable k_prompts{R"sql(
-INSERT INTO prompt_history
-  (identity, prompt_id, agent_name, session_id, created_at, original_idea, context,
-   improved_prompt, role, directive, framework, guardrails, backend, model_version, confidence,
-   reasoning, latency_ms)
-SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-  $13::text[], $14::text[], $15::float8[], $16::text[], $17::bigint[])
-ON CONFLICT DO NOTHING RETURNING identity, id)sql",
-                             17};
+const RawTable& prompt_table() {
+  static const RawTable table("prompt_history",
+                              {{"identity", "bytea"},
+                               {"prompt_id", "text"},
+                               {"agent_name", "text"},
+                               {"session_id", "text"},
+                               {"created_at", "bigint"},
+                               {"original_idea", "text"},
+                               {"context", "text"},
+                               {"improved_prompt", "text"},
+                               {"role", "text"},
+                               {"directive", "text"},
+                               {"framework", "text"},
+                               {"guardrails", "text"},
+                               {"backend", "text"},
+                               {"model_version", "text"},
+                               {"confidence", "float8"},
+                               {"reasoning", "text"},
+                               {"latency_ms", "bigint"}},
+                              "identity");
+  return table;
+}
 
 // A rejection seen again keeps its row, with the newest reason.
 constexpr const char* k_upsert_dead_letters = R"sql(
@@ -110,7 +161,12 @@ const auto identity_text = [](const auto& record) {
 }  // namespace
 
 BatchWriter::BatchWriter(Connection& connection, const config::Kafka& kafka)
-    : m_connection(connection), m_kafka(kafka) {}
+    : m_connection(connection), m_kafka(kafka) {
+  // The connection's staging tables, once: they live as long as it does.
+  for (const RawTable* table : {&workflow_table(), &event_table(), &outcome_table(),
+                                &state_change_table(), &prompt_table()})
+    m_connection.exec(table->staging_table());
+}
 
 void BatchWriter::forget_batch() {
   m_patterns.clear();
@@ -178,10 +234,10 @@ BatchOutcome BatchWriter::attempt(const Batch& batch, bool careful) {
 
 void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome) {
   insert_raw(
-      m_connection, k_workflows, batch.workflows,
+      m_connection, workflow_table(), batch.workflows,
       [](const pipeline::WorkflowRecord& r) -> std::string_view { return r.workflow.workflow_id; },
       [](const pipeline::WorkflowRecord& r) { return r.workflow.workflow_id; },
-      [](Rows& rows, const pipeline::WorkflowRecord& r) {
+      [](auto& rows, const pipeline::WorkflowRecord& r) {
         const core::Workflow& w = r.workflow;
         rows.text(w.workflow_id).text(w.agent_name).text(w.nl_input).text(w.workflow_template);
         rows.text(core::to_string(w.status)).integer(w.total_tokens).integer(w.cost_micros);
@@ -197,9 +253,9 @@ void BatchWriter::write_workflows(const Batch& batch, BatchOutcome& outcome) {
 
 void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome) {
   insert_raw(
-      m_connection, k_events, batch.extractions,
+      m_connection, event_table(), batch.extractions,
       [](const pipeline::ExtractionRecord& r) { return r.event.identity; }, identity_text,
-      [](Rows& rows, const pipeline::ExtractionRecord& r) {
+      [](auto& rows, const pipeline::ExtractionRecord& r) {
         const core::Extraction& e = r.event;
         rows.digest(e.identity).text_or_null(e.event_id).text(e.agent_name).text(e.session_id);
         rows.integer(e.timestamp).text(e.event_type).text_or_null(e.pattern);
@@ -230,9 +286,9 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome) {
 
 void BatchWriter::write_outcomes(const Batch& batch, BatchOutcome& outcome) {
   insert_raw(
-      m_connection, k_outcomes, batch.outcomes,
+      m_connection, outcome_table(), batch.outcomes,
       [](const pipeline::OutcomeRecord& r) { return r.outcome.identity; }, identity_text,
-      [](Rows& rows, const pipeline::OutcomeRecord& r) {
+      [](auto& rows, const pipeline::OutcomeRecord& r) {
         const core::Outcome& o = r.outcome;
         rows.digest(o.identity).text_or_null(o.outcome_id).text(o.agent_name);
         rows.text_or_null(o.session_id).integer(o.timestamp).text(o.pattern);
@@ -249,9 +305,9 @@ void BatchWriter::write_outcomes(const Batch& batch, BatchOutcome& outcome) {
 
 void BatchWriter::write_session_events(const Batch& batch, BatchOutcome& outcome) {
   insert_raw(
-      m_connection, k_state_changes, batch.session_events,
+      m_connection, state_change_table(), batch.session_events,
       [](const pipeline::SessionEventRecord& r) { return r.event.identity; }, identity_text,
-      [](Rows& rows, const pipeline::SessionEventRecord& r) {
+      [](auto& rows, const pipeline::SessionEventRecord& r) {
         const core::SessionEvent& e = r.event;
         rows.digest(e.identity).text(e.session_id).text(e.agent_name);
         rows.text(core::to_string(e.state)).integer(e.timestamp).text_or_null(e.environment);
@@ -268,9 +324,9 @@ void BatchWriter::write_session_events(const Batch& batch, BatchOutcome& outcome
 
 void BatchWriter::write_prompts(const Batch& batch, BatchOutcome& outcome) {
   insert_raw(
-      m_connection, k_prompts, batch.prompts,
+      m_connection, prompt_table(), batch.prompts,
       [](const pipeline::PromptRecord& r) { return r.prompt.identity; }, identity_text,
-      [](Rows& rows, const pipeline::PromptRecord& r) {
+      [](auto& rows, const pipeline::PromptRecord& r) {
         const core::Prompt& p = r.prompt;
         rows.digest(p.identity).text_or_null(p.prompt_id).text_or_null(p.agent_name);
         rows.text_or_null(p.session_id).integer(p.timestamp).text(p.original_idea);

@@ -1,5 +1,7 @@
 #include "store/pg_connection.hpp"
 
+#include <algorithm>
+
 #include "config/storage_uri.hpp"
 #include "core/log.hpp"
 
@@ -64,6 +66,27 @@ PgResult Connection::query(const std::string& sql,
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
   return checked(PQexecParams(m_conn.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
                               values.data(), nullptr, nullptr, 0));
+}
+
+void Connection::copy_in(const std::string& sql, std::string_view data) {
+  PgResult started(PQexec(m_conn.get(), sql.c_str()));
+  if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN) {
+    checked(started.release());
+    return;
+  }
+  // In pieces: libpq buffers what it is given before sending it.
+  constexpr std::size_t k_piece = 1 << 20;
+  bool sent = true;
+  for (std::size_t at = 0; sent && at < data.size(); at += k_piece) {
+    const std::size_t n = std::min(k_piece, data.size() - at);
+    sent = PQputCopyData(m_conn.get(), data.data() + at, static_cast<int>(n)) == 1;
+  }
+  if (sent) PQputCopyEnd(m_conn.get(), nullptr);
+  // The COPY's result, then the end of results; an error is in the first.
+  PgResult result(PQgetResult(m_conn.get()));
+  while (PgResult more{PQgetResult(m_conn.get())}) {
+  }
+  checked(result.release());
 }
 
 std::optional<std::string> Connection::value(const PGresult* result, int row, int column) {

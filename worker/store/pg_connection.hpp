@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -62,7 +63,11 @@ class Connection {
   PgResult query(const std::string& sql,
                  const std::vector<std::optional<std::string>>& params = {});
 
-  // libpq's handle, for what the wrappers do not cover (COPY, cancel).
+  // Runs `sql`, a COPY ... FROM STDIN, sending `data` (in the format the
+  // COPY names). Throws PgError.
+  void copy_in(const std::string& sql, std::string_view data);
+
+  // libpq's handle, for what the wrappers do not cover (cancel).
   PGconn* handle() { return m_conn.get(); }
   // The connection broke (server restart, pg_terminate_backend): every
   // statement fails; a caller reconnects.

@@ -2,6 +2,32 @@
 
 namespace patternd::store::pg {
 
+RawTable::RawTable(std::string table, std::vector<RawColumn> columns, std::string key)
+    : m_columns(std::move(columns)) {
+  std::string names, arrays, staged;
+  for (std::size_t i = 0; i < m_columns.size(); ++i) {
+    const RawColumn& column = m_columns[i];
+    const std::string separator = i == 0 ? "" : ", ";
+    names += separator + column.name;
+    arrays += separator + "$" + std::to_string(i + 1) + "::" + column.type + "[]";
+    staged += separator + column.name + " " + column.type;
+  }
+  const std::string returning = " ON CONFLICT DO NOTHING RETURNING " + key + ", id";
+  const std::string staging = "staged_" + table;
+  m_arrays_insert =
+      "INSERT INTO " + table + " (" + names + ") SELECT * FROM unnest(" + arrays + ")" + returning;
+  m_staging_table =
+      "CREATE TEMP TABLE IF NOT EXISTS " + staging + " (" + staged + ") ON COMMIT DELETE ROWS";
+  m_copy = "COPY " + staging + " FROM STDIN (FORMAT binary)";
+  m_staged_insert =
+      "INSERT INTO " + table + " (" + names + ") SELECT " + names + " FROM " + staging + returning;
+}
+
+PgResult insert_staged(Connection& c, const RawTable& table, const CopyRows& rows) {
+  c.copy_in(table.copy(), rows.data());
+  return c.query(table.staged_insert());
+}
+
 bool refuses_a_record(const PgError& e) {
   const std::string& state = e.sqlstate();
   return state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0;
