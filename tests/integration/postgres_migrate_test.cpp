@@ -99,7 +99,7 @@ TEST_F(PostgresMigrate, MigrateCreatesEveryTableAndColumnOfTheSqliteSchema) {
   const std::string uri = server().create_database("tables");
   const auto migrated = testing::run_patternd({"migrate", "--config", config_for(uri)});
   ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
-  EXPECT_EQ(migrated.out, uri + ": schema migrated from version 0 to 2\n");
+  EXPECT_EQ(migrated.out, uri + ": schema migrated from version 0 to 3\n");
 
   auto expected = sqlite_columns(m_dir);
   // SQLite's packed keys (store/row_keys) are not PostgreSQL's: raw rows
@@ -155,7 +155,7 @@ TEST_F(PostgresMigrate, MigrateCreatesEveryTableAndColumnOfTheSqliteSchema) {
   EXPECT_EQ(server().query("tables",
                            "SELECT value FROM patternd_meta "
                            "WHERE key = 'schema_version'")[0][0],
-            "2");
+            "3");
   // A check kept: an identity must be a 32-byte digest.
   EXPECT_THROW(server().query("tables",
                               "INSERT INTO session_state_changes "
@@ -194,9 +194,9 @@ TEST_F(PostgresMigrate, MigratingAgainReportsUpToDate) {
   ASSERT_EQ(testing::run_patternd({"migrate", "--config", config}).exit_code, 0);
   const auto again = testing::run_patternd({"migrate", "--config", config});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.out.find(": schema is at version 2 (up to date)"), std::string::npos)
+  EXPECT_NE(again.out.find(": schema is at version 3 (up to date)"), std::string::npos)
       << again.out;
-  EXPECT_EQ(server().query("again", "SELECT count(*) FROM patternd_migrations")[0][0], "2");
+  EXPECT_EQ(server().query("again", "SELECT count(*) FROM patternd_migrations")[0][0], "3");
 }
 
 TEST_F(PostgresMigrate, TwoMigratesStartedTogetherBothSucceedAndMigrateOnce) {
@@ -213,14 +213,14 @@ TEST_F(PostgresMigrate, TwoMigratesStartedTogetherBothSucceedAndMigrateOnce) {
     const std::string outputs = a.out + b.out;
     EXPECT_EQ(std::count(outputs.begin(), outputs.end(), '\n'), 2) << outputs;
     // Exactly one of them applied the migration; the other found it done.
-    const auto applied = outputs.find("migrated from version 0 to 2");
+    const auto applied = outputs.find("migrated from version 0 to 3");
     EXPECT_NE(applied, std::string::npos) << outputs;
     EXPECT_EQ(outputs.find("migrated from", applied + 1), std::string::npos) << outputs;
     EXPECT_NE(outputs.find("(up to date)"), std::string::npos) << outputs;
     EXPECT_EQ(server().query(database,
                              "SELECT version, count(*) FROM patternd_migrations "
                              "GROUP BY version ORDER BY version"),
-              (std::vector<std::vector<std::string>>{{"1", "1"}, {"2", "1"}}));
+              (std::vector<std::vector<std::string>>{{"1", "1"}, {"2", "1"}, {"3", "1"}}));
   }
 }
 

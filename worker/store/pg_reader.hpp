@@ -14,10 +14,12 @@
 // * any other error of the server: ReadFailed.
 //
 // Full-text search (PromptQuery::q) is PostgreSQL's own: websearch_to_tsquery
-// ('simple') over prompt_history.search, ranked by ts_rank_cd (negated, so
-// lower is better as with SQLite's bm25). Its rank values and so its order
-// differ from SQLite's; which prompts match does not, for queries of words
-// and phrases. A query with no word in it is InvalidQuery, as FTS5 refuses it.
+// with patternd_search ('simple' behind unaccent: words lower-cased and
+// diacritics folded, as FTS5's unicode61 does; schema/postgresql/003) over
+// prompt_history.search, ranked by ts_rank_cd (negated, so lower is better
+// as with SQLite's bm25). Its rank values and so its order differ from
+// SQLite's; which prompts match does not, for queries of words and phrases.
+// A query with no word in it is InvalidQuery, as FTS5 refuses it.
 
 #include <memory>
 #include <string>
