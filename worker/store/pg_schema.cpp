@@ -22,9 +22,15 @@ constexpr const char* k_write_version =
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 constexpr const char* k_record_migration =
     "INSERT INTO patternd_migrations (version, name) VALUES ($1::integer, $2)";
-constexpr const char* k_first_table =
-    "SELECT table_name FROM information_schema.tables "
-    "WHERE table_schema = current_schema() ORDER BY table_name LIMIT 1";
+// Another application's table: a plain or partitioned table in the schema
+// patternd would use, not one an extension brought (an operator may have
+// created pg_stat_statements there first).
+constexpr const char* k_first_table = R"sql(
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY c.relname LIMIT 1)sql";
 
 // Rolls back unless committed, and never throws from its destructor (a
 // broken connection rolls back by itself).
