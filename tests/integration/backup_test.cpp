@@ -1,7 +1,8 @@
 // `patternd backup` while a worker drains a large backlog: the copy passes
 // PRAGMA integrity_check, holds a consistent prefix (its stored offsets match
 // its rows exactly), and restoring it and resuming from its offsets ends in
-// the same database as the uninterrupted worker.
+// the same database as the uninterrupted worker. On PostgreSQL, `backup`
+// refuses and names the server's own tool, pg_dump.
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <filesystem>
 
 #include "support/helpers.hpp"
+#include "support/test_store.hpp"
 
 namespace patternd {
 namespace {
@@ -24,6 +26,7 @@ std::int64_t one(SQLite::Database& db, const std::string& sql) {
   return db.execAndGet(sql).getInt64();
 }
 
+// SQLite only: `backup` copies a SQLite file (PostgreSQL's is pg_dump's job).
 TEST(Backup, DuringHeavyIngestionIsAConsistentPrefixThatRestores) {
   TempDir dir;
   BackgroundProcess broker({"dev-broker", "--partitions", "8"});
@@ -115,6 +118,7 @@ bool partial_copy_exists(const TempDir& dir, const std::string& out_name) {
   return false;
 }
 
+// SQLite only: the copy of a SQLite file and its file system races.
 TEST(Backup, AFileCreatedAtOutWhileTheBackupRunsIsNeverReplaced) {
   TempDir dir;
   const std::string config = testing::write_config(dir);
@@ -141,6 +145,7 @@ TEST(Backup, AFileCreatedAtOutWhileTheBackupRunsIsNeverReplaced) {
   EXPECT_FALSE(partial_copy_exists(dir, "out.db"));
 }
 
+// SQLite only: OUT is a SQLite file to create.
 TEST(Backup, AnEmptyOutIsAUsageError) {
   TempDir dir;
   const std::string config = testing::write_config(dir);
@@ -149,6 +154,18 @@ TEST(Backup, AnEmptyOutIsAUsageError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("OUT"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("filesystem"), std::string::npos) << r.err;
+}
+
+TEST(Backup, OnPostgresqlFailsAndNamesPgDumpAndWritesNothing) {
+  TempDir dir;
+  const auto store = testing::store_for("postgresql", dir, "backup");
+  const std::string config = testing::write_config(dir, "patternd.yaml", "", store->config_yaml());
+  ASSERT_EQ(testing::run_patternd({"migrate", "--config", config}).exit_code, 0);
+  const std::string out = dir.file("backup.db");
+  const auto r = testing::run_patternd({"backup", "--config", config, out});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("pg_dump"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 }  // namespace

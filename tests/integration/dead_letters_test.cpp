@@ -2,7 +2,8 @@
 // topic; after a limit is raised, replay stores what passes now (and removes
 // its letter in the same transaction), keeps what still fails with its new
 // reason, and ends in the database a run with the raised limit gives.
-// Replaying again changes nothing.
+// Replaying again changes nothing. Every test runs on both backends
+// (support/test_store.hpp).
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
@@ -11,19 +12,33 @@
 #include <sstream>
 
 #include "support/helpers.hpp"
+#include "support/test_store.hpp"
 
 namespace patternd {
 namespace {
 
 using testing::TempDir;
+using testing::TestStore;
 
 std::int64_t one(const std::string& db, const std::string& sql) {
   SQLite::Database d(db, SQLite::OPEN_READONLY);
   return d.execAndGet(sql).getInt64();
 }
 
-TEST(DeadLetters, TooLargeLettersPassAfterTheLimitIsRaisedAndReplayingTwiceChangesNothing) {
+class DeadLetters : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::unique_ptr<TestStore> store_in(const TempDir& dir) const {
+    return testing::store_for(GetParam(), dir, "letters");
+  }
+  static std::string config_in(const TestStore& store, const TempDir& dir, const std::string& name,
+                               const std::string& extra = "") {
+    return testing::write_config(dir, name, "", extra + store.config_yaml());
+  }
+};
+
+TEST_P(DeadLetters, TooLargeLettersPassAfterTheLimitIsRaisedAndReplayingTwiceChangesNothing) {
   TempDir dir;
+  const auto store = store_in(dir);
   const auto generated = testing::run_patternd({"produce", "--kind", "workflows", "--count", "600",
                                                 "--seed", "51", "--invalid", "0.03", "--start",
                                                 "2026-11-01T00:00:00Z", "--output", "-"});
@@ -56,9 +71,9 @@ TEST(DeadLetters, TooLargeLettersPassAfterTheLimitIsRaisedAndReplayingTwiceChang
     ASSERT_EQ(r.exit_code, 0) << r.err;
   };
   const std::string strict =
-      testing::write_config(dir, "strict.yaml", "", "limits:\n  max_message_bytes: 1024\n");
+      config_in(*store, dir, "strict.yaml", "limits:\n  max_message_bytes: 1024\n");
   ingest(strict);
-  const std::string db = dir.file("patternd.db");
+  std::string db = store->sqlite_copy();
   ASSERT_EQ(one(db, "SELECT count(*) FROM dead_letters WHERE reason_class = 'too_large'"), padded);
   const std::int64_t other_letters =
       one(db, "SELECT count(*) FROM dead_letters WHERE reason_class != 'too_large'");
@@ -87,11 +102,12 @@ TEST(DeadLetters, TooLargeLettersPassAfterTheLimitIsRaisedAndReplayingTwiceChang
 
   // The limit is raised; replay.
   const std::string relaxed =
-      testing::write_config(dir, "relaxed.yaml", "", "limits:\n  max_message_bytes: 4096\n");
+      config_in(*store, dir, "relaxed.yaml", "limits:\n  max_message_bytes: 4096\n");
   const auto replayed = testing::run_patternd({"dead-letters", "replay", "--config", relaxed});
   ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
   EXPECT_NE(replayed.out.find(std::to_string(padded - broken) + " now pass"), std::string::npos)
       << replayed.out;
+  db = store->sqlite_copy();
   EXPECT_EQ(one(db, "SELECT count(*) FROM dead_letters WHERE reason_class = 'too_large'"), 0);
   // The padded ones without an id stay, with their new reason; the rest are untouched.
   EXPECT_EQ(one(db,
@@ -102,22 +118,24 @@ TEST(DeadLetters, TooLargeLettersPassAfterTheLimitIsRaisedAndReplayingTwiceChang
 
   // The same database as ingesting with the raised limit in the first place.
   TempDir clean;
+  const auto clean_store = store_in(clean);
   const std::string clean_config =
-      testing::write_config(clean, "clean.yaml", "", "limits:\n  max_message_bytes: 4096\n");
+      config_in(*clean_store, clean, "clean.yaml", "limits:\n  max_message_bytes: 4096\n");
   ingest(clean_config);
   const std::string after_one = testing::canonical_database(db);
-  EXPECT_EQ(after_one, testing::canonical_database(clean.file("patternd.db")));
+  EXPECT_EQ(after_one, clean_store->canonical());
 
   // Replaying again changes nothing.
   const auto again = testing::run_patternd({"dead-letters", "replay", "--config", relaxed});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find(" 0 now pass"), std::string::npos) << again.out;
-  EXPECT_EQ(testing::canonical_database(db), after_one);
+  EXPECT_EQ(store->canonical(), after_one);
 }
 
-TEST(DeadLetters, AFileSourcedLetterNamesItsFileAndLine) {
+TEST_P(DeadLetters, AFileSourcedLetterNamesItsFileAndLine) {
   TempDir dir;
-  const std::string config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string config = config_in(*store, dir, "patternd.yaml");
   const std::string input = dir.file("batch.jsonl");
   testing::write_file(input,
                       "{\"workflow_id\": \"a\", \"nl_input\": \"Run pytest\"}\n"
@@ -149,8 +167,11 @@ TEST(DeadLetters, AFileSourcedLetterNamesItsFileAndLine) {
   ASSERT_EQ(testing::run_patternd({"ingest", "--config", config, "--topic", "workflows", input})
                 .exit_code,
             0);
-  EXPECT_EQ(one(dir.file("patternd.db"), "SELECT count(*) FROM dead_letters"), 2);
+  EXPECT_EQ(store->count("dead_letters"), 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeadLetters, ::testing::ValuesIn(testing::backend_names()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace patternd

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -23,10 +24,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The compose file as docker-compose resolves it (anchors merged, paths absolute).
-YAML::Node resolved_compose() {
-  const auto r = testing::run_command(
-      {"docker-compose", "-f", testing::source_path("compose/docker-compose.yml"), "config"});
+// The compose file as docker-compose resolves it (anchors merged, paths
+// absolute), with `overlay` on top if given.
+YAML::Node resolved_compose(const std::string& overlay = "") {
+  std::vector<std::string> argv = {"docker-compose", "-f",
+                                   testing::source_path("compose/docker-compose.yml")};
+  if (!overlay.empty()) {
+    argv.push_back("-f");
+    argv.push_back(testing::source_path(overlay));
+  }
+  argv.push_back("config");
+  const auto r = testing::run_command(argv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return YAML::Load(r.out);
 }
@@ -230,6 +238,51 @@ TEST(Deploy, TheDockerfileBuildsWithThePackagesDevInstalls) {
     ++checked;
   }
   EXPECT_GT(checked, 5);
+}
+
+// The PostgreSQL variant: every worker and the reader store in the compose
+// PostgreSQL (the official image, with a health check they wait for); the
+// rest is the SQLite deployment's.
+TEST(Deploy, ThePostgresVariantPointsEveryWorkerAndTheReaderAtItsServer) {
+  const YAML::Node plain = resolved_compose();
+  const YAML::Node compose = resolved_compose("compose/docker-compose.postgres.yml");
+  const YAML::Node postgres = compose["services"]["postgres"];
+  ASSERT_TRUE(postgres);
+  EXPECT_EQ(postgres["image"].as<std::string>().rfind("postgres:", 0), 0u);
+  EXPECT_TRUE(postgres["healthcheck"]);
+  EXPECT_TRUE(postgres["restart"]);
+  int stores = 0;
+  for (const auto& entry : compose["services"]) {
+    const std::string name = entry.first.as<std::string>();
+    const YAML::Node& s = entry.second;
+    const bool reads_or_writes =
+        is_worker(s) || (s["command"] && s["command"][0].as<std::string>() == "serve");
+    if (!reads_or_writes) continue;
+    ++stores;
+    EXPECT_EQ(s["environment"]["PATTERND_STORAGE_TYPE"].as<std::string>(), "postgresql") << name;
+    EXPECT_EQ(
+        s["environment"]["PATTERND_STORAGE_URI"].as<std::string>().find("postgresql://patternd:"),
+        0u)
+        << name;
+    EXPECT_EQ(s["depends_on"]["postgres"]["condition"].as<std::string>(), "service_healthy")
+        << name;
+  }
+  EXPECT_GE(stores, 3);  // two workers and the reader
+  // Prometheus and Grafana as they were (docker-compose may list their
+  // volumes in another order once a second file is merged).
+  const auto as_text = [](YAML::Node service) {
+    std::vector<std::string> volumes;
+    for (const auto& v : service["volumes"]) volumes.push_back(v.as<std::string>());
+    std::sort(volumes.begin(), volumes.end());
+    YAML::Node copy = YAML::Clone(service);
+    copy["volumes"] = volumes;
+    YAML::Emitter out;
+    out << copy;
+    return std::string(out.c_str());
+  };
+  for (const char* unchanged : {"prometheus", "grafana"})
+    EXPECT_EQ(as_text(plain["services"][unchanged]), as_text(compose["services"][unchanged]))
+        << unchanged;
 }
 
 }  // namespace

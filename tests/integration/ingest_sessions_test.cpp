@@ -1,7 +1,8 @@
 // `patternd ingest --topic sessions` end to end (SPEC section 12, issue 18):
 // the lifecycle events of a 10,000-session fleet give the same session rows
 // in any order, cut in any batches, sent any number of times; a session is
-// active while it has a `started` event and no terminal one.
+// active while it has a `started` event and no terminal one. Every test runs
+// on both backends (support/test_store.hpp).
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 
 #include "core/time.hpp"
 #include "support/helpers.hpp"
+#include "support/test_store.hpp"
 
 namespace patternd {
 namespace {
@@ -23,6 +25,7 @@ namespace {
 using testing::CommandResult;
 using testing::run_patternd;
 using testing::TempDir;
+using testing::TestStore;
 
 constexpr const char* k_start = "2026-11-01T00:00:00Z";
 // --kind sessions tells about 4.9 lifecycle events a session (worker/fleet):
@@ -148,8 +151,15 @@ std::map<std::string, Story> stories(const std::vector<std::string>& lines) {
   return out;
 }
 
-class IngestSessions : public ::testing::Test {
+class IngestSessions : public ::testing::TestWithParam<std::string> {
  protected:
+  std::unique_ptr<TestStore> store_in(const TempDir& dir) const {
+    return testing::store_for(GetParam(), dir, "sessions");
+  }
+  static std::string config_in(const TestStore& store, const TempDir& dir) {
+    return testing::write_config(dir, "patternd.yaml", "", store.config_yaml());
+  }
+
   void SetUp() override {
     const std::string produced = m_data.file("produced.jsonl");
     const CommandResult r = run_patternd(
@@ -232,14 +242,15 @@ class IngestSessions : public ::testing::Test {
   std::size_t m_distinct_events = 0;
 };
 
-TEST_F(IngestSessions, ShuffledDuplicatedAndSplitRunsGiveTheSessionRowsOfOneRun) {
+TEST_P(IngestSessions, ShuffledDuplicatedAndSplitRunsGiveTheSessionRowsOfOneRun) {
   ASSERT_GE(m_stories.size(), k_sessions);
 
   TempDir single;
-  const std::string single_config = testing::write_config(single);
+  const auto single_store = store_in(single);
+  const std::string single_config = config_in(*single_store, single);
   const CommandResult once = ingest(single_config, m_input);
   ASSERT_EQ(once.exit_code, 0) << once.err;
-  const std::string single_db = single.file("patternd.db");
+  const std::string single_db = single_store->sqlite_copy();
   // One row per session, one state change per distinct event.
   EXPECT_EQ(count(single_db, "SELECT count(*) FROM agent_sessions"),
             static_cast<std::int64_t>(m_stories.size()));
@@ -252,7 +263,8 @@ TEST_F(IngestSessions, ShuffledDuplicatedAndSplitRunsGiveTheSessionRowsOfOneRun)
   // ingested in separate runs with a small batch size (so batches cut
   // differently), the middle one through standard input.
   TempDir split;
-  const std::string split_config = testing::write_config(split);
+  const auto split_store = store_in(split);
+  const std::string split_config = config_in(*split_store, split);
   const std::vector<std::string> lines = shuffled_with_duplicates();
   ASSERT_GT(lines.size(), m_lines.size());
   std::vector<std::string> parts[3];
@@ -268,7 +280,7 @@ TEST_F(IngestSessions, ShuffledDuplicatedAndSplitRunsGiveTheSessionRowsOfOneRun)
     }
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  const std::string split_db = split.file("patternd.db");
+  const std::string split_db = split_store->sqlite_copy();
 
   // The session rows, every column but the row id (the *_rank columns too).
   const std::string sessions = testing::dump_table(single_db, "agent_sessions", {"id"});
@@ -285,16 +297,18 @@ TEST_F(IngestSessions, ShuffledDuplicatedAndSplitRunsGiveTheSessionRowsOfOneRun)
   const CommandResult again = ingest(single_config, m_input);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("persisted     0\n"), std::string::npos) << again.err;
-  EXPECT_TRUE(same_rows(all_tables(single_db), before));
+  EXPECT_TRUE(same_rows(all_tables(single_store->sqlite_copy()), before));
 }
 
-TEST_F(IngestSessions, ASessionWithOnlyStartedIsActiveAndAnEndedOneIsNot) {
+TEST_P(IngestSessions, ASessionWithOnlyStartedIsActiveAndAnEndedOneIsNot) {
   // Out of order and with duplicates: the rows must still follow the events.
   TempDir dir;
-  const std::string config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string config = config_in(*store, dir);
   const CommandResult r = ingest(config, "-", text(shuffled_with_duplicates()), "997");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  const std::string db_path = store->sqlite_copy();
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
 
   // Active as the schema defines it (and as the read API's index reads it).
   std::set<std::string> active;
@@ -352,7 +366,7 @@ TEST_F(IngestSessions, ASessionWithOnlyStartedIsActiveAndAnEndedOneIsNot) {
   for (std::size_t i = 0; i < std::min<std::size_t>(10, mismatches.size()); ++i)
     first += "\n  " + mismatches[i];
   EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " mismatches, the first:" << first;
-  EXPECT_EQ(count(dir.file("patternd.db"), "SELECT count(*) FROM agent_sessions"),
+  EXPECT_EQ(count(db_path, "SELECT count(*) FROM agent_sessions"),
             static_cast<std::int64_t>(m_stories.size()));
 
   // The same two claims in the database's own terms: a session whose only
@@ -361,21 +375,20 @@ TEST_F(IngestSessions, ASessionWithOnlyStartedIsActiveAndAnEndedOneIsNot) {
   const std::string only_started_sql =
       "FROM agent_sessions s WHERE s.state_changes > 0 AND NOT EXISTS (SELECT 1 FROM "
       "session_state_changes c WHERE c.session_id = s.session_id AND c.state <> 'started')";
-  EXPECT_EQ(count(dir.file("patternd.db"), "SELECT count(*) " + only_started_sql),
+  EXPECT_EQ(count(db_path, "SELECT count(*) " + only_started_sql),
             static_cast<std::int64_t>(k_only_started));
-  EXPECT_EQ(count(dir.file("patternd.db"), "SELECT count(*) " + only_started_sql +
-                                               " AND (s.started_at IS NULL OR s.ended_at IS "
-                                               "NOT NULL OR s.state <> 'started')"),
+  EXPECT_EQ(count(db_path, "SELECT count(*) " + only_started_sql +
+                               " AND (s.started_at IS NULL OR s.ended_at IS "
+                               "NOT NULL OR s.state <> 'started')"),
             0);
   const std::string ended_sql =
       "FROM agent_sessions s WHERE EXISTS (SELECT 1 FROM session_state_changes c WHERE "
       "c.session_id = s.session_id AND c.state IN ('completed', 'failed', 'killed'))";
-  EXPECT_EQ(count(dir.file("patternd.db"), "SELECT count(*) " + ended_sql),
-            static_cast<std::int64_t>(ended));
-  EXPECT_EQ(count(dir.file("patternd.db"), "SELECT count(*) " + ended_sql +
-                                               " AND (s.ended_at IS NULL OR s.end_state IS NULL)"),
+  EXPECT_EQ(count(db_path, "SELECT count(*) " + ended_sql), static_cast<std::int64_t>(ended));
+  EXPECT_EQ(count(db_path, "SELECT count(*) " + ended_sql +
+                               " AND (s.ended_at IS NULL OR s.end_state IS NULL)"),
             0);
-  EXPECT_EQ(count(dir.file("patternd.db"),
+  EXPECT_EQ(count(db_path,
                   "SELECT count(*) FROM agent_sessions s WHERE EXISTS (SELECT 1 FROM "
                   "session_state_changes c WHERE c.session_id = s.session_id AND c.state = "
                   "'killed')"),
@@ -389,6 +402,9 @@ TEST_F(IngestSessions, ASessionWithOnlyStartedIsActiveAndAnEndedOneIsNot) {
   EXPECT_GT(expected_active.size(), only_started);
   EXPECT_GT(ended, killed);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, IngestSessions, ::testing::ValuesIn(testing::backend_names()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace patternd

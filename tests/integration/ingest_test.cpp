@@ -1,5 +1,7 @@
-// `patternd ingest`, `report` and `redetect` end to end: the real binary, real
-// SQLite files, generated fleets of events.
+// `patternd ingest`, `report` and `redetect` end to end: the real binary,
+// generated fleets of events, on both backends (a SQLite file, and a
+// throwaway PostgreSQL server: support/test_store.hpp), and the two backends
+// against each other.
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
@@ -9,9 +11,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <random>
+#include <sstream>
 
 #include "support/helpers.hpp"
+#include "support/test_store.hpp"
 
 namespace patternd {
 namespace {
@@ -19,13 +24,15 @@ namespace {
 using testing::CommandResult;
 using testing::run_patternd;
 using testing::TempDir;
+using testing::TestStore;
 
 constexpr const char* k_start = "2026-11-01T00:00:00Z";
 
-void produce(const std::string& kind, const std::string& path, int count, int seed) {
-  const CommandResult r = run_patternd({"produce", "--kind", kind, "--count", std::to_string(count),
-                                        "--seed", std::to_string(seed), "--duplicates", "0.05",
-                                        "--invalid", "0.01", "--start", k_start, "--output", path});
+void produce(const std::string& kind, const std::string& path, int count, int seed,
+             const std::string& invalid = "0.01") {
+  const CommandResult r = run_patternd(
+      {"produce", "--kind", kind, "--count", std::to_string(count), "--seed", std::to_string(seed),
+       "--duplicates", "0.05", "--invalid", invalid, "--start", k_start, "--output", path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
@@ -50,7 +57,23 @@ std::string all_tables(const std::string& db) {
   return out;
 }
 
-class Ingest : public ::testing::Test {
+// A test that runs on the backend named by its parameter.
+class OnBackend : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::unique_ptr<TestStore> store_in(const TempDir& dir) const {
+    return testing::store_for(GetParam(), dir, "ingest");
+  }
+  // write_config(), storing in `store`.
+  static std::string config_in(const TestStore& store, const TempDir& dir,
+                               const std::string& name = "patternd.yaml",
+                               const std::string& rules = "", const std::string& extra = "") {
+    return testing::write_config(dir, name, rules, extra + store.config_yaml());
+  }
+};
+
+std::string backend_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+class Ingest : public OnBackend {
  protected:
   void SetUp() override {
     m_workflows = m_data.file("workflows.jsonl");
@@ -65,13 +88,14 @@ class Ingest : public ::testing::Test {
   std::string m_workflows, m_extractions, m_outcomes;
 };
 
-TEST_F(Ingest, IngestingTheSameFilesTwiceLeavesEveryTableUnchanged) {
+TEST_P(Ingest, IngestingTheSameFilesTwiceLeavesEveryTableUnchanged) {
   TempDir dir;
-  const std::string config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string config = config_in(*store, dir);
   ASSERT_EQ(ingest(config, "workflows", m_workflows).exit_code, 0);
   ASSERT_EQ(ingest(config, "extractions", m_extractions).exit_code, 0);
   ASSERT_EQ(ingest(config, "outcomes", m_outcomes).exit_code, 0);
-  const std::string before = all_tables(dir.file("patternd.db"));
+  const std::string before = all_tables(store->sqlite_copy());
   ASSERT_NE(before.find("== operation_patterns\n"), std::string::npos);
   ASSERT_NE(before.find("== failure_fixes\n"), std::string::npos);
 
@@ -83,12 +107,13 @@ TEST_F(Ingest, IngestingTheSameFilesTwiceLeavesEveryTableUnchanged) {
   EXPECT_NE(outcomes.err.find("persisted     0\n"), std::string::npos) << outcomes.err;
 
   // Every table, every column, row ids and receive times included.
-  EXPECT_EQ(all_tables(dir.file("patternd.db")), before);
+  EXPECT_EQ(all_tables(store->sqlite_copy()), before);
 }
 
-TEST_F(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
+TEST_P(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
   TempDir single;
-  const std::string single_config = testing::write_config(single);
+  const auto single_store = store_in(single);
+  const std::string single_config = config_in(*single_store, single);
   ASSERT_EQ(ingest(single_config, "workflows", m_workflows).exit_code, 0);
   ASSERT_EQ(ingest(single_config, "extractions", m_extractions).exit_code, 0);
   ASSERT_EQ(ingest(single_config, "outcomes", m_outcomes).exit_code, 0);
@@ -97,7 +122,8 @@ TEST_F(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
   // interleaved runs with a small batch size (so batches cut differently),
   // one of them through standard input.
   TempDir split;
-  const std::string split_config = testing::write_config(split);
+  const auto split_store = store_in(split);
+  const std::string split_config = config_in(*split_store, split);
   std::mt19937 rng(2026);
   const std::string topics[3] = {"workflows", "extractions", "outcomes"};
   const std::string files[3] = {m_workflows, m_extractions, m_outcomes};
@@ -132,13 +158,13 @@ TEST_F(Ingest, ShuffledAndSplitRunsGiveTheReportOfOneRun) {
   ASSERT_NE(expected.find("\"signature\": \"test:pytest:backend\""), std::string::npos);
   EXPECT_EQ(report_json(split_config), expected);
   // Stronger than the report: every fact in every table is the same.
-  EXPECT_EQ(testing::canonical_database(split.file("patternd.db")),
-            testing::canonical_database(single.file("patternd.db")));
+  EXPECT_EQ(split_store->canonical(), single_store->canonical());
 }
 
-TEST_F(Ingest, RedetectAfterARulesChangeEqualsAFreshIngestWithTheNewRules) {
+TEST_P(Ingest, RedetectAfterARulesChangeEqualsAFreshIngestWithTheNewRules) {
   TempDir dir;
-  const std::string old_config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string old_config = config_in(*store, dir);
   ASSERT_EQ(ingest(old_config, "workflows", m_workflows).exit_code, 0);
   ASSERT_EQ(ingest(old_config, "extractions", m_extractions).exit_code, 0);
 
@@ -156,7 +182,7 @@ TEST_F(Ingest, RedetectAfterARulesChangeEqualsAFreshIngestWithTheNewRules) {
   const std::string new_rules = dir.file("new-patterns.yaml");
   testing::write_file(new_rules, rules);
 
-  const std::string new_config = testing::write_config(dir, "new.yaml", new_rules);
+  const std::string new_config = config_in(*store, dir, "new.yaml", new_rules);
   const CommandResult warned = ingest(new_config, "workflows", m_workflows);
   EXPECT_NE(warned.err.find("differ from the rules the pattern tables follow"), std::string::npos)
       << warned.err;
@@ -164,7 +190,8 @@ TEST_F(Ingest, RedetectAfterARulesChangeEqualsAFreshIngestWithTheNewRules) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   TempDir fresh;
-  const std::string fresh_config = testing::write_config(fresh, "patternd.yaml", new_rules);
+  const auto fresh_store = store_in(fresh);
+  const std::string fresh_config = config_in(*fresh_store, fresh, "patternd.yaml", new_rules);
   ASSERT_EQ(ingest(fresh_config, "workflows", m_workflows).exit_code, 0);
   ASSERT_EQ(ingest(fresh_config, "extractions", m_extractions).exit_code, 0);
 
@@ -172,9 +199,11 @@ TEST_F(Ingest, RedetectAfterARulesChangeEqualsAFreshIngestWithTheNewRules) {
   EXPECT_EQ(redetected, report_json(fresh_config));
   EXPECT_EQ(redetected.find("test:pytest"), std::string::npos);
   EXPECT_NE(redetected.find("lint:jest"), std::string::npos);
-  EXPECT_EQ(testing::canonical_database(dir.file("patternd.db")),
-            testing::canonical_database(fresh.file("patternd.db")));
+  EXPECT_EQ(store->canonical(), fresh_store->canonical());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Ingest, ::testing::ValuesIn(testing::backend_names()),
+                         backend_name);
 
 // One line of the hostile corpus and what must become of it.
 struct CorpusLine {
@@ -366,9 +395,16 @@ std::vector<CorpusLine> prompt_corpus() {
   };
 }
 
-void check_corpus(const std::string& topic, const std::vector<CorpusLine>& corpus) {
+class IngestHostileInput : public OnBackend {
+ protected:
+  void check_corpus(const std::string& topic, const std::vector<CorpusLine>& corpus) const;
+};
+
+void IngestHostileInput::check_corpus(const std::string& topic,
+                                      const std::vector<CorpusLine>& corpus) const {
   TempDir dir;
-  const std::string config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string config = config_in(*store, dir);
   std::string text;
   std::size_t good = 0, bad = 0;
   for (const auto& line : corpus) {
@@ -382,7 +418,7 @@ void check_corpus(const std::string& topic, const std::vector<CorpusLine>& corpu
   EXPECT_NE(r.err.find("persisted     " + std::to_string(good) + "\n"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("dead letters  " + std::to_string(bad)), std::string::npos) << r.err;
 
-  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  SQLite::Database db(store->sqlite_copy(), SQLite::OPEN_READONLY);
   SQLite::Statement letters(db,
                             "SELECT reason_class, reason, payload_size, length(payload) FROM "
                             "dead_letters WHERE payload = substr(?, 1, 65536)");
@@ -410,36 +446,38 @@ void check_corpus(const std::string& topic, const std::vector<CorpusLine>& corpu
             static_cast<std::int64_t>(bad));
 }
 
-TEST(IngestHostileInput, EveryBadWorkflowIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+TEST_P(IngestHostileInput, EveryBadWorkflowIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
   const auto corpus = workflow_corpus();
   check_corpus("workflows", corpus);
 }
 
-TEST(IngestHostileInput, EveryBadExtractionIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+TEST_P(IngestHostileInput, EveryBadExtractionIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
   check_corpus("extractions", extraction_corpus());
 }
 
-TEST(IngestHostileInput, EveryBadOutcomeIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+TEST_P(IngestHostileInput, EveryBadOutcomeIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
   check_corpus("outcomes", outcome_corpus());
 }
 
-TEST(IngestHostileInput, EveryBadLifecycleEventIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+TEST_P(IngestHostileInput,
+       EveryBadLifecycleEventIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
   check_corpus("sessions", session_corpus());
 }
 
-TEST(IngestHostileInput, EveryBadPromptIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
+TEST_P(IngestHostileInput, EveryBadPromptIsADeadLetterWithItsReasonAndEveryGoodOneIsStored) {
   check_corpus("prompts", prompt_corpus());
 }
 
-TEST(IngestHostileInput, SqlTextIsStoredVerbatimAndNeverRun) {
+TEST_P(IngestHostileInput, SqlTextIsStoredVerbatimAndNeverRun) {
   TempDir dir;
-  const std::string config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string config = config_in(*store, dir);
   const std::string input = dir.file("corpus.jsonl");
   std::string text;
   for (const auto& line : workflow_corpus()) text += line.payload + "\n";
   testing::write_file(input, text);
   ASSERT_EQ(ingest(config, "workflows", input).exit_code, 0);
-  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
+  SQLite::Database db(store->sqlite_copy(), SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM workflow_history WHERE workflow_id LIKE "
                           "'''); DROP TABLE workflow_history;%'")
                 .getInt64(),
@@ -447,6 +485,115 @@ TEST(IngestHostileInput, SqlTextIsStoredVerbatimAndNeverRun) {
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM workflow_history").getInt64(), 3);
 }
 
+TEST_P(IngestHostileInput, ATextWithANulCharacterIsStoredOnSqliteAndADeadLetterOnPostgresql) {
+  // JSON's \u0000 decodes to a NUL character: a SQLite text holds it, a
+  // PostgreSQL text cannot. There the message is a dead letter and the rest
+  // of its batch is stored.
+  TempDir dir;
+  const auto store = store_in(dir);
+  const std::string config = config_in(*store, dir);
+  const std::string input = dir.file("nul.jsonl");
+  testing::write_file(input,
+                      R"({"workflow_id": "good-1", "nl_input": "Run backend tests with pytest"})"
+                      "\n"
+                      R"({"workflow_id": "nul-1", "nl_input": "a\u0000b"})"
+                      "\n"
+                      R"({"workflow_id": "good-2", "nl_input": "Lint the frontend with eslint"})"
+                      "\n");
+  const CommandResult r = ingest(config, "workflows", input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const bool postgresql = GetParam() == "postgresql";
+  EXPECT_NE(r.err.find(postgresql ? "persisted     2\n" : "persisted     3\n"), std::string::npos)
+      << r.err;
+
+  SQLite::Database db(store->sqlite_copy(), SQLite::OPEN_READONLY);
+  SQLite::Statement stored(db, "SELECT workflow_id FROM workflow_history ORDER BY workflow_id");
+  std::vector<std::string> ids;
+  while (stored.executeStep()) ids.push_back(stored.getColumn(0).getString());
+  if (postgresql) {
+    EXPECT_EQ(ids, (std::vector<std::string>{"good-1", "good-2"}));
+    SQLite::Statement letter(db, "SELECT reason_class, reason, source_line FROM dead_letters");
+    ASSERT_TRUE(letter.executeStep());
+    EXPECT_EQ(letter.getColumn(0).getString(), "db_constraint");
+    EXPECT_NE(letter.getColumn(1).getString().find("NUL"), std::string::npos)
+        << letter.getColumn(1).getString();
+    EXPECT_EQ(letter.getColumn(2).getInt64(), 2);
+    EXPECT_FALSE(letter.executeStep());
+  } else {
+    EXPECT_EQ(ids, (std::vector<std::string>{"good-1", "good-2", "nul-1"}));
+    EXPECT_EQ(db.execAndGet("SELECT length(CAST(nl_input AS BLOB)) FROM workflow_history WHERE "
+                            "workflow_id = 'nul-1'")
+                  .getInt64(),
+              3);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM dead_letters").getInt64(), 0);
+  }
+  // The pattern tables count exactly the stored workflows.
+  EXPECT_EQ(
+      db.execAndGet("SELECT coalesce(sum(occurrences), 0) FROM operation_patterns").getInt64(),
+      db.execAndGet("SELECT count(*) FROM pattern_occurrences").getInt64());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IngestHostileInput,
+                         ::testing::ValuesIn(testing::backend_names()), backend_name);
+
+// Two canonical dumps (a row a line) are equal; if not, the failure shows
+// the first rows only one of them has rather than both whole dumps.
+::testing::AssertionResult same_rows(const std::string& actual, const std::string& expected) {
+  if (actual == expected) return ::testing::AssertionSuccess();
+  auto rows = [](const std::string& dump) {
+    std::vector<std::string> out;
+    std::istringstream in(dump);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const auto a = rows(actual), e = rows(expected);
+  std::vector<std::string> only_actual, only_expected;
+  std::set_difference(a.begin(), a.end(), e.begin(), e.end(), std::back_inserter(only_actual));
+  std::set_difference(e.begin(), e.end(), a.begin(), a.end(), std::back_inserter(only_expected));
+  auto failure = ::testing::AssertionFailure() << only_actual.size() << " rows not expected, "
+                                               << only_expected.size() << " missing";
+  for (std::size_t i = 0; i < std::min<std::size_t>(5, only_actual.size()); ++i)
+    failure << "\n  not expected: " << only_actual[i].substr(0, 1000);
+  for (std::size_t i = 0; i < std::min<std::size_t>(5, only_expected.size()); ++i)
+    failure << "\n  missing:      " << only_expected[i].substr(0, 1000);
+  return failure;
+}
+
+TEST(IngestAcrossBackends, TheSameFilesGiveEveryTableTheSameFactsOnSqliteAndOnPostgresql) {
+  // Every stream kind, with duplicates and invalid messages.
+  TempDir data;
+  const char* kinds[] = {"workflows", "extractions", "outcomes", "sessions", "prompts"};
+  int seed = 71;
+  for (const char* kind : kinds)
+    produce(kind, data.file(std::string(kind) + ".jsonl"), 3000, seed++, "0.03");
+
+  TempDir sqlite_dir, postgres_dir;
+  const auto sqlite = testing::store_for("sqlite", sqlite_dir, "parity");
+  const auto postgres = testing::store_for("postgresql", postgres_dir, "parity");
+  // Every file into `store`; the report it gives.
+  auto ingest_all = [&](const TestStore& store, const TempDir& dir) {
+    const std::string config = testing::write_config(dir, "patternd.yaml", "", store.config_yaml());
+    for (const char* kind : kinds) {
+      const CommandResult r = ingest(config, kind, data.file(std::string(kind) + ".jsonl"));
+      EXPECT_EQ(r.exit_code, 0) << store.backend() << " " << kind << ": " << r.err;
+    }
+    return report_json(config);
+  };
+  const std::string sqlite_report = ingest_all(*sqlite, sqlite_dir);
+  EXPECT_EQ(ingest_all(*postgres, postgres_dir), sqlite_report);
+
+  const std::string copy = postgres->sqlite_copy();
+  EXPECT_TRUE(same_rows(testing::canonical_database(copy), sqlite->canonical()));
+  // Not vacuous: every stream kind's tables have rows, dead letters too.
+  SQLite::Database db(copy, SQLite::OPEN_READONLY);
+  for (const char* table : {"workflow_history", "operation_patterns", "extraction_events",
+                            "failure_patterns", "outcomes", "failure_fixes", "agent_sessions",
+                            "session_state_changes", "prompt_history", "dead_letters"})
+    EXPECT_GT(db.execAndGet(std::string("SELECT count(*) FROM ") + table).getInt64(), 0) << table;
+}
+
+// SQLite only: the command line and the reading of input, not the store.
 TEST(IngestCommandLine, ReportsUsageErrorsWithExitCode2) {
   TempDir dir;
   const std::string config = testing::write_config(dir);
@@ -503,6 +650,7 @@ constexpr const char* k_good_workflows =
     R"({"workflow_id":"w2","nl_input":"Lint the frontend with eslint"})"
     "\n";
 
+// SQLite only: the reading of input in bounded memory, not the store.
 TEST(IngestBoundedMemory, AnOverLongLineIsOneTooLargeDeadLetterAndTheLinesAfterItAreStored) {
   TempDir dir;
   const std::string config = testing::write_config(dir);
@@ -567,17 +715,22 @@ TEST(IngestBoundedMemory, AStreamWithoutNewlinesIsReadInBoundedMemoryThenIngesti
             "line 1 is 419430400 bytes, larger than limits.max_message_bytes (1048576)");
 }
 
-TEST(IngestSummary, ARepeatedInvalidLineIsCountedEachTimeAndStoredOnceAndTheSummarySaysSo) {
+class IngestSummary : public OnBackend {};
+
+TEST_P(IngestSummary, ARepeatedInvalidLineIsCountedEachTimeAndStoredOnceAndTheSummarySaysSo) {
   TempDir dir;
-  const std::string config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string config = config_in(*store, dir);
   testing::write_file(dir.file("in.jsonl"),
                       std::string("not json\nnot json\nnot json\n[1]\n") + k_good_workflows);
   const CommandResult r = ingest(config, "workflows", dir.file("in.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("dead letters  4 (2 distinct)"), std::string::npos) << r.err;
-  SQLite::Database db(dir.file("patternd.db"), SQLite::OPEN_READONLY);
-  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM dead_letters").getInt64(), 2);
+  EXPECT_EQ(store->count("dead_letters"), 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, IngestSummary, ::testing::ValuesIn(testing::backend_names()),
+                         backend_name);
 
 }  // namespace
 }  // namespace patternd

@@ -238,6 +238,16 @@ TEST_F(PostgresMigrate, ADatabaseWithOtherTablesIsNotTouched) {
             "1");
 }
 
+// An operator may install extensions first (pg_stat_statements brings its
+// views into the schema): they are not another application's tables.
+TEST_F(PostgresMigrate, ADatabaseWithAnExtensionInstalledFirstIsMigrated) {
+  const std::string uri = server().create_database("with_extension");
+  server().query("with_extension", "CREATE EXTENSION pg_stat_statements");
+  const auto r = testing::run_patternd({"migrate", "--config", config_for(uri)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("migrated from version 0"), std::string::npos) << r.out;
+}
+
 TEST_F(PostgresMigrate, CheckConfigShowsTheUriWithItsPasswordMasked) {
   const std::string config =
       config_for("postgresql://patternd:s3cr%40t:pw@db.example:5432/patternd?sslmode=require");

@@ -1,7 +1,8 @@
 // Retention: `patternd prune` and the worker's daily prune delete raw rows
 // older than retention.days in short transactions and keep the pattern
 // aggregates; the same events delivered again are expired, never counted
-// twice.
+// twice. Every test runs on both backends (support/test_store.hpp); `one()`
+// and `aggregates()` read a SQLite copy of a PostgreSQL database.
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 
 #include "core/time.hpp"
 #include "support/helpers.hpp"
+#include "support/test_store.hpp"
 
 namespace patternd {
 namespace {
@@ -43,9 +45,10 @@ std::string aggregates(const std::string& db) {
   return out;
 }
 
-class Prune : public ::testing::Test {
+class Prune : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    m_store = testing::store_for(GetParam(), m_dir, "prune");
     // Events over the last 60 days: about half older than 30. They are
     // evenly spaced, one of them 30 days after the first: starting 10
     // minutes late keeps that one clear of the 30-day horizon while the test
@@ -57,7 +60,8 @@ class Prune : public ::testing::Test {
                                             "--start", start, "--output", file(kind)});
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
-    m_keep_all = testing::write_config(m_dir, "keep.yaml");  // retention.days: 0
+    // write_config() keeps every event (retention.days: 0).
+    m_keep_all = testing::write_config(m_dir, "keep.yaml", "", m_store->config_yaml());
     m_thirty = m_dir.file("thirty.yaml");
     const std::string keep = testing::read_file(m_keep_all);
     const std::string zero = "retention:\n  days: 0\n";
@@ -80,12 +84,13 @@ class Prune : public ::testing::Test {
   }
 
   TempDir m_dir;
+  std::unique_ptr<testing::TestStore> m_store;
   std::string m_keep_all, m_thirty;
 };
 
-TEST_F(Prune, DeletesOldRowsInShortTransactionsKeepsAggregatesAndNeverCountsTwice) {
+TEST_P(Prune, DeletesOldRowsInShortTransactionsKeepsAggregatesAndNeverCountsTwice) {
   ingest(m_keep_all);
-  const std::string db = m_dir.file("patternd.db");
+  std::string db = m_store->sqlite_copy();
   const std::string before = aggregates(db);
   const std::int64_t workflows = one(db, "SELECT count(*) FROM workflow_history");
   const std::int64_t t0 = now_ms() - 30 * k_day_ms;
@@ -103,6 +108,7 @@ TEST_F(Prune, DeletesOldRowsInShortTransactionsKeepsAggregatesAndNeverCountsTwic
   ASSERT_TRUE(std::regex_search(pruned.out, m, std::regex(R"(in ([\d,]+) transactions)")))
       << pruned.out;
   EXPECT_GT(std::stoi(m[1].str()), 10) << "chunks of 300 rows: " << pruned.out;
+  db = m_store->sqlite_copy();
 
   // Old raw rows are gone, recent ones stay, every aggregate is untouched.
   EXPECT_EQ(
@@ -135,13 +141,14 @@ TEST_F(Prune, DeletesOldRowsInShortTransactionsKeepsAggregatesAndNeverCountsTwic
   // counted twice.
   const std::string err = ingest(m_thirty);
   EXPECT_NE(err.find("expired"), std::string::npos);
+  db = m_store->sqlite_copy();
   EXPECT_EQ(one(db, "SELECT count(*) FROM workflow_history"), workflows - old_workflows);
   EXPECT_EQ(aggregates(db), before);
 }
 
-TEST_F(Prune, TheWorkerPrunesAtStartUpAndDaily) {
+TEST_P(Prune, TheWorkerPrunesAtStartUpAndDaily) {
   ingest(m_keep_all);
-  const std::string db = m_dir.file("patternd.db");
+  std::string db = m_store->sqlite_copy();
   const std::string before = aggregates(db);
   const std::int64_t t0 = now_ms() - 30 * k_day_ms;
   ASSERT_GT(
@@ -162,12 +169,16 @@ TEST_F(Prune, TheWorkerPrunesAtStartUpAndDaily) {
       60));
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait(10000), 0);
+  db = m_store->sqlite_copy();
   EXPECT_EQ(
       one(db, "SELECT count(*) FROM extraction_events WHERE event_time < " + std::to_string(t0)),
       0);
   EXPECT_EQ(aggregates(db), before);
   broker.signal(SIGTERM);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Prune, ::testing::ValuesIn(testing::backend_names()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace patternd

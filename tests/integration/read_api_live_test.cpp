@@ -1,12 +1,13 @@
 // The read API next to a worker that writes: pages stay exact while rows
 // arrive, and slow clients starve neither the API nor the worker's probes
-// (issue 16, must show 1 and 5; issue 22, item 2).
+// (issue 16, must show 1 and 5; issue 22, item 2). Each test runs on both
+// backends (support/test_store.hpp).
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <csignal>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "support/helpers.hpp"
 #include "support/openapi_check.hpp"
 #include "support/slow_clients.hpp"
+#include "support/test_store.hpp"
 
 namespace patternd {
 namespace {
@@ -36,10 +38,17 @@ std::string event_line(const std::string& id, const std::string& agent, core::Ti
 }
 
 // Counted in the database itself (/v1/health's counts may be 15 s old).
-std::int64_t stored_events(const std::string& db) {
-  SQLite::Database reader(db, SQLite::OPEN_READONLY);
-  return reader.execAndGet("SELECT count(*) FROM extraction_events").getInt64();
+std::int64_t stored_events(const testing::TestStore& store) {
+  return store.count("extraction_events");
 }
+
+class ReadApiLive : public ::testing::TestWithParam<std::string> {
+ protected:
+  // A store of this test's backend for a test working in `dir`.
+  static std::unique_ptr<testing::TestStore> store_in(const TempDir& dir) {
+    return testing::store_for(GetParam(), dir, "live");
+  }
+};
 
 // `r` is valid as the `path` template's response of its status.
 void expect_documented(const testing::OpenApiCheck& openapi, const std::string& path,
@@ -51,9 +60,10 @@ void expect_documented(const testing::OpenApiCheck& openapi, const std::string& 
 
 // Keyset pages: a row that was there when the walk began is on exactly one
 // page, whatever the writer inserts before, between and after it.
-TEST(ReadApiLive, WalkingPagesWhileAWriterInsertsReturnsEveryEarlierRowOnceInOrder) {
+TEST_P(ReadApiLive, WalkingPagesWhileAWriterInsertsReturnsEveryEarlierRowOnceInOrder) {
   TempDir dir;
-  const std::string config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string config = testing::write_config(dir, "patternd.yaml", "", store->config_yaml());
   const core::TimestampMs base = core::now_ms() - 86'400'000;
   std::string before, during;
   std::set<std::string> earlier;
@@ -80,9 +90,8 @@ TEST(ReadApiLive, WalkingPagesWhileAWriterInsertsReturnsEveryEarlierRowOnceInOrd
   BackgroundProcess writer(
       {"ingest", "--config", config, "--topic", "extractions", dir.file("during.jsonl")},
       dir.file("ingest.log"));
-  ASSERT_TRUE(
-      testing::eventually([&] { return stored_events(dir.file("patternd.db")) > 400; }, 30));
-  const std::int64_t at_start = stored_events(dir.file("patternd.db"));
+  ASSERT_TRUE(testing::eventually([&] { return stored_events(*store) > 400; }, 30));
+  const std::int64_t at_start = stored_events(*store);
 
   const testing::OpenApiCheck openapi(testing::http_get(port, "/v1/openapi.json").body);
   std::vector<std::string> ids;
@@ -102,7 +111,7 @@ TEST(ReadApiLive, WalkingPagesWhileAWriterInsertsReturnsEveryEarlierRowOnceInOrd
     cursor = body["next_cursor"];
     std::this_thread::sleep_for(milliseconds(5));
   }
-  const std::int64_t at_end = stored_events(dir.file("patternd.db"));
+  const std::int64_t at_end = stored_events(*store);
   EXPECT_EQ(writer.wait(120'000), 0);
 
   EXPECT_LT(at_start, at_end) << "the writer inserted while the pages were read";
@@ -116,13 +125,15 @@ TEST(ReadApiLive, WalkingPagesWhileAWriterInsertsReturnsEveryEarlierRowOnceInOrd
 // Eight clients trickling headers at the read API and eight at the metrics
 // endpoints of a running worker, for 30 s: every other request is answered,
 // each in under 100 ms.
-TEST(ReadApiLive, SlowClientsDelayNoRequestOfTheApiOrTheProbes) {
+TEST_P(ReadApiLive, SlowClientsDelayNoRequestOfTheApiOrTheProbes) {
   TempDir dir;
+  const auto store = store_in(dir);
   BackgroundProcess broker({"dev-broker", "--partitions", "2"}, dir.file("broker.log"));
   const std::string bootstrap = broker.read_line(10'000);
   ASSERT_FALSE(bootstrap.empty());
   const std::string config = testing::write_config(
-      dir, "patternd.yaml", "", "kafka:\n  brokers: " + bootstrap + "\n  group_id: slow\n");
+      dir, "patternd.yaml", "",
+      "kafka:\n  brokers: " + bootstrap + "\n  group_id: slow\n" + store->config_yaml());
   BackgroundProcess worker({"run", "--config", config}, dir.file("worker.log"));
   const int metrics = testing::metrics_port(dir.file("worker.log"), 30);
   const int api = testing::api_port(dir.file("worker.log"), 30);
@@ -174,9 +185,10 @@ namespace {
 
 // `serve` may start before any worker created the database: it says so,
 // answers 503 naming the file, and serves once the database is there.
-TEST(ReadApiLive, ServeStartedBeforeTheDatabaseAnswers503ThenServes) {
+TEST_P(ReadApiLive, ServeStartedBeforeTheDatabaseAnswers503ThenServes) {
   TempDir dir;
-  const std::string config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string config = testing::write_config(dir, "patternd.yaml", "", store->config_yaml());
   BackgroundProcess serve({"serve", "--config", config}, dir.file("serve.log"));
   const int port = testing::api_port(dir.file("serve.log"), 20);
   ASSERT_GT(port, 0);
@@ -185,7 +197,7 @@ TEST(ReadApiLive, ServeStartedBeforeTheDatabaseAnswers503ThenServes) {
   const auto early = testing::http_get(port, "/v1/health");
   EXPECT_EQ(early.status, 503);
   expect_documented(openapi, "/v1/health", early);
-  EXPECT_NE(early.body.find(dir.file("patternd.db")), std::string::npos) << early.body;
+  EXPECT_NE(early.body.find(store->location()), std::string::npos) << early.body;
   ASSERT_EQ(testing::run_patternd({"migrate", "--config", config}).exit_code, 0);
   const auto later = testing::http_get(port, "/v1/health");
   EXPECT_EQ(later.status, 200) << later.body;
@@ -216,9 +228,10 @@ namespace {
 
 // Events may carry a megabyte of text each: a page stops at about 4 MiB
 // (with a cursor to the rest) instead of holding a gigabyte for one client.
-TEST(ReadApiLive, APageOfLargeRowsStopsEarlyAndTheWalkStillReturnsEveryRow) {
+TEST_P(ReadApiLive, APageOfLargeRowsStopsEarlyAndTheWalkStillReturnsEveryRow) {
   TempDir dir;
-  const std::string config = testing::write_config(dir);
+  const auto store = store_in(dir);
+  const std::string config = testing::write_config(dir, "patternd.yaml", "", store->config_yaml());
   const core::TimestampMs base = core::now_ms() - 3'600'000;
   std::string lines;
   for (int i = 0; i < 12; ++i)
@@ -256,6 +269,9 @@ TEST(ReadApiLive, APageOfLargeRowsStopsEarlyAndTheWalkStillReturnsEveryRow) {
   EXPECT_EQ(seen.size(), 12u);
   EXPECT_GE(pages, 2) << "twelve 900 KB rows did not fit one page";
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReadApiLive, ::testing::ValuesIn(testing::backend_names()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace patternd

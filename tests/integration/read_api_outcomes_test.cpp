@@ -2,10 +2,11 @@
 // wrote: /v1/failures/lookup with its fixes best first, /v1/fixes,
 // /v1/outcomes/stats, `patternd query` giving the same JSON, the
 // patternd_fix_lookups_total counter, and every response checked against
-// /v1/openapi.json.
+// /v1/openapi.json. Every test runs on both backends (served_api.hpp).
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -41,33 +42,41 @@ std::string outcome(int i, const std::string& agent, const std::string& pattern,
   return j.dump() + "\n";
 }
 
-class ReadApiOutcomes : public ::testing::Test {
+// pin_dependency 3 of 3, retry_logic 40 of 45 (two agents),
+// increase_timeout 1 of 4; two outcomes without an error.
+std::unique_ptr<testing::ServedApi> served(const std::string& backend) {
+  std::string outcomes;
+  int i = 0;
+  for (int k = 0; k < 3; ++k) outcomes += outcome(i++, "codex", "pin_dependency", true, "pin it");
+  for (int k = 0; k < 45; ++k)
+    outcomes +=
+        outcome(i++, k % 2 ? "codex" : "ci-fixer", "retry_logic", k < 40, "retry with backoff");
+  for (int k = 0; k < 4; ++k)
+    outcomes += outcome(i++, "codex", "increase_timeout", k == 0, "timeout 60s");
+  outcomes += outcome(i++, "codex", "retry_logic", true, "", false);
+  outcomes += outcome(i++, "ci-fixer", "lint_first", false, "", false);
+  const std::string events = json{{"agent_name", "codex"},
+                                  {"session_id", "sess-0"},
+                                  {"event_type", "error"},
+                                  {"timestamp", "2026-11-20T09:00:00Z"},
+                                  {"matched_value", k_stored_error}}
+                                 .dump() +
+                             "\n";
+  return std::make_unique<testing::ServedApi>(
+      backend, testing::ServedApi::Inputs{{"outcomes", outcomes}, {"extractions", events}});
+}
+
+class ReadApiOutcomes : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    // pin_dependency 3 of 3, retry_logic 40 of 45 (two agents),
-    // increase_timeout 1 of 4; two outcomes without an error.
-    std::string outcomes;
-    int i = 0;
-    for (int k = 0; k < 3; ++k) outcomes += outcome(i++, "codex", "pin_dependency", true, "pin it");
-    for (int k = 0; k < 45; ++k)
-      outcomes +=
-          outcome(i++, k % 2 ? "codex" : "ci-fixer", "retry_logic", k < 40, "retry with backoff");
-    for (int k = 0; k < 4; ++k)
-      outcomes += outcome(i++, "codex", "increase_timeout", k == 0, "timeout 60s");
-    outcomes += outcome(i++, "codex", "retry_logic", true, "", false);
-    outcomes += outcome(i++, "ci-fixer", "lint_first", false, "", false);
-    const std::string events = json{{"agent_name", "codex"},
-                                    {"session_id", "sess-0"},
-                                    {"event_type", "error"},
-                                    {"timestamp", "2026-11-20T09:00:00Z"},
-                                    {"matched_value", k_stored_error}}
-                                   .dump() +
-                               "\n";
-    s_api = new testing::ServedApi({{"outcomes", outcomes}, {"extractions", events}});
+  void SetUp() override {
+    s_api = &s_apis.of(GetParam());
     s_config = s_api->config;
     s_port = s_api->port;
   }
-  static void TearDownTestSuite() { delete s_api; }
+  static void TearDownTestSuite() {
+    s_apis.clear();
+    s_api = nullptr;
+  }
 
   static json call(const std::string& target, int status = 200) {
     std::string path = target.substr(0, target.find('?'));
@@ -77,16 +86,18 @@ class ReadApiOutcomes : public ::testing::Test {
 
   static std::string encoded(const std::string& text) { return testing::ServedApi::encoded(text); }
 
-  static testing::ServedApi* s_api;
+  static testing::ServedApiPerBackend s_apis;
+  static testing::ServedApi* s_api;  // this test's backend's
   static std::string s_config;
   static int s_port;
 };
 
+testing::ServedApiPerBackend ReadApiOutcomes::s_apis(served);
 testing::ServedApi* ReadApiOutcomes::s_api = nullptr;
 std::string ReadApiOutcomes::s_config;
 int ReadApiOutcomes::s_port = -1;
 
-TEST_F(ReadApiOutcomes, ALookupOfTheSameErrorWithOtherDetailsFindsItAndItsFixesBestFirst) {
+TEST_P(ReadApiOutcomes, ALookupOfTheSameErrorWithOtherDetailsFindsItAndItsFixesBestFirst) {
   const json found = call("/v1/failures/lookup?error=" + encoded(k_asked_error));
   EXPECT_EQ(found["seen"], true);
   EXPECT_EQ(found["frequency"], 1);
@@ -123,7 +134,7 @@ TEST_F(ReadApiOutcomes, ALookupOfTheSameErrorWithOtherDetailsFindsItAndItsFixesB
             1);
 }
 
-TEST_F(ReadApiOutcomes, FixesAreListedBestFirstFilteredAndPaged) {
+TEST_P(ReadApiOutcomes, FixesAreListedBestFirstFilteredAndPaged) {
   const json all = call("/v1/fixes");
   ASSERT_EQ(all["data"].size(), 3u);
   EXPECT_EQ(all["data"][0]["pattern"], "retry_logic");
@@ -161,7 +172,7 @@ TEST_F(ReadApiOutcomes, FixesAreListedBestFirstFilteredAndPaged) {
   }
 }
 
-TEST_F(ReadApiOutcomes, OutcomeStatsPerApproachAndPerAgent) {
+TEST_P(ReadApiOutcomes, OutcomeStatsPerApproachAndPerAgent) {
   const json all = call("/v1/outcomes/stats");
   ASSERT_EQ(all["data"].size(), 4u);  // by name
   EXPECT_EQ(all["data"][0]["pattern"], "increase_timeout");
@@ -186,7 +197,7 @@ TEST_F(ReadApiOutcomes, OutcomeStatsPerApproachAndPerAgent) {
   EXPECT_EQ(stats["outcome_successes"], 3 + 20 + 1 + 1);
 }
 
-TEST_F(ReadApiOutcomes, QueryPrintsTheEndpointsJson) {
+TEST_P(ReadApiOutcomes, QueryPrintsTheEndpointsJson) {
   for (const auto& [args, target] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"fixes", "--min-confidence", "0.4"}, "/v1/fixes?min_confidence=0.4"},
            {{"outcomes", "stats", "--agent", "ci-fixer"}, "/v1/outcomes/stats?agent=ci-fixer"},
@@ -202,7 +213,7 @@ TEST_F(ReadApiOutcomes, QueryPrintsTheEndpointsJson) {
   }
 }
 
-TEST_F(ReadApiOutcomes, TheReportShowsTheTopFixesOfTheTopFailures) {
+TEST_P(ReadApiOutcomes, TheReportShowsTheTopFixesOfTheTopFailures) {
   const auto as_json = testing::run_patternd({"report", "--config", s_config, "--format", "json"});
   ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
   const json report = json::parse(as_json.out);
@@ -217,6 +228,9 @@ TEST_F(ReadApiOutcomes, TheReportShowsTheTopFixesOfTheTopFailures) {
             std::string::npos)
       << table.out;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReadApiOutcomes, ::testing::ValuesIn(testing::backend_names()),
+                         testing::backend_of);
 
 }  // namespace
 }  // namespace patternd

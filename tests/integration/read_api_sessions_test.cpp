@@ -1,9 +1,11 @@
 // Sessions with their lifecycle through the read API (issue 18): the
 // lifecycle fields, ?active, one session's state changes in time order, and
-// `patternd query sessions --active` giving the endpoint's JSON.
+// `patternd query sessions --active` giving the endpoint's JSON. Every test
+// runs on both backends (served_api.hpp).
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -26,39 +28,46 @@ std::string event(const std::string& session, const std::string& at) {
          R"(", "event_type": "command", "timestamp": ")" + at + "\"}\n";
 }
 
-class ReadApiSessions : public ::testing::Test {
+// done: started, running, completed (0); live: started only, with
+// events; crashed: started, killed (137); plain: events only.
+std::unique_ptr<testing::ServedApi> served(const std::string& backend) {
+  const std::string lifecycles =
+      lifecycle(
+          "done", "codex", "started", "2026-11-20T10:00:00Z",
+          R"(, "environment": "ci", "extraction_config_version": "v3", "metadata": {"pr": 12})") +
+      lifecycle("done", "codex", "running", "2026-11-20T10:02:00Z", R"(, "lines_processed": 500)") +
+      lifecycle("done", "codex", "completed", "2026-11-20T10:05:00Z",
+                R"(, "exit_code": 0, "lines_processed": 1200)") +
+      lifecycle("live", "codex", "started", "2026-11-20T11:00:00Z") +
+      lifecycle("crashed", "reviewer", "started", "2026-11-20T09:00:00Z") +
+      lifecycle("crashed", "reviewer", "killed", "2026-11-20T09:01:00Z", R"(, "exit_code": 137)");
+  const std::string events = event("live", "2026-11-20T11:00:30Z") +
+                             event("done", "2026-11-20T10:01:00Z") +
+                             event("plain", "2026-11-20T08:00:00Z");
+  return std::make_unique<testing::ServedApi>(
+      backend, testing::ServedApi::Inputs{{"sessions", lifecycles}, {"extractions", events}});
+}
+
+class ReadApiSessions : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    // done: started, running, completed (0); live: started only, with
-    // events; crashed: started, killed (137); plain: events only.
-    const std::string lifecycles =
-        lifecycle(
-            "done", "codex", "started", "2026-11-20T10:00:00Z",
-            R"(, "environment": "ci", "extraction_config_version": "v3", "metadata": {"pr": 12})") +
-        lifecycle("done", "codex", "running", "2026-11-20T10:02:00Z",
-                  R"(, "lines_processed": 500)") +
-        lifecycle("done", "codex", "completed", "2026-11-20T10:05:00Z",
-                  R"(, "exit_code": 0, "lines_processed": 1200)") +
-        lifecycle("live", "codex", "started", "2026-11-20T11:00:00Z") +
-        lifecycle("crashed", "reviewer", "started", "2026-11-20T09:00:00Z") +
-        lifecycle("crashed", "reviewer", "killed", "2026-11-20T09:01:00Z", R"(, "exit_code": 137)");
-    const std::string events = event("live", "2026-11-20T11:00:30Z") +
-                               event("done", "2026-11-20T10:01:00Z") +
-                               event("plain", "2026-11-20T08:00:00Z");
-    s_api = new testing::ServedApi({{"sessions", lifecycles}, {"extractions", events}});
+  void SetUp() override { s_api = &s_apis.of(GetParam()); }
+  static void TearDownTestSuite() {
+    s_apis.clear();
+    s_api = nullptr;
   }
-  static void TearDownTestSuite() { delete s_api; }
 
   static json call(const std::string& target, const std::string& path_template, int status = 200) {
     return s_api->call(target, path_template, status);
   }
 
-  static testing::ServedApi* s_api;
+  static testing::ServedApiPerBackend s_apis;
+  static testing::ServedApi* s_api;  // this test's backend's
 };
 
+testing::ServedApiPerBackend ReadApiSessions::s_apis(served);
 testing::ServedApi* ReadApiSessions::s_api = nullptr;
 
-TEST_F(ReadApiSessions, SessionsCarryTheirLifecycleAndActiveFiltersThem) {
+TEST_P(ReadApiSessions, SessionsCarryTheirLifecycleAndActiveFiltersThem) {
   const json all = call("/v1/sessions", "/v1/sessions");
   ASSERT_EQ(all["data"].size(), 4u);
   // Newest first by first event: live, done, crashed, plain.
@@ -94,7 +103,7 @@ TEST_F(ReadApiSessions, SessionsCarryTheirLifecycleAndActiveFiltersThem) {
   EXPECT_EQ(call("/v1/sessions?active=true&agent=reviewer", "/v1/sessions")["data"].size(), 0u);
 }
 
-TEST_F(ReadApiSessions, OneSessionHasItsStateChangesInTimeOrder) {
+TEST_P(ReadApiSessions, OneSessionHasItsStateChangesInTimeOrder) {
   const json done = call("/v1/sessions/done", "/v1/sessions/{id}");
   ASSERT_EQ(done["state_changes"].size(), 3u);
   EXPECT_EQ(done["state_changes"][0]["state"], "started");
@@ -106,12 +115,15 @@ TEST_F(ReadApiSessions, OneSessionHasItsStateChangesInTimeOrder) {
   EXPECT_TRUE(call("/v1/sessions/plain", "/v1/sessions/{id}")["state_changes"].empty());
 }
 
-TEST_F(ReadApiSessions, QuerySessionsActiveIsTheEndpointsJson) {
+TEST_P(ReadApiSessions, QuerySessionsActiveIsTheEndpointsJson) {
   const auto r = testing::run_patternd(
       {"query", "--config", s_api->config, "sessions", "--active", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, testing::http_get(s_api->port, "/v1/sessions?active=true", {}).body);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReadApiSessions, ::testing::ValuesIn(testing::backend_names()),
+                         testing::backend_of);
 
 }  // namespace
 }  // namespace patternd

@@ -1,13 +1,15 @@
 // The read API (issue 16) against a database whose content the test wrote:
 // every figure is checked against a model computed here from the same
 // inputs, every response against /v1/openapi.json, and `patternd query`
-// against the endpoint's bytes.
+// against the endpoint's bytes. Every test runs on both backends (SQLite
+// and PostgreSQL: integration/served_api.hpp), with the same expectations.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -15,6 +17,7 @@
 
 #include "core/time.hpp"
 #include "detect/failure.hpp"
+#include "integration/served_api.hpp"
 #include "support/helpers.hpp"
 #include "support/openapi_check.hpp"
 
@@ -22,7 +25,6 @@ namespace patternd {
 namespace {
 
 using nlohmann::json;
-using testing::BackgroundProcess;
 using testing::TempDir;
 
 const std::string k_token = "read-api-test-token-0123456789";
@@ -143,33 +145,26 @@ std::string template_of(const std::string& path) {
   return path;
 }
 
-class ReadApi : public ::testing::Test {
+class ReadApi : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    s_dir = new TempDir();
-    s_corpus = new Corpus();
-    s_config =
-        testing::write_config(*s_dir, "patternd.yaml", "", "api:\n  tokens: [" + k_token + "]\n");
-    testing::write_file(s_dir->file("events.jsonl"), s_corpus->events_jsonl());
-    testing::write_file(s_dir->file("workflows.jsonl"), s_corpus->workflows_jsonl());
-    for (const auto& [topic, file] :
-         {std::pair{"extractions", "events.jsonl"}, std::pair{"workflows", "workflows.jsonl"}}) {
-      const auto r = testing::run_patternd(
-          {"ingest", "--config", s_config, "--topic", topic, s_dir->file(file)});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    s_serve = new BackgroundProcess({"serve", "--config", s_config}, s_dir->file("serve.log"));
-    s_port = testing::api_port(s_dir->file("serve.log"), 20);
+  void SetUp() override {
+    testing::ServedApi& api = s_apis.of(GetParam());
+    s_dir = &api.dir;
+    s_config = api.config;
+    s_port = api.port;
+    s_openapi = api.openapi.get();
     ASSERT_GT(s_port, 0) << testing::read_file(s_dir->file("serve.log"));
-    const auto doc = testing::http_get(s_port, "/v1/openapi.json", auth());
-    ASSERT_EQ(doc.status, 200);
-    s_openapi = new testing::OpenApiCheck(doc.body);
   }
   static void TearDownTestSuite() {
-    delete s_serve;
-    delete s_openapi;
+    s_apis.clear();
     delete s_corpus;
-    delete s_dir;
+    s_corpus = nullptr;
+  }
+
+  // One corpus for both backends: its times are relative to when it was made.
+  static const Corpus& corpus() {
+    if (!s_corpus) s_corpus = new Corpus();
+    return *s_corpus;
   }
 
   static std::vector<std::pair<std::string, std::string>> auth() {
@@ -217,22 +212,29 @@ class ReadApi : public ::testing::Test {
     return out;
   }
 
-  static TempDir* s_dir;
+  static testing::ServedApiPerBackend s_apis;
   static Corpus* s_corpus;
+  // This test's backend's:
+  static const TempDir* s_dir;
   static std::string s_config;
-  static BackgroundProcess* s_serve;
   static int s_port;
-  static testing::OpenApiCheck* s_openapi;
+  static const testing::OpenApiCheck* s_openapi;
 };
 
-TempDir* ReadApi::s_dir = nullptr;
+testing::ServedApiPerBackend ReadApi::s_apis([](const std::string& backend) {
+  return std::make_unique<testing::ServedApi>(
+      backend,
+      testing::ServedApi::Inputs{{"extractions", ReadApi::corpus().events_jsonl()},
+                                 {"workflows", ReadApi::corpus().workflows_jsonl()}},
+      "api:\n  tokens: [" + k_token + "]\n", ReadApi::auth());
+});
 Corpus* ReadApi::s_corpus = nullptr;
+const TempDir* ReadApi::s_dir = nullptr;
 std::string ReadApi::s_config;
-BackgroundProcess* ReadApi::s_serve = nullptr;
 int ReadApi::s_port = -1;
-testing::OpenApiCheck* ReadApi::s_openapi = nullptr;
+const testing::OpenApiCheck* ReadApi::s_openapi = nullptr;
 
-TEST_F(ReadApi, ExtractionsWalkedSevenAtATimeAreEveryMatchingEventOnceNewestFirst) {
+TEST_P(ReadApi, ExtractionsWalkedSevenAtATimeAreEveryMatchingEventOnceNewestFirst) {
   const Corpus& c = *s_corpus;
   const std::string since = core::format_rfc3339(c.base + 100 * 60'000);
   const std::string until = core::format_rfc3339(c.base + 300 * 60'000);
@@ -269,7 +271,7 @@ TEST_F(ReadApi, ExtractionsWalkedSevenAtATimeAreEveryMatchingEventOnceNewestFirs
   EXPECT_EQ(row["code"]["digest"].get<std::string>().size(), 64u);
 }
 
-TEST_F(ReadApi, SessionsHaveTheirAgentTimesAndCountsAndTheirEventsInTimeOrder) {
+TEST_P(ReadApi, SessionsHaveTheirAgentTimesAndCountsAndTheirEventsInTimeOrder) {
   const Corpus& c = *s_corpus;
   struct Model {
     std::string agent;
@@ -317,7 +319,7 @@ TEST_F(ReadApi, SessionsHaveTheirAgentTimesAndCountsAndTheirEventsInTimeOrder) {
   EXPECT_EQ(ids(walk("/v1/sessions/s0/events?type=error"), "event_id"), errors);
 }
 
-TEST_F(ReadApi, FailuresCountOccurrencesAgentsAndSessionsAndLookupFindsTheSignature) {
+TEST_P(ReadApi, FailuresCountOccurrencesAgentsAndSessionsAndLookupFindsTheSignature) {
   struct Model {
     int frequency = 0;
     std::set<std::string> agents, sessions;
@@ -370,7 +372,7 @@ TEST_F(ReadApi, FailuresCountOccurrencesAgentsAndSessionsAndLookupFindsTheSignat
   EXPECT_GE(by_time[0]["last_seen"].get<std::string>(), by_time[1]["last_seen"].get<std::string>());
 }
 
-TEST_F(ReadApi, PatternsCarryTheirExactFiguresAndRunsPerDay) {
+TEST_P(ReadApi, PatternsCarryTheirExactFiguresAndRunsPerDay) {
   struct Model {
     int runs = 0, successes = 0;
     double cost = 0;
@@ -411,7 +413,7 @@ TEST_F(ReadApi, PatternsCarryTheirExactFiguresAndRunsPerDay) {
   EXPECT_EQ(walk("/v1/patterns?min_confidence=0.99").size(), 0u);
 }
 
-TEST_F(ReadApi, CodeBlocksAgentsTimelineAndHealth) {
+TEST_P(ReadApi, CodeBlocksAgentsTimelineAndHealth) {
   const auto blocks = walk("/v1/code-blocks", 1);
   ASSERT_EQ(blocks.size(), 2u);
   std::map<std::string, int> times;
@@ -449,7 +451,7 @@ TEST_F(ReadApi, CodeBlocksAgentsTimelineAndHealth) {
   EXPECT_EQ(h["rows"]["workflow_history"], 12);
 }
 
-TEST_F(ReadApi, EveryKindOfBadParameterIs400NamingIt) {
+TEST_P(ReadApi, EveryKindOfBadParameterIs400NamingIt) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"/v1/patterns?color=red", "color"},
       {"/v1/patterns?limit=0", "limit"},
@@ -486,7 +488,7 @@ TEST_F(ReadApi, EveryKindOfBadParameterIs400NamingIt) {
   }
 }
 
-TEST_F(ReadApi, UnknownIdsAndPathsAre404) {
+TEST_P(ReadApi, UnknownIdsAndPathsAre404) {
   for (const char* target : {"/v1/patterns/test:nothing:here", "/v1/sessions/no-such",
                              "/v1/sessions/no-such/events", "/v1/agents/nobody/stats"})
     EXPECT_NE(call(target, 404).value("error", ""), "") << target;
@@ -498,7 +500,7 @@ TEST_F(ReadApi, UnknownIdsAndPathsAre404) {
   }
 }
 
-TEST_F(ReadApi, EveryRequestButHealthNeedsAValidToken) {
+TEST_P(ReadApi, EveryRequestButHealthNeedsAValidToken) {
   for (const std::vector<std::pair<std::string, std::string>>& headers :
        std::vector<std::vector<std::pair<std::string, std::string>>>{
            {},
@@ -519,7 +521,7 @@ TEST_F(ReadApi, EveryRequestButHealthNeedsAValidToken) {
       << "a token never reaches the log";
 }
 
-TEST_F(ReadApi, QueryPrintsTheEndpointsJsonForTheSameFilters) {
+TEST_P(ReadApi, QueryPrintsTheEndpointsJsonForTheSameFilters) {
   const std::string t0 = core::format_rfc3339(s_corpus->base);
   const std::string t1 = core::format_rfc3339(s_corpus->base + 3 * 3'600'000);
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
@@ -556,6 +558,9 @@ TEST_F(ReadApi, QueryPrintsTheEndpointsJsonForTheSameFilters) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("no session"), std::string::npos) << missing.err;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReadApi, ::testing::ValuesIn(testing::backend_names()),
+                         testing::backend_of);
 
 }  // namespace
 }  // namespace patternd

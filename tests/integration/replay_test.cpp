@@ -2,6 +2,7 @@
 // /v1/sessions/{id}/replay as Server-Sent Events and NDJSON from a real
 // `patternd serve`, `patternd replay` on stdout and into `dev-broker`, and
 // what many replays and clients that hang up leave behind in the server.
+// Every test runs on both backends (served_api.hpp).
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -192,15 +194,11 @@ void hang_up_after_first_bytes(int port, const std::string& target) {
   ::close(fd);
 }
 
-class Replay : public ::testing::Test {
+class Replay : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    s_api = new ServedApi({{"extractions", replay_events()},
-                           {"sessions", replay_lifecycle()},
-                           {"extractions", other_events()}});
-  }
+  void SetUp() override { s_api = &s_apis.of(GetParam()); }
   static void TearDownTestSuite() {
-    delete s_api;
+    s_apis.clear();
     s_api = nullptr;
   }
 
@@ -208,12 +206,18 @@ class Replay : public ::testing::Test {
     return "/v1/sessions/" + session + "/replay" + (query.empty() ? "" : "?" + query);
   }
 
-  static ServedApi* s_api;
+  static testing::ServedApiPerBackend s_apis;
+  static ServedApi* s_api;  // this test's backend's
 };
 
+testing::ServedApiPerBackend Replay::s_apis([](const std::string& backend) {
+  return std::make_unique<ServedApi>(backend, ServedApi::Inputs{{"extractions", replay_events()},
+                                                                {"sessions", replay_lifecycle()},
+                                                                {"extractions", other_events()}});
+});
 ServedApi* Replay::s_api = nullptr;
 
-TEST_F(Replay, AtSpeedTenAFiveSecondSessionTakesHalfASecondAndIsItsEntriesInEventTimeOrder) {
+TEST_P(Replay, AtSpeedTenAFiveSecondSessionTakesHalfASecondAndIsItsEntriesInEventTimeOrder) {
   const auto start = Clock::now();
   const auto r = testing::http_get(s_api->port, target("sess-replay", "speed=10"));
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -249,7 +253,7 @@ TEST_F(Replay, AtSpeedTenAFiveSecondSessionTakesHalfASecondAndIsItsEntriesInEven
   EXPECT_EQ(identities, listed);
 }
 
-TEST_F(Replay, SpeedZeroAnswersAtOnceAndNdjsonCarriesTheEntriesSseDoes) {
+TEST_P(Replay, SpeedZeroAnswersAtOnceAndNdjsonCarriesTheEntriesSseDoes) {
   const auto start = Clock::now();
   const auto sse = testing::http_get(s_api->port, target("sess-replay", "speed=0"));
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 0.3);
@@ -264,7 +268,7 @@ TEST_F(Replay, SpeedZeroAnswersAtOnceAndNdjsonCarriesTheEntriesSseDoes) {
   EXPECT_EQ(from_sse.size(), 23u);
 }
 
-TEST_F(Replay, TypesChooseEventTypesAndLifecycleTheStateChanges) {
+TEST_P(Replay, TypesChooseEventTypesAndLifecycleTheStateChanges) {
   const auto errors = testing::http_get(s_api->port, target("sess-replay", "speed=0&types=error"),
                                         {{"Accept", "application/x-ndjson"}});
   const auto entries = ndjson_entries(errors.body);
@@ -283,7 +287,7 @@ TEST_F(Replay, TypesChooseEventTypesAndLifecycleTheStateChanges) {
   EXPECT_EQ(lifecycle[0]["state_change"]["metadata"], (json{{"load", 1.5}}));
 }
 
-TEST_F(Replay, BadParametersAre400AndAnUnknownSessionIs404) {
+TEST_P(Replay, BadParametersAre400AndAnUnknownSessionIs404) {
   for (const std::string query :
        {"speed=-1", "speed=fast", "speed=nan", "speed=1e9", "speed=1e-300", "types=error%20x",
         "types=,", "volume=11", "speed=1&speed=2"}) {
@@ -295,7 +299,7 @@ TEST_F(Replay, BadParametersAre400AndAnUnknownSessionIs404) {
   s_api->call(target("%ff%fe", ""), k_replay_path, 400);
 }
 
-TEST_F(Replay, ASessionWhoseEventsRetentionRemovedSaysSoFirst) {
+TEST_P(Replay, ASessionWhoseEventsRetentionRemovedSaysSoFirst) {
   const auto pruned =
       testing::run_patternd({"prune", "--config", s_api->config, "--older-than", "1000"});
   ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
@@ -317,7 +321,7 @@ TEST_F(Replay, ASessionWhoseEventsRetentionRemovedSaysSoFirst) {
   EXPECT_EQ(whole.front()["kind"], "extraction");
 }
 
-TEST_F(Replay, ManyReplaysAndClientsThatHangUpLeaveThreadsAndDescriptorsAsTheyWere) {
+TEST_P(Replay, ManyReplaysAndClientsThatHangUpLeaveThreadsAndDescriptorsAsTheyWere) {
   const std::string proc = "/proc/" + std::to_string(s_api->serve->pid());
   // Warm up: the pool of readers grows to its size (one per worker thread).
   {
@@ -367,7 +371,7 @@ TEST_F(Replay, ManyReplaysAndClientsThatHangUpLeaveThreadsAndDescriptorsAsTheyWe
       23u);
 }
 
-TEST_F(Replay, TheCommandPrintsTheEndpointsNdjson) {
+TEST_P(Replay, TheCommandPrintsTheEndpointsNdjson) {
   const auto printed = testing::run_patternd(
       {"replay", "--config", s_api->config, "--session", "sess-replay", "--speed", "0"});
   ASSERT_EQ(printed.exit_code, 0) << printed.err;
@@ -390,7 +394,7 @@ TEST_F(Replay, TheCommandPrintsTheEndpointsNdjson) {
 
 // Republished through a real broker and consumed by `run` into a second
 // database, the session's rows are those its original messages made.
-TEST_F(Replay, ToTopicThroughTheBrokerReproducesTheSessionsRows) {
+TEST_P(Replay, ToTopicThroughTheBrokerReproducesTheSessionsRows) {
   testing::TempDir original_dir, dir;
   const std::string original = testing::write_config(original_dir);
   for (const auto& [topic, lines] :
@@ -445,6 +449,9 @@ TEST_F(Replay, ToTopicThroughTheBrokerReproducesTheSessionsRows) {
   EXPECT_EQ(without_offsets(testing::canonical_database(db)),
             without_offsets(testing::canonical_database(original_dir.file("patternd.db"))));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Replay, ::testing::ValuesIn(testing::backend_names()),
+                         testing::backend_of);
 
 }  // namespace
 }  // namespace patternd

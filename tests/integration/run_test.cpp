@@ -77,10 +77,7 @@ class Run : public ::testing::TestWithParam<std::string> {
   // A store of this test's backend: the file patternd.db in `dir`, or a new
   // PostgreSQL database.
   std::unique_ptr<TestStore> store_in(const TempDir& dir) {
-    if (GetParam() == "sqlite") return testing::sqlite_store(dir.file("patternd.db"));
-    static int databases = 0;
-    return testing::postgres_store(testing::shared_postgres(), "run" + std::to_string(++databases),
-                                   dir);
+    return testing::store_for(GetParam(), dir, "run");
   }
   // config_for(), storing in `store`.
   std::string config_in(const TestStore& store, const TempDir& dir, const std::string& name,

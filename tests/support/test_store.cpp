@@ -42,6 +42,7 @@ class SqliteTestStore final : public TestStore {
   std::string backend() const override { return "sqlite"; }
   // write_config() stores in its directory's patternd.db already.
   std::string config_yaml() const override { return ""; }
+  std::string location() const override { return m_path; }
   std::int64_t covered() const override { return testing::covered(m_path); }
   std::map<std::pair<std::string, int>, std::int64_t> stored_offsets() const override {
     std::map<std::pair<std::string, int>, std::int64_t> offsets;
@@ -83,6 +84,7 @@ class PostgresTestStore final : public TestStore {
   std::string config_yaml() const override {
     return "storage:\n  type: postgresql\n  uri: \"" + m_uri + "\"\n";
   }
+  std::string location() const override { return m_uri; }
   std::int64_t covered() const override {
     try {
       const Conn conn = connect(m_uri);
@@ -165,6 +167,13 @@ std::unique_ptr<TestStore> postgres_store(PostgresServer& server, const std::str
 }
 
 std::vector<std::string> backend_names() { return {"sqlite", "postgresql"}; }
+
+std::unique_ptr<TestStore> store_for(const std::string& backend, const TempDir& dir,
+                                     const std::string& prefix) {
+  if (backend == "sqlite") return sqlite_store(dir.file("patternd.db"));
+  static std::atomic<int> databases{0};
+  return postgres_store(shared_postgres(), prefix + std::to_string(++databases), dir);
+}
 
 void copy_postgres_to_sqlite(const std::string& uri, const std::string& sqlite_path) {
   {

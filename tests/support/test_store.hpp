@@ -25,6 +25,9 @@ class TestStore {
   virtual std::string backend() const = 0;  // "sqlite" or "postgresql"
   // YAML to append to write_config()'s: this store as storage.
   virtual std::string config_yaml() const = 0;
+  // What patternd's messages name the database by: the SQLite file, or the
+  // PostgreSQL URI (the tests' have no password to mask).
+  virtual std::string location() const = 0;
   // The sum of the stored next offsets (0 before the first commit).
   virtual std::int64_t covered() const = 0;
   virtual std::map<std::pair<std::string, int>, std::int64_t> stored_offsets() const = 0;
@@ -56,6 +59,12 @@ std::unique_ptr<TestStore> postgres_store(PostgresServer& server, const std::str
 
 // The backends every parameterized suite runs on.
 std::vector<std::string> backend_names();
+
+// A store of `backend` (one of backend_names()) for a test working in `dir`:
+// its patternd.db, or a new database on shared_postgres() named `prefix`
+// and a number unique in this process.
+std::unique_ptr<TestStore> store_for(const std::string& backend, const TempDir& dir,
+                                     const std::string& prefix);
 
 // Copies every row of the PostgreSQL database at `uri` into the SQLite
 // database at `sqlite_path` (created at the latest schema by `patternd
