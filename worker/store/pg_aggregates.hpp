@@ -24,6 +24,8 @@
 
 namespace patternd::store::pg {
 
+// The staging table write_sessions() copies into: once per connection.
+void create_session_staging(Connection& c);
 // Upserts the sessions; returns each one's agent_sessions.id (the failure
 // patterns count sessions by it).
 std::unordered_map<std::string_view, std::int64_t> write_sessions(Connection& c,

@@ -70,7 +70,7 @@ class Rows {
 
 // Sends `rows` as the array parameters of `sql`. Throws PgError.
 inline PgResult send(Connection& c, const std::string& sql, const Rows& rows) {
-  return c.query(sql, rows.params());
+  return c.prepared(sql, rows.params());
 }
 
 // A value of a result row, as text or as an integer (a NULL is "" or 0).

@@ -166,6 +166,7 @@ BatchWriter::BatchWriter(Connection& connection, const config::Kafka& kafka)
   for (const RawTable* table : {&workflow_table(), &event_table(), &outcome_table(),
                                 &state_change_table(), &prompt_table()})
     m_connection.exec(table->staging_table());
+  create_session_staging(m_connection);
 }
 
 void BatchWriter::forget_batch() {
@@ -395,7 +396,7 @@ void BatchWriter::write_dead_letters(const Batch& batch, BatchOutcome& outcome) 
       rows.null().null();
     rows.end_row();
   }
-  m_connection.query(k_upsert_dead_letters, rows.params());
+  send(m_connection, k_upsert_dead_letters, rows);
 }
 
 void BatchWriter::clear_replayed(const Batch& batch, BatchOutcome& outcome) {
@@ -412,7 +413,7 @@ void BatchWriter::clear_replayed(const Batch& batch, BatchOutcome& outcome) {
   }
   if (rows.empty()) return;
   outcome.dead_letters_cleared += static_cast<std::uint64_t>(
-      rows_changed(m_connection.query(k_delete_dead_letters, rows.params()).get()));
+      rows_changed(send(m_connection, k_delete_dead_letters, rows).get()));
 }
 
 void BatchWriter::write_offsets(const Batch& batch) {
@@ -429,7 +430,7 @@ void BatchWriter::write_offsets(const Batch& batch) {
     rows.text(key.first).integer(key.second).integer(offset).integer(now);
     rows.end_row();
   }
-  m_connection.query(k_upsert_offsets, rows.params());
+  send(m_connection, k_upsert_offsets, rows);
 }
 
 }  // namespace patternd::store::pg

@@ -68,6 +68,26 @@ PgResult Connection::query(const std::string& sql,
                               values.data(), nullptr, nullptr, 0));
 }
 
+PgResult Connection::prepared(const std::string& sql,
+                              const std::vector<std::optional<std::string>>& params) {
+  auto [named, added] = m_statement_names.try_emplace(sql);
+  if (added) {
+    named->second = "patternd_" + std::to_string(m_statement_names.size());
+    try {
+      checked(PQprepare(m_conn.get(), named->second.c_str(), sql.c_str(), 0, nullptr));
+    } catch (...) {
+      m_statement_names.erase(named);
+      throw;
+    }
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  return checked(PQexecPrepared(m_conn.get(), named->second.c_str(),
+                                static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                                0));
+}
+
 void Connection::copy_in(const std::string& sql, std::string_view data) {
   PgResult started(PQexec(m_conn.get(), sql.c_str()));
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN) {

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
@@ -63,6 +64,11 @@ class Connection {
   PgResult query(const std::string& sql,
                  const std::vector<std::optional<std::string>>& params = {});
 
+  // As query(), as a statement prepared on this connection at its first use
+  // (parsed and planned once): for the statements run every batch.
+  PgResult prepared(const std::string& sql,
+                    const std::vector<std::optional<std::string>>& params = {});
+
   // Runs `sql`, a COPY ... FROM STDIN, sending `data` (in the format the
   // COPY names). Throws PgError.
   void copy_in(const std::string& sql, std::string_view data);
@@ -89,8 +95,9 @@ class Connection {
   PgResult checked(PGresult* result);
 
   std::unique_ptr<PGconn, Finish> m_conn;
-  std::string m_uri;       // to redact libpq's messages
-  std::string m_location;  // the URI, masked
+  std::unordered_map<std::string, std::string> m_statement_names;  // sql -> its prepared name
+  std::string m_uri;                                               // to redact libpq's messages
+  std::string m_location;                                          // the URI, masked
 };
 
 }  // namespace patternd::store::pg

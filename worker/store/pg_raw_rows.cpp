@@ -25,7 +25,7 @@ RawTable::RawTable(std::string table, std::vector<RawColumn> columns, std::strin
 
 PgResult insert_staged(Connection& c, const RawTable& table, const CopyRows& rows) {
   c.copy_in(table.copy(), rows.data());
-  return c.query(table.staged_insert());
+  return c.prepared(table.staged_insert());
 }
 
 bool refuses_a_record(const PgError& e) {
