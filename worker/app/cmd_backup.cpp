@@ -18,7 +18,8 @@ void add_backup(CLI::App& app, Action& run) {
       "backup",
       "Copy the database to OUT (a new file) while workers keep running: one consistent "
       "snapshot, checked with PRAGMA integrity_check. To restore, stop the workers and put the "
-      "copy in place of storage.path (removing its -wal and -shm files).");
+      "copy in place of storage.path (removing its -wal and -shm files). SQLite only: a "
+      "PostgreSQL store is backed up with pg_dump.");
   cmd->add_option("--config", *file, "the YAML config file")->required();
   cmd->add_option("OUT", *out, "the backup file to create (must not exist)")->required();
   cmd->callback([&run, file, out] {

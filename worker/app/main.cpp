@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   CLI::App cli{
       "patternd: a Kafka ingestion worker that gives fleets of AI coding agents a durable "
       "memory.\nIt learns recurring operations (worth automating) and recurring failures from "
-      "agent events, and stores them in SQLite exactly once.",
+      "agent events, and stores them exactly once, in SQLite or PostgreSQL.",
       "patternd"};
   cli.set_version_flag("--version", std::string("patternd ") + PATTERND_VERSION);
   cli.require_subcommand(1);
