@@ -279,6 +279,32 @@ TEST_F(PostgresMigrate, AWrongPasswordIsRefusedClearlyAndNeverShown) {
   EXPECT_EQ(right.out.find("right-password"), std::string::npos) << right.out;
 }
 
+// A working store shows where it is with the password masked: /v1/health
+// (here through `query`) and what ingest and report print.
+TEST_F(PostgresMigrate, HealthAndEveryOutputShowTheUriWithItsPasswordMasked) {
+  server().create_role("owner2", "hunter2-secret");
+  server().query("postgres", "CREATE DATABASE masked OWNER owner2");
+  const std::string config =
+      config_for("postgresql://owner2:hunter2-secret@/masked?host=" + server().socket_dir());
+  const std::string input = m_dir.file("wf.jsonl");
+  ASSERT_EQ(testing::run_patternd({"produce", "--kind", "workflows", "--count", "50", "--seed", "3",
+                                   "--invalid", "0.1", "--output", input})
+                .exit_code,
+            0);
+  const auto ingest =
+      testing::run_patternd({"ingest", input, "--config", config, "--topic", "workflows"});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  const auto health = testing::run_patternd({"query", "health", "--config", config});
+  ASSERT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_NE(health.out.find("backend: postgresql"), std::string::npos) << health.out;
+  EXPECT_NE(health.out.find("database: postgresql://owner2:***@/masked"), std::string::npos)
+      << health.out;
+  const auto report = testing::run_patternd({"report", "--config", config});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  for (const auto* r : {&ingest, &health, &report})
+    EXPECT_EQ((r->out + r->err).find("hunter2"), std::string::npos) << r->out << r->err;
+}
+
 TEST_F(PostgresMigrate, AnUnreachableServerIsAClearErrorWithoutThePassword) {
   // Port 1 on loopback: refused at once.
   const auto refused = testing::run_patternd(

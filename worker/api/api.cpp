@@ -151,6 +151,7 @@ std::string Api::health(store::Reader& reader) {
     for (const auto& [table, count] : h.rows) rows[table] = count;
     m_health_body = dump(Json{{"status", "ok"},
                               {"backend", reader.backend()},
+                              {"database", h.location},
                               {"schema_version", h.schema_version},
                               {"rows", std::move(rows)},
                               {"database_size_bytes", h.size_bytes}});

@@ -182,6 +182,8 @@ Json schemas() {
                                                       {"sessions_started", type("integer")}})}}}});
   s["Health"] = object(Json{{"status", Json{{"enum", Json::array({"ok"})}}},
                             {"backend", type("string")},
+                            // the file, or the URI with its password masked
+                            {"database", type("string")},
                             {"schema_version", type("integer")},
                             {"rows", counts()},
                             {"database_size_bytes", type("integer")}});

@@ -235,6 +235,7 @@ class PgReader final : public Reader {
   StoreHealth health() override {
     return read([&](Connection& c) {
       StoreHealth h;
+      h.location = c.location();
       h.schema_version = schema_version(c);
       const PgResult counts = Statement(sql::k_health).run(c);
       const Cells n(counts.get(), 0);

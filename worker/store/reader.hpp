@@ -248,6 +248,8 @@ struct InvalidQuery : std::runtime_error {
 };
 
 struct StoreHealth {
+  // The file, or the URI with its password masked.
+  std::string location;
   int schema_version = 0;
   std::vector<std::pair<std::string, std::int64_t>> rows;  // table, count
   std::int64_t size_bytes = 0;

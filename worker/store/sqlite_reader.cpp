@@ -301,6 +301,7 @@ class SqliteReader final : public Reader {
   StoreHealth health() override {
     return read([&] {
       StoreHealth h;
+      h.location = m_db->path();
       h.schema_version = m_db->schema_version();
       for (const char* table :
            {"workflow_history", "operation_patterns", "pattern_occurrences", "extraction_events",
