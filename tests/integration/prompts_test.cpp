@@ -2,9 +2,9 @@
 // corpus ingested and served by a real `patternd serve`, searched with
 // FTS5's words, phrases, prefixes and operators, the per-backend figures by
 // hand, and the same records twice, shuffled and split, giving the same
-// answers. The served tests (Prompts) run on both backends (served_api.hpp);
-// PostgreSQL's full-text search has no prefixes and no syntax errors, where
-// its expectations differ.
+// answers. The served tests (Prompts) run on both backends (served_api.hpp)
+// with the same expectations: PostgreSQL reads the same query syntax
+// (store/pg_fts_query.hpp); only its ranks' values differ.
 
 #include <gtest/gtest.h>
 
@@ -93,7 +93,6 @@ class Prompts : public ::testing::TestWithParam<std::string> {
     s_apis.clear();
     s_api = nullptr;
   }
-  static bool on_sqlite() { return GetParam() == "sqlite"; }
 
   static std::vector<std::string> search(const std::string& encoded_query) {
     const json page = s_api->call("/v1/prompts?q=" + encoded_query, "/v1/prompts");
@@ -118,10 +117,8 @@ TEST_P(Prompts, SearchFindsWordsPhrasesAndPrefixesBestMatchFirst) {
   EXPECT_EQ(search("login"), (Ids{"p-login-fast", "p-login-crash"}));
   EXPECT_EQ(search(ServedApi::encoded("\"login page\"")), (Ids{"p-login-fast"}));
   EXPECT_EQ(search(ServedApi::encoded("login NOT handler")), (Ids{"p-login-fast"}));
-  // A prefix: parser, parsing; the short record first. (PostgreSQL's
-  // websearch_to_tsquery has no prefix search: pars* is the word "pars".)
-  EXPECT_EQ(search(ServedApi::encoded("pars*")),
-            on_sqlite() ? (Ids{"p-parser-tests", "p-parsing-speed"}) : Ids{});
+  // A prefix: parser, parsing; the short record first.
+  EXPECT_EQ(search(ServedApi::encoded("pars*")), (Ids{"p-parser-tests", "p-parsing-speed"}));
   // Words only in the context are found too.
   EXPECT_EQ(search("helm"), (Ids{"p-deploy"}));
   EXPECT_EQ(search(ServedApi::encoded("kubernetes OR release")), (Ids{"p-deploy", "p-ship"}));
@@ -154,19 +151,11 @@ TEST_P(Prompts, SearchPagesWithACursorAndFiltersCombine) {
 }
 
 TEST_P(Prompts, AMalformedQueryIs400NamingQ) {
-  // FTS5's syntax errors and queries of no word. PostgreSQL's
-  // websearch_to_tsquery reads any text as words and operators: there only
-  // a query with no word in it is malformed, and the rest are searched.
-  const std::vector<std::string> syntax_errors = {"%22unterminated", "login%20AND", "NEAR(a",
-                                                  "nocolumn%3Ax"};
-  std::vector<std::string> malformed = {"*", "%5E", "%20%20", ""};
-  if (on_sqlite()) malformed.insert(malformed.end(), syntax_errors.begin(), syntax_errors.end());
-  for (const std::string& q : malformed) {
+  for (const std::string q :
+       {"%22unterminated", "login%20AND", "NEAR(a", "*", "%5E", "nocolumn%3Ax", "%20%20", ""}) {
     const json body = s_api->call("/v1/prompts?q=" + q, "/v1/prompts", 400);
     EXPECT_EQ(body["error"].get<std::string>().rfind("q: ", 0), 0u) << q << " " << body;
   }
-  if (!on_sqlite())
-    for (const std::string& q : syntax_errors) s_api->call("/v1/prompts?q=" + q, "/v1/prompts");
   // The server goes on answering.
   EXPECT_EQ(search("login").size(), 2u);
 }
@@ -213,9 +202,8 @@ TEST_P(Prompts, QueryPromptsIsTheEndpointsJson) {
       {"query", "--config", s_api->config, "prompts", "--q", "login", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, testing::http_get(s_api->port, "/v1/prompts?q=login").body);
-  // (On PostgreSQL a query is malformed only when it has no word: see above.)
   const auto bad = testing::run_patternd(
-      {"query", "--config", s_api->config, "prompts", "--q", on_sqlite() ? "\"unterminated" : "*"});
+      {"query", "--config", s_api->config, "prompts", "--q", "\"unterminated"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("q: "), std::string::npos) << bad.err;
 }

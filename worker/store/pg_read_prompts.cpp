@@ -1,7 +1,6 @@
 #include "store/pg_read_prompts.hpp"
 
-#include <cctype>
-
+#include "store/pg_fts_query.hpp"
 #include "store/pg_read_queries.hpp"
 #include "store/pg_read_rows.hpp"
 
@@ -32,43 +31,12 @@ PromptStatsRow stats_row(const Cells& c) {
 
 }  // namespace
 
-// FTS5's words, "phrases" and OR mean the same to websearch_to_tsquery; its
-// AND is implicit there (else "and" would be a word to find), and its NOT is
-// a leading '-'.
-std::string websearch_text(const std::string& fts5) {
-  std::string out;
-  bool negated = false;
-  for (std::size_t i = 0; i < fts5.size();) {
-    if (std::isspace(static_cast<unsigned char>(fts5[i]))) {
-      ++i;
-      continue;
-    }
-    std::size_t end = i + 1;
-    if (fts5[i] == '"') {
-      end = fts5.find('"', i + 1);
-      end = end == std::string::npos ? fts5.size() : end + 1;
-    } else {
-      while (end < fts5.size() && !std::isspace(static_cast<unsigned char>(fts5[end])) &&
-             fts5[end] != '"')
-        ++end;
-    }
-    const std::string token = fts5.substr(i, end - i);
-    i = end;
-    if (token == "AND") continue;
-    if (token == "NOT") {
-      negated = true;
-      continue;
-    }
-    out += (out.empty() ? "" : " ") + std::string(negated ? "-" : "") + token;
-    negated = false;
-  }
-  return out;
-}
-
 std::vector<PromptRow> read_prompts(Connection& connection, const PromptQuery& q) {
   std::optional<std::string> words;
   if (q.q) {
-    words = websearch_text(*q.q);
+    auto translated = tsquery_of_fts5(*q.q);
+    if (!translated) throw InvalidQuery(translated.error().message);
+    words = std::move(translated).value();
     const PgResult nodes = Statement(sql::k_query_words).bind(":q", *words).run(connection);
     if (Cells(nodes.get(), 0).integer(0) == 0)
       throw InvalidQuery("no word to search for in \"" + *q.q + "\"");

@@ -13,12 +13,8 @@
 
 namespace patternd::store::pg {
 
-// A full-text query of SQLite's (FTS5) syntax in websearch_to_tsquery's:
-// words, "phrases", OR, AND and NOT mean the same; a prefix* is a whole word
-// here (websearch_to_tsquery has no prefix search).
-std::string websearch_text(const std::string& fts5);
-
-// Throws InvalidQuery for a `q` with no word to search for.
+// Throws InvalidQuery for a `q` FTS5 would refuse (store/pg_fts_query.hpp)
+// or with no word to search for.
 std::vector<PromptRow> read_prompts(Connection& connection, const PromptQuery& q);
 std::optional<PromptRow> read_prompt(Connection& connection, const std::string& id);
 std::vector<PromptStatsRow> read_prompt_stats(Connection& connection,

@@ -54,7 +54,7 @@ constexpr const char* k_prompt_columns =
     "p.context, p.improved_prompt, p.role, p.directive, p.framework, p.guardrails, p.backend, "
     "p.model_version, p.confidence, p.reasoning, p.latency_ms";
 
-constexpr const char* k_query = "websearch_to_tsquery('patternd_search', :q)";
+constexpr const char* k_query = "to_tsquery('patternd_search', :q)";
 
 }  // namespace
 
@@ -261,7 +261,7 @@ std::string prompts(const PromptQuery& q) {
 
 // A query of no words (only punctuation): numnode 0. FTS5 calls that a
 // syntax error; so does the reader (InvalidQuery).
-const char* const k_query_words = "SELECT numnode(websearch_to_tsquery('patternd_search', :q))";
+const char* const k_query_words = "SELECT numnode(to_tsquery('patternd_search', :q))";
 
 const std::string k_prompt_by_id = std::string("SELECT ") + k_prompt_columns +
                                    ", NULL FROM prompt_history p WHERE p.prompt_id = :id";

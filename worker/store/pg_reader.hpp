@@ -13,13 +13,14 @@
 //   too. Nothing waits longer than the timeout and libpq's connect_timeout.
 // * any other error of the server: ReadFailed.
 //
-// Full-text search (PromptQuery::q) is PostgreSQL's own: websearch_to_tsquery
-// with patternd_search ('simple' behind unaccent: words lower-cased and
-// diacritics folded, as FTS5's unicode61 does; schema/postgresql/003) over
-// prompt_history.search, ranked by ts_rank_cd (negated, so lower is better
-// as with SQLite's bm25). Its rank values and so its order differ from
-// SQLite's; which prompts match does not, for queries of words and phrases.
-// A query with no word in it is InvalidQuery, as FTS5 refuses it.
+// Full-text search (PromptQuery::q) is PostgreSQL's own: the FTS5 query
+// translated to a tsquery (store/pg_fts_query.hpp; what FTS5 refuses is
+// InvalidQuery), read by to_tsquery with patternd_search ('simple' behind
+// unaccent: words lower-cased and diacritics folded, as FTS5's unicode61
+// does; schema/postgresql/003) over prompt_history.search, ranked by
+// ts_rank_cd (negated, so lower is better as with SQLite's bm25). Its rank
+// values and so its order differ from SQLite's; which prompts match does
+// not. A query with no word in it is InvalidQuery, as FTS5 refuses it.
 
 #include <memory>
 #include <string>
