@@ -485,6 +485,61 @@ TEST_P(IngestHostileInput, SqlTextIsStoredVerbatimAndNeverRun) {
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM workflow_history").getInt64(), 3);
 }
 
+// What PostgreSQL cannot hold, wherever it is in a message, makes that
+// message a dead letter and nothing else: a NUL in a code block (stored in
+// code_blocks, not in the event's row), and a first copy of a key dropped
+// so that the next copy of it is the one stored.
+TEST(IngestOnPostgresql, ANulAnywhereIsOneDeadLetterAndTheNextCopyOfItsKeyIsStored) {
+  TempDir dir;
+  const auto store = testing::store_for("postgresql", dir, "nul");
+  const std::string config = testing::write_config(dir, "pg.yaml", "", store->config_yaml());
+  const std::string base = R"("agent_name": "codex", "session_id": "s1", "event_type": "error")";
+  const std::string events = dir.file("events.jsonl");
+  testing::write_file(
+      events,
+      "{" + base + R"(, "event_id": "e-1", "matched_value": "KeyError: 'a'"})" + "\n{" + base +
+          R"(, "event_id": "e-2", "code_block": {"language": "py", "content": "a\u0000b"}})" +
+          "\n{" + base + R"(, "event_id": "e-3", "matched_value": "KeyError: 'b'"})" + "\n");
+  CommandResult r = ingest(config, "extractions", events);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("persisted     2\n"), std::string::npos) << r.err;
+  EXPECT_EQ(store->count("code_blocks"), 0);
+  const std::string workflows = dir.file("workflows.jsonl");
+  testing::write_file(workflows,
+                      R"({"workflow_id": "w-1", "nl_input": "a\u0000b"})"
+                      "\n"
+                      R"({"workflow_id": "w-1", "nl_input": "Run backend tests with pytest"})"
+                      "\n");
+  r = ingest(config, "workflows", workflows);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("persisted     1\n"), std::string::npos) << r.err;
+  EXPECT_EQ(store->count("workflow_history"), 1);
+  EXPECT_EQ(store->count("dead_letters"), 2);
+}
+
+// The writer matches identities RETURNING gives back against its own: a
+// server whose bytea_output is 'escape' must not make every new event look
+// like a duplicate (stored, but never counted into sessions and patterns).
+TEST(IngestOnPostgresql, AServerThatShowsByteaEscapedCountsEveryNewEventOnce) {
+  TempDir dir;
+  testing::PostgresServer& server = testing::shared_postgres();
+  const auto store = testing::store_for("postgresql", dir, "escaped");
+  const std::string name =
+      store->location().substr(store->location().find("///") + 3,
+                               store->location().find('?') - store->location().find("///") - 3);
+  server.query("postgres", "ALTER DATABASE \"" + name + "\" SET bytea_output = 'escape'");
+  const std::string config = testing::write_config(dir, "pg.yaml", "", store->config_yaml());
+  const std::string input = dir.file("events.jsonl");
+  ASSERT_EQ(run_patternd({"produce", "--kind", "extractions", "--count", "300", "--seed", "5",
+                          "--output", input})
+                .exit_code,
+            0);
+  const CommandResult r = ingest(config, "extractions", input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("persisted     300\n"), std::string::npos) << r.err;
+  EXPECT_EQ(server.query(name, "SELECT sum(event_count) FROM agent_sessions")[0][0], "300");
+}
+
 TEST_P(IngestHostileInput, ATextWithANulCharacterIsStoredOnSqliteAndADeadLetterOnPostgresql) {
   // JSON's \u0000 decodes to a NUL character: a SQLite text holds it, a
   // PostgreSQL text cannot. There the message is a dead letter and the rest

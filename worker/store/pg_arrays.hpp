@@ -32,6 +32,11 @@ class Rows {
   void end_row() { ++m_rows; }
   // Whether a text of the current row held a NUL character.
   bool holds_nul() const { return m_bad_row; }
+  // A text stored with the row elsewhere (a code block's): its NUL makes
+  // holds_nul() true too.
+  void note_text(std::string_view text) {
+    if (text.find('\0') != std::string_view::npos) m_bad_row = true;
+  }
   // Takes the current row back (instead of end_row).
   void drop_row();
 

@@ -160,8 +160,9 @@ const auto identity_text = [](const auto& record) {
 
 }  // namespace
 
-BatchWriter::BatchWriter(Connection& connection, const config::Kafka& kafka)
-    : m_connection(connection), m_kafka(kafka) {
+BatchWriter::BatchWriter(Connection& connection, const config::Kafka& kafka,
+                         const std::atomic<bool>& interrupted)
+    : m_connection(connection), m_kafka(kafka), m_interrupted(interrupted) {
   // The connection's staging tables, once: they live as long as it does.
   for (const RawTable* table : {&workflow_table(), &event_table(), &outcome_table(),
                                 &state_change_table(), &prompt_table()})
@@ -177,6 +178,10 @@ void BatchWriter::forget_batch() {
   m_prompts.clear();
   m_code_blocks.clear();
   m_fresh_events.clear();
+}
+
+void BatchWriter::stop_if_interrupted() const {
+  if (m_interrupted) throw PgError("57014", m_connection.location(), "the write was interrupted");
 }
 
 BatchOutcome BatchWriter::write(const Batch& batch) {
@@ -197,16 +202,20 @@ BatchOutcome BatchWriter::attempt(const Batch& batch, bool careful) {
   try {
     m_connection.exec("BEGIN");
     write_workflows(batch, outcome);
+    stop_if_interrupted();
     write_extractions(batch, outcome);
+    stop_if_interrupted();
     write_outcomes(batch, outcome);
     write_session_events(batch, outcome);
     write_prompts(batch, outcome);
+    stop_if_interrupted();
     write_failures();
     outcome.new_occurrences = write_patterns(m_connection, m_patterns);
     write_agent_totals(m_connection, m_agents);
     write_outcome_totals(m_connection, m_outcomes);
     write_prompt_totals(m_connection, m_prompts);
     write_code_blocks(m_connection, m_code_blocks);
+    stop_if_interrupted();
     write_dead_letters(batch, outcome);
     outcome.store_rejections.assign(
         m_rejections.begin() + static_cast<std::ptrdiff_t>(batch.rejections.size()),
@@ -264,6 +273,9 @@ void BatchWriter::write_extractions(const Batch& batch, BatchOutcome& outcome) {
         rows.optional(e.line_number).text_or_null(e.risk_level).optional(e.auto_confirmable);
         rows.text_or_null(e.metadata_json);
         if (e.code_block) {
+          // The block itself goes to code_blocks, with this row or not at all.
+          rows.note_text(e.code_block->language);
+          rows.note_text(e.code_block->content);
           rows.digest(e.code_block->digest).optional(e.code_block->line_start);
           rows.optional(e.code_block->line_end).optional(e.code_block->parseable);
         } else {

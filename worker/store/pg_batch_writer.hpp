@@ -17,6 +17,7 @@
 //
 // Not thread-safe: one writer per connection, used by one thread.
 
+#include <atomic>
 #include <vector>
 
 #include "config/config.hpp"
@@ -34,7 +35,10 @@ namespace patternd::store::pg {
 
 class BatchWriter {
  public:
-  BatchWriter(Connection& connection, const config::Kafka& kafka);
+  // `interrupted`: checked between statements (PgStore::interrupt cancels
+  // the statement running; this stops the rest of the batch).
+  BatchWriter(Connection& connection, const config::Kafka& kafka,
+              const std::atomic<bool>& interrupted);
 
   // Throws PgError (the transaction rolled back; classify() says what to do).
   pipeline::BatchOutcome write(const pipeline::Batch& batch);
@@ -52,9 +56,12 @@ class BatchWriter {
   void clear_replayed(const pipeline::Batch& batch, pipeline::BatchOutcome& outcome);
   void write_offsets(const pipeline::Batch& batch);
   void forget_batch();
+  // Throws PgError 57014 (canceled: transient) once interrupted.
+  void stop_if_interrupted() const;
 
   Connection& m_connection;
   const config::Kafka& m_kafka;
+  const std::atomic<bool>& m_interrupted;
   bool m_careful = false;
   std::vector<pipeline::Rejection> m_rejections;  // this try's, the decoder's first
   PatternAccumulator m_patterns;

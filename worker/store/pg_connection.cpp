@@ -101,10 +101,12 @@ void Connection::copy_in(const std::string& sql, std::string_view data) {
     const std::size_t n = std::min(k_piece, data.size() - at);
     sent = PQputCopyData(m_conn.get(), data.data() + at, static_cast<int>(n)) == 1;
   }
-  if (sent) PQputCopyEnd(m_conn.get(), nullptr);
+  // Ended either way: a COPY never ended keeps the connection in COPY_IN.
+  PQputCopyEnd(m_conn.get(), sent ? nullptr : "patternd: sending the rows failed");
   // The COPY's result, then the end of results; an error is in the first.
   PgResult result(PQgetResult(m_conn.get()));
   while (PgResult more{PQgetResult(m_conn.get())}) {
+    if (PQresultStatus(more.get()) == PGRES_COPY_IN) break;  // never ends: give up
   }
   checked(result.release());
 }

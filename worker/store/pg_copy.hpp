@@ -27,6 +27,11 @@ class CopyRows {
   // Whether a text of the current row held a NUL character (PostgreSQL's
   // text cannot).
   bool holds_nul() const { return m_bad_row; }
+  // A text stored with the row elsewhere (a code block's): its NUL makes
+  // holds_nul() true too.
+  void note_text(std::string_view text) {
+    if (text.find('\0') != std::string_view::npos) m_bad_row = true;
+  }
   void drop_row() { m_data.resize(m_row_start); }
 
   CopyRows& text(std::string_view value);

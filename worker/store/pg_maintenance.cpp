@@ -46,8 +46,10 @@ DELETE FROM session_state_changes WHERE id IN
 DELETE FROM prompt_history WHERE id IN
   (SELECT id FROM prompt_history WHERE created_at < $1 ORDER BY created_at LIMIT $2))sql",
      &PruneReport::prompts},
+    // A block a worker grew meanwhile (its last_seen now newer) stays: the
+    // subquery's ids were chosen before, so the horizon is checked again.
     {R"sql(
-DELETE FROM code_blocks WHERE id IN
+DELETE FROM code_blocks WHERE last_seen < $1 AND id IN
   (SELECT id FROM code_blocks WHERE last_seen < $1 LIMIT $2))sql",
      &PruneReport::code_blocks},
     {R"sql(

@@ -103,8 +103,6 @@ ON CONFLICT (pattern) DO UPDATE SET
 
 #undef PATTERND_WILSON
 
-#undef PATTERND_WILSON
-
 }  // namespace
 
 void write_outcome_totals(Connection& c, const OutcomeTotals& totals) {

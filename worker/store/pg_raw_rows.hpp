@@ -98,12 +98,41 @@ void insert_raw(Connection& c, const RawTable& table, const std::vector<Record>&
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return key_of(records[a]) < key_of(records[b]);
   });
+  // Careful: each record in its own statement, duplicates in the batch too
+  // (the database tells them apart), so that a record refused does not take
+  // a later one with its key along.
+  if (careful) {
+    for (const std::size_t index : order) {
+      const Record& record = records[index];
+      Rows one(table.columns());
+      one.begin_row();
+      append(one, record);
+      if (one.holds_nul()) {
+        reject_nul(record.message, rejected);
+        continue;
+      }
+      one.end_row();
+      const PgResult result =
+          insert_in_savepoint(c, table.arrays_insert(), one, record.message, rejected);
+      if (!result) continue;  // refused: a dead letter
+      if (PQntuples(result.get()) == 0) {
+        ++topic.duplicates;
+        continue;
+      }
+      ++topic.persisted;
+      fresh(record, std::stoll(PQgetvalue(result.get(), 0, 1)));
+    }
+    return;
+  }
+
   std::vector<std::size_t> sent;
   sent.reserve(order.size());
   CopyRows rows(table.columns());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const Record& record = records[order[i]];
-    if (i > 0 && !(key_of(records[order[i - 1]]) < key_of(record))) {
+  const Record* last_sent = nullptr;
+  for (const std::size_t index : order) {
+    const Record& record = records[index];
+    // A later copy of a record sent: a duplicate (of one dropped, not).
+    if (last_sent != nullptr && !(key_of(*last_sent) < key_of(record))) {
       ++topic.duplicates;
       continue;
     }
@@ -115,38 +144,21 @@ void insert_raw(Connection& c, const RawTable& table, const std::vector<Record>&
       continue;
     }
     rows.end_row();
-    sent.push_back(order[i]);
+    sent.push_back(index);
+    last_sent = &record;
   }
   if (sent.empty()) return;
 
   // key text -> row id, of the rows that were new.
   std::unordered_map<std::string, std::int64_t> inserted;
-  const auto take = [&inserted](const PGresult* result) {
-    for (int i = 0; i < PQntuples(result); ++i)
-      inserted.emplace(Connection::value(result, i, 0).value_or(""),
-                       std::stoll(PQgetvalue(result, i, 1)));
-  };
-  if (!careful) {
-    try {
-      take(insert_staged(c, table, rows).get());
-    } catch (const PgError& e) {
-      if (refuses_a_record(e)) throw RecordRefused{};
-      throw;
-    }
-  } else {
-    std::vector<std::size_t> kept;
-    for (const std::size_t index : sent) {
-      Rows one(table.columns());
-      one.begin_row();
-      append(one, records[index]);
-      one.end_row();
-      if (const PgResult result = insert_in_savepoint(c, table.arrays_insert(), one,
-                                                      records[index].message, rejected)) {
-        take(result.get());
-        kept.push_back(index);
-      }
-    }
-    sent.swap(kept);
+  try {
+    const PgResult result = insert_staged(c, table, rows);
+    for (int i = 0; i < PQntuples(result.get()); ++i)
+      inserted.emplace(Connection::value(result.get(), i, 0).value_or(""),
+                       std::stoll(PQgetvalue(result.get(), i, 1)));
+  } catch (const PgError& e) {
+    if (refuses_a_record(e)) throw RecordRefused{};
+    throw;
   }
   for (const std::size_t index : sent) {
     const auto row = inserted.find(key_text(records[index]));

@@ -24,13 +24,22 @@ bool starts_with(const std::string& text, const char* prefix) { return text.rfin
 
 // The session's settings: a lock another session holds longer than
 // storage.busy_timeout_ms fails the batch (transiently: it is retried, and
-// the worker reports not-ready meanwhile) instead of waiting unseen.
+// the worker reports not-ready meanwhile) instead of waiting unseen; and
+// bytea as hex, whatever the server's default, since the writer matches
+// the identities RETURNING gives back against its own (bytea_text).
 void configure(Connection& c, const config::Storage& storage) {
   c.query("SELECT set_config('lock_timeout', $1, false)",
           {std::to_string(storage.busy_timeout_ms)});
+  c.exec("SET bytea_output = 'hex'");
 }
 
 }  // namespace
+
+bool drops_connection(const PgError& e) {
+  const std::string& state = e.sqlstate();
+  return state.empty() || starts_with(state, "08") || starts_with(state, "57P") ||
+         state == "58030" || state == "25P02";
+}
 
 StoreError classify(const PgError& e) {
   const std::string& state = e.sqlstate();
@@ -39,10 +48,12 @@ StoreError classify(const PgError& e) {
   // (lock_timeout), 57014 canceled (statement_timeout, or interrupt()).
   if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014")
     return StoreError(ErrorKind::transient, "busy", what);
-  // No SQLSTATE: the connection is gone. Class 08: connection exception;
-  // 57P01-57P03: the server shutting down, crashed, or starting.
-  if (state.empty() || starts_with(state, "08") || starts_with(state, "57P"))
-    return StoreError(ErrorKind::transient, "io", what);
+  // No SQLSTATE: the connection is gone (or libpq failed on its side). Class
+  // 08: connection exception; 57P01-57P03: the server shutting down,
+  // crashed, or starting; 58030: an I/O error of the server's; 25P02: a
+  // transaction left aborted (its ROLLBACK failed). The connection is
+  // dropped for these (drops_connection) and the batch retried on a new one.
+  if (drops_connection(e)) return StoreError(ErrorKind::transient, "io", what);
   if (state == "53100") return StoreError(ErrorKind::transient, "disk_full", what);
   if (starts_with(state, "53")) return StoreError(ErrorKind::transient, "busy", what);
   if (state == "25006") return StoreError(ErrorKind::transient, "readonly", what);
@@ -63,15 +74,23 @@ PgStore::~PgStore() {
   set_connection(nullptr);
 }
 
+// Configured before it is installed (a failure leaves none half set up);
+// the lock interrupt() takes is held only for the swap, never across a
+// round trip to the server.
 void PgStore::set_connection(std::unique_ptr<Connection> connection) {
-  std::lock_guard lock(m_cancel_mutex);
-  if (m_cancel != nullptr) PQfreeCancel(m_cancel);
-  m_cancel = nullptr;
+  PGcancel* cancel = nullptr;
+  if (connection) {
+    configure(*connection, m_config.storage);
+    cancel = PQgetCancel(connection->handle());
+  }
   m_writer.reset();
-  m_connection = std::move(connection);
-  if (!m_connection) return;
-  configure(*m_connection, m_config.storage);
-  m_cancel = PQgetCancel(m_connection->handle());
+  std::unique_ptr<Connection> old;
+  {
+    std::lock_guard lock(m_cancel_mutex);
+    if (m_cancel != nullptr) PQfreeCancel(m_cancel);
+    m_cancel = cancel;
+    old = std::exchange(m_connection, std::move(connection));
+  }
 }
 
 Connection& PgStore::connection() {
@@ -109,7 +128,7 @@ pipeline::BatchOutcome PgStore::write(const pipeline::Batch& batch) {
   if (m_interrupted)
     throw StoreError(ErrorKind::transient, "busy", "PostgreSQL: the write was interrupted");
   auto outcome = guarded([&](Connection& c) {
-    if (!m_writer) m_writer = std::make_unique<BatchWriter>(c, m_config.kafka);
+    if (!m_writer) m_writer = std::make_unique<BatchWriter>(c, m_config.kafka, m_interrupted);
     return m_writer->write(batch);
   });
   refresh_size();

@@ -19,6 +19,9 @@ namespace patternd::store::pg {
 
 // What to do about an error of the server (or of a connection gone).
 StoreError classify(const PgError& e);
+// Whether the connection that gave `e` is to be replaced (lost, or left in
+// a state a new one does not have).
+bool drops_connection(const PgError& e);
 
 class PgStore final : public Store {
  public:
@@ -61,6 +64,7 @@ class PgStore final : public Store {
     try {
       return work(connection());
     } catch (const PgError& e) {
+      if (drops_connection(e)) set_connection(nullptr);
       throw classify(e);
     }
   }
