@@ -124,10 +124,12 @@ TEST_P(ReadApiLive, WalkingPagesWhileAWriterInsertsReturnsEveryEarlierRowOnceInO
 
 // Eight clients trickling headers at the read API and eight at the metrics
 // endpoints of a running worker, for 30 s: every other request is answered,
-// each in under 100 ms.
-TEST_P(ReadApiLive, SlowClientsDelayNoRequestOfTheApiOrTheProbes) {
+// each in under 100 ms. SQLite only: the HTTP servers' handling of slow
+// clients is the same for both backends, and on PostgreSQL the bound would
+// measure the database server's share of this machine's two cores.
+TEST(ReadApiLiveSqlite, SlowClientsDelayNoRequestOfTheApiOrTheProbes) {
   TempDir dir;
-  const auto store = store_in(dir);
+  const auto store = testing::store_for("sqlite", dir, "live");
   BackgroundProcess broker({"dev-broker", "--partitions", "2"}, dir.file("broker.log"));
   const std::string bootstrap = broker.read_line(10'000);
   ASSERT_FALSE(bootstrap.empty());
