@@ -16,7 +16,6 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
-#include <regex>
 #include <thread>
 
 #include "core/types.hpp"
@@ -32,28 +31,8 @@ constexpr int k_per_topic = 3000;
 constexpr int k_total = 2 * k_per_topic;
 constexpr const char* k_kinds[] = {"workflows", "extractions"};
 
-// What one run of the worker said it did, from its last line.
-struct Accounting {
-  std::int64_t consumed = 0, persisted = 0, duplicates = 0, dead_letters = 0;
-};
-
-std::int64_t number(const std::string& with_commas) {
-  std::string digits;
-  for (char c : with_commas)
-    if (c != ',') digits.push_back(c);
-  return std::stoll(digits);
-}
-
-Accounting accounting(const std::string& log_path) {
-  const std::regex stopped(
-      R"(stopped after ([\d,]+) messages \(([\d,]+) persisted, ([\d,]+) duplicates, ([\d,]+) dead letters)");
-  Accounting a;
-  std::smatch m;
-  for (const auto& line : testing::read_lines(log_path))
-    if (std::regex_search(line, m, stopped))
-      a = {number(m[1]), number(m[2]), number(m[3]), number(m[4])};
-  return a;
-}
+using testing::accounting;
+using testing::Accounting;
 
 class Faults : public ::testing::Test {
  protected:

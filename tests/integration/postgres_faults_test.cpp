@@ -8,11 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include <array>
 #include <chrono>
 #include <csignal>
 #include <iostream>
-#include <regex>
 #include <thread>
 
 #include "core/types.hpp"
@@ -29,24 +27,8 @@ using testing::TestStore;
 constexpr int k_per_topic = 3000;
 constexpr const char* k_kinds[] = {"workflows", "extractions"};
 
-std::int64_t number(const std::string& with_commas) {
-  std::string digits;
-  for (char c : with_commas)
-    if (c != ',') digits.push_back(c);
-  return std::stoll(digits);
-}
-
-// What one run of a worker said it did (persisted, duplicates, dead letters),
-// from its last line.
-std::array<std::int64_t, 3> accounting(const std::string& log_path) {
-  const std::regex stopped(
-      R"(stopped after [\d,]+ messages \(([\d,]+) persisted, ([\d,]+) duplicates, ([\d,]+) dead letters)");
-  std::array<std::int64_t, 3> a{};
-  std::smatch m;
-  for (const auto& line : testing::read_lines(log_path))
-    if (std::regex_search(line, m, stopped)) a = {number(m[1]), number(m[2]), number(m[3])};
-  return a;
-}
+using testing::accounting;
+using testing::Accounting;
 
 class PostgresFaults : public ::testing::Test {
  protected:
@@ -121,17 +103,19 @@ class PostgresFaults : public ::testing::Test {
       worker->signal(SIGTERM);
       EXPECT_EQ(worker->wait(10000), 0) << "no clean exit within 10 s of SIGTERM";
     }
-    std::array<std::int64_t, 3> sum{};
+    Accounting sum;
     for (const auto& log : m_logs) {
-      const auto a = accounting(log);
-      for (int i = 0; i < 3; ++i) sum[i] += a[i];
+      const Accounting a = accounting(log);
+      sum.persisted += a.persisted;
+      sum.duplicates += a.duplicates;
+      sum.dead_letters += a.dead_letters;
     }
     const std::int64_t stored =
         m_store->count("workflow_history") + m_store->count("extraction_events");
     if (one_group) {
-      EXPECT_EQ(sum[0] + sum[1] + sum[2], on_broker);
-      EXPECT_EQ(stored, sum[0]);
-      EXPECT_EQ(m_store->count("dead_letters"), sum[2]);
+      EXPECT_EQ(sum.persisted + sum.duplicates + sum.dead_letters, on_broker);
+      EXPECT_EQ(stored, sum.persisted);
+      EXPECT_EQ(m_store->count("dead_letters"), sum.dead_letters);
     }
     // Only what the decoder refused: no fault became a dead letter.
     const std::string copy = m_store->sqlite_copy();
@@ -237,9 +221,9 @@ TEST_F(PostgresFaults, TwoWorkersWritingTheSamePatternsForAMinute) {
   finish_and_check(false);
   // Both worked: each persisted some of the rows, and together all of them.
   const auto first = accounting(m_logs[0]), second = accounting(m_logs[1]);
-  EXPECT_GT(first[0], 0);
-  EXPECT_GT(second[0], 0);
-  EXPECT_EQ(first[0] + second[0],
+  EXPECT_GT(first.persisted, 0);
+  EXPECT_GT(second.persisted, 0);
+  EXPECT_EQ(first.persisted + second.persisted,
             m_store->count("workflow_history") + m_store->count("extraction_events"));
 }
 

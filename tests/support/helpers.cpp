@@ -376,6 +376,28 @@ HttpResponse http_request(int port, const std::string& method, const std::string
   return response;
 }
 
+namespace {
+
+std::int64_t number(const std::string& with_commas) {
+  std::string digits;
+  for (char c : with_commas)
+    if (c != ',') digits.push_back(c);
+  return std::stoll(digits);
+}
+
+}  // namespace
+
+Accounting accounting(const std::string& log_path) {
+  const std::regex stopped(
+      R"(stopped after ([\d,]+) messages \(([\d,]+) persisted, ([\d,]+) duplicates, ([\d,]+) dead letters)");
+  Accounting a;
+  std::smatch m;
+  for (const auto& line : read_lines(log_path))
+    if (std::regex_search(line, m, stopped))
+      a = {number(m[1]), number(m[2]), number(m[3]), number(m[4])};
+  return a;
+}
+
 std::int64_t covered(const std::string& db_path) {
   try {
     SQLite::Database db(db_path, SQLite::OPEN_READONLY);

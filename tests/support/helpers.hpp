@@ -95,6 +95,13 @@ int free_port();
 // The sum of a database's stored next offsets: how many Kafka messages it
 // covers (0 while it does not exist yet).
 std::int64_t covered(const std::string& db_path);
+
+// What one run of `patternd run` said it did, from the last "stopped after"
+// line of its log (zeros without one).
+struct Accounting {
+  std::int64_t consumed = 0, persisted = 0, duplicates = 0, dead_letters = 0;
+};
+Accounting accounting(const std::string& log_path);
 // Polls covered() until it reaches `at_least`; false after `timeout_s`.
 bool wait_for_coverage(const std::string& db_path, std::int64_t at_least, int timeout_s,
                        int poll_ms = 100);

@@ -34,8 +34,6 @@ Rows& Rows::text(std::string_view value) {
   return *this;
 }
 
-Rows& Rows::text_or_null(std::string_view value) { return value.empty() ? null() : text(value); }
-
 Rows& Rows::integer(std::int64_t value) {
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;

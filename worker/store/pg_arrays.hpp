@@ -6,11 +6,9 @@
 //
 //   INSERT INTO t (a, b) SELECT * FROM unnest($1::text[], $2::bigint[])
 //
-// A row is built column by column between begin_row() and end_row(). Text
-// that PostgreSQL cannot hold (a NUL character, which JSON's \u0000 can
-// carry) is reported by holds_nul(): the writer of raw rows then drops the
-// row (drop_row) and the record becomes a dead letter, instead of failing
-// the whole batch's statement.
+// A row is built column by column between begin_row() and end_row(), with
+// the calls store/pg_row_builder.hpp describes (a NUL in a text is reported,
+// not sent).
 
 #include <cstdint>
 #include <cstdlib>
@@ -21,44 +19,24 @@
 
 #include "core/sha256.hpp"
 #include "store/pg_connection.hpp"
+#include "store/pg_row_builder.hpp"
 
 namespace patternd::store::pg {
 
-class Rows {
+class Rows : public RowBuilder<Rows> {
  public:
   explicit Rows(std::size_t columns);
 
   void begin_row();
-  void end_row() { ++m_rows; }
-  // Whether a text of the current row held a NUL character.
-  bool holds_nul() const { return m_bad_row; }
-  // A text stored with the row elsewhere (a code block's): its NUL makes
-  // holds_nul() true too.
-  void note_text(std::string_view text) {
-    if (text.find('\0') != std::string_view::npos) m_bad_row = true;
-  }
   // Takes the current row back (instead of end_row).
   void drop_row();
 
   // The next column of the current row.
   Rows& text(std::string_view value);
-  Rows& text_or_null(std::string_view value);  // empty is NULL
   Rows& integer(std::int64_t value);
   Rows& real(double value);
   Rows& bytes(const unsigned char* data, std::size_t size);
-  Rows& digest(const core::Digest& d) { return bytes(d.data(), d.size()); }
   Rows& null();
-  template <typename T>
-  Rows& optional(const std::optional<T>& value) {
-    if (!value) return null();
-    if constexpr (std::is_floating_point_v<T>)
-      return real(*value);
-    else
-      return integer(static_cast<std::int64_t>(*value));
-  }
-
-  std::size_t size() const { return m_rows; }
-  bool empty() const { return m_rows == 0; }
   // The array literals, one per column, as statement parameters.
   std::vector<std::optional<std::string>> params() const;
   void clear();
@@ -69,8 +47,6 @@ class Rows {
   std::vector<std::string> m_columns;  // each "elem,elem," without the braces
   std::vector<std::size_t> m_row_start;
   std::size_t m_column = 0;
-  std::size_t m_rows = 0;
-  bool m_bad_row = false;
 };
 
 // Sends `rows` as the array parameters of `sql`. Throws PgError.
