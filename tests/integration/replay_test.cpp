@@ -324,10 +324,13 @@ TEST_P(Replay, ASessionWhoseEventsRetentionRemovedSaysSoFirst) {
 TEST_P(Replay, ManyReplaysAndClientsThatHangUpLeaveThreadsAndDescriptorsAsTheyWere) {
   const std::string proc = "/proc/" + std::to_string(s_api->serve->pid());
   // Warm up: the pool of readers grows to its size (one per worker thread).
+  // At speed 10 (0.5 s each), so that the 50 overlap as the test's will: at
+  // speed 0 they could finish one after another on a loaded machine, the
+  // pool stay smaller, and its growth during the test look like a leak.
   {
     std::vector<std::thread> warm;
     for (int i = 0; i < 50; ++i)
-      warm.emplace_back([] { testing::http_get(s_api->port, target("sess-replay", "speed=0")); });
+      warm.emplace_back([] { testing::http_get(s_api->port, target("sess-replay", "speed=10")); });
     for (auto& t : warm) t.join();
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
