@@ -336,6 +336,12 @@ TEST_P(Replay, ManyReplaysAndClientsThatHangUpLeaveThreadsAndDescriptorsAsTheyWe
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const std::size_t threads = count_entries(proc + "/task");
   const std::size_t descriptors = count_entries(proc + "/fd");
+  // The pool of readers may still grow when more requests overlap than in
+  // the warm-up: one reader per worker thread at most, two descriptors each
+  // (SQLite's file and its WAL; a PostgreSQL reader's one socket). That much
+  // growth is no leak; the 20 abandoned replays' connections (or the 70
+  // requests' anything) are beyond it.
+  const std::size_t pool_growth = 2 * threads;
 
   // 50 replays at speed 10 (0.5 s each), and 20 clients that start one at
   // speed 0.1 (its next event 2.5 s later, so no failed write would tell the
@@ -360,7 +366,7 @@ TEST_P(Replay, ManyReplaysAndClientsThatHangUpLeaveThreadsAndDescriptorsAsTheyWe
   // resources must be freed well before, when their clients hung up.
   EXPECT_TRUE(testing::eventually(
       [&] {
-        return count_entries(proc + "/fd") <= descriptors &&
+        return count_entries(proc + "/fd") <= descriptors + pool_growth &&
                count_entries(proc + "/task") <= threads;
       },
       2))
